@@ -1,0 +1,1 @@
+"""venice-web3-keys."""
