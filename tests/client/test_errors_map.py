@@ -1,0 +1,133 @@
+"""Status + Venice text -> the specific errors.py class, with secrets redacted."""
+
+from __future__ import annotations
+
+import pytest
+
+from venice_web3_keys import errors as E
+from venice_web3_keys.client.errors_map import (
+    TEXT_RULES,
+    error_from_response,
+    field_errors_from_body,
+    redact,
+)
+
+# Every text Venice is documented to send, as it would arrive.
+MAPPED_TEXTS = [
+    (400, "Invalid wallet address", E.InvalidWalletAddressError),
+    (400, "JWT has expired", E.TokenExpiredError),
+    (400, "JWT signature is invalid", E.TokenInvalidError),
+    (400, "JWT claims are invalid", E.TokenInvalidError),
+    (400, "JWT is malformed", E.TokenInvalidError),
+    (400, "Wallet signature does not match the address", E.SignatureMismatchError),
+    (400, "Could not verify wallet signature", E.SignatureVerificationUnavailableError),
+    (400, "Wallet 0xabc has no staked VVV on Base", E.NoStakedVVVError),
+    (400, "The challenge has expired", E.ChallengeExpiredError),
+    (400, "This challenge has already been used", E.ChallengeUsedError),
+    (400, "This challenge was issued for a different wallet address", E.ChallengeInvalidError),
+    (400, "This is not a valid Venice API key authorization challenge", E.ChallengeInvalidError),
+    (400, "The challenge statement was modified", E.ChallengeInvalidError),
+    (400, 'The challenge domain must be "api.venice.ai"', E.ChallengeInvalidError),
+    (400, "API key not found or expired", E.KeyNotFoundError),
+    (400, "API key not found", E.KeyNotFoundError),
+    (400, "API key could not be found", E.KeyNotFoundError),
+    (400, "Key not found", E.KeyNotFoundError),
+    (400, "You have reached the maximum number of active API keys (500)", E.ActiveKeyLimitError),
+    (400, "Maximum of 500 active keys reached", E.ActiveKeyLimitError),
+    (400, "Something else went wrong", E.BadRequestError),
+    (401, "Admin API key required", E.AdminKeyRequiredError),
+    (401, "Authentication failed", E.AuthenticationError),
+    (402, "API key USD spend limit exceeded for this period", E.PaymentRequiredError),
+    (402, "Insufficient USD or Diem balance", E.PaymentRequiredError),
+    (403, "Model not allowed by this key's privacy setting", E.PermissionDeniedError),
+    (404, "Not found", E.NotFoundError),
+    (409, "PAYMENT_IN_PROGRESS", E.ConflictError),
+    (418, "teapot", E.APIStatusError),
+    (429, "Too many requests", E.RateLimitError),
+    (500, "An unknown error occurred", E.InternalServerError),
+    (502, "Bad gateway", E.InternalServerError),
+    (503, "Service unavailable", E.InternalServerError),
+]
+
+
+@pytest.mark.parametrize(("status", "text", "cls"), MAPPED_TEXTS)
+def test_text_mapping(status: int, text: str, cls: type[E.APIStatusError]) -> None:
+    err = error_from_response(status, {"error": text}, method="POST", path="/api_keys")
+    assert type(err) is cls
+    assert err.status_code == status
+    assert text in err.message and err.message.startswith("POST /api_keys: ")
+    assert err.method == "POST" and err.path == "/api_keys"
+
+
+def test_every_rule_is_exercised() -> None:
+    covered = {needle for needle, _ in TEXT_RULES
+               if any(needle in text.lower() for _, text, _ in MAPPED_TEXTS)}
+    assert covered == {needle for needle, _ in TEXT_RULES}
+
+
+def test_case_insensitive_and_mint_errors_are_not_eligible() -> None:
+    err = error_from_response(400, {"error": "WALLET HAS NO STAKED VVV ON BASE"})
+    assert isinstance(err, E.NoStakedVVVError) and isinstance(err, E.NotEligibleError)
+    assert isinstance(error_from_response(400, {"error": "The challenge has expired"}),
+                      E.TokenExpiredError)
+
+
+def test_402_discovery_body_is_credentials_required() -> None:
+    body = {"x402Version": 2, "error": "Authentication required", "resource": "/api_keys",
+            "accepts": [], "extensions": {"sign-in-with-x": {}}}
+    err = error_from_response(402, body)
+    assert type(err) is E.CredentialsRequiredError
+    assert type(error_from_response(402, {"error": "Authentication required"})) is \
+        E.CredentialsRequiredError
+
+
+def test_zod_details_become_field_errors() -> None:
+    body = {"error": "Invalid request", "details": {
+        "_errors": ["Unrecognized key(s) in object: 'foo'"],
+        "description": {"_errors": ["String must contain at most 64 character(s)"]},
+        "consumptionLimit": {"_errors": [], "usd": {"_errors": ["Number too big"]}},
+    }}
+    err = error_from_response(400, body)
+    assert type(err) is E.ValidationError
+    assert err.field_errors == {
+        "_root": ["Unrecognized key(s) in object: 'foo'"],
+        "description": ["String must contain at most 64 character(s)"],
+        "consumptionLimit.usd": ["Number too big"],
+    }
+    assert "description: String must contain" in err.message
+
+
+def test_string_details_and_issues() -> None:
+    err = error_from_response(400, {"error": "Bad", "details": "expiresAt is invalid"})
+    assert type(err) is E.ValidationError
+    assert err.field_errors == {"_root": ["expiresAt is invalid"]}
+    issues = {"error": "Bad", "issues": [{"path": ["expiresAt"], "message": "Invalid"}]}
+    assert field_errors_from_body(issues) == {"expiresAt": ["Invalid"]}
+
+
+def test_429_retry_after() -> None:
+    err = error_from_response(429, {"error": "slow down"}, headers={"retry-after": "12"})
+    assert isinstance(err, E.RateLimitError) and err.retry_after == 12.0
+    assert error_from_response(429, None).retry_after is None  # type: ignore[attr-defined]
+
+
+def test_non_json_body_uses_reason_only() -> None:
+    err = error_from_response(502, None, reason="Bad Gateway")
+    assert type(err) is E.InternalServerError and err.message == "502 Bad Gateway"
+    assert err.body is None
+
+
+def test_request_id_kept() -> None:
+    err = error_from_response(500, {"error": "x"}, headers={"x-request-id": "req_1"})
+    assert err.request_id == "req_1"
+
+
+def test_secrets_redacted_from_message_and_body() -> None:
+    secret = "VENICE_ADMIN_KEY_topsecretvalue123"
+    body = {"error": f"bad key {secret}", "apiKey": "VENICE_INFERENCE_KEY_zzz999",
+            "nested": [{"authorization": "Bearer abc"}], "hint": "Bearer qwerty"}
+    err = error_from_response(400, body)
+    text = f"{err} {err.message} {err.body!r} {err!r}"
+    for leaked in ("topsecretvalue123", "zzz999", "abc", "qwerty"):
+        assert leaked not in text
+    assert redact({"Private_Key": "x", "ok": 1}) == {"Private_Key": "[redacted]", "ok": 1}

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from venice_web3_keys.chain import ChainReader
+from venice_web3_keys.errors import (
+    ChainUnreachableError,
+    MissingContractError,
+    WrongChainError,
+)
+from venice_web3_keys.sandbox.chain import LocalChain
+from venice_web3_keys.settings import (
+    DEFAULT_DIEM_TOKEN,
+    DEFAULT_STAKING_CONTRACT,
+    DEFAULT_VVV_TOKEN,
+)
+
+WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+NO_CODE = "0x000000000000000000000000000000000000dEaD"
+
+
+@pytest.fixture(scope="module")
+def chain() -> Iterator[LocalChain]:
+    node = LocalChain.start()
+    yield node
+    node.stop()
+
+
+def dead_url(path: str = "") -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}{path}"  # closed again: connection refused
+
+
+class _Handler(BaseHTTPRequestHandler):
+    status = 503
+    body = b'{"error": "upstream"}'
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(self.status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def bad_server() -> Iterator[tuple[str, type[_Handler]]]:
+    handler = type("H", (_Handler,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v3/PROVIDERKEY", handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)  # never accepts: requests connect, then time out waiting for a response
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+
+    async def __call__(self, request: httpx.Request) -> None:
+        self.requests.append(request)
+
+
+@pytest.fixture
+async def counted() -> AsyncIterator[tuple[httpx.AsyncClient, Counter]]:
+    counter = Counter()
+    client = httpx.AsyncClient(event_hooks={"request": [counter]})
+    yield client, counter
+    await client.aclose()
+
+
+def reader(urls: list[str], *, chain_id: int = 8453, diem: str = DEFAULT_DIEM_TOKEN,
+           timeout: float = 5.0, client: httpx.AsyncClient | None = None) -> ChainReader:
+    return ChainReader(urls, chain_id=chain_id, staking_contract=DEFAULT_STAKING_CONTRACT,
+                       vvv_token=DEFAULT_VVV_TOKEN, diem_token=diem, timeout=timeout,
+                       http_client=client)
+
+
+async def test_wallet_status_one_batch(
+    chain: LocalChain, counted: tuple[httpx.AsyncClient, Counter]
+) -> None:
+    client, counter = counted
+    chain.fund(WALLET, eth=Decimal("0.25"), vvv=1000, svvv=Decimal("1.5"),
+               diem=Decimal("0.000000000000000001"))
+    r = reader([chain.rpc_url], client=client)
+    status = await r.wallet_status(WALLET.lower())
+    assert status.address == WALLET
+    assert status.chain_id == 8453
+    assert status.balances == {"ETH": Decimal("0.25"), "VVV": Decimal(1000),
+                               "sVVV": Decimal("1.5"), "DIEM": Decimal("1E-18")}
+    assert list(status.balances) == ["ETH", "VVV", "sVVV", "DIEM"]
+    assert status.eligible is True
+    assert len(counter.requests) == 1
+    assert isinstance(json.loads(counter.requests[0].content), list)
+    await r.aclose()
+    assert not client.is_closed  # a caller's client is not ours to close
+
+
+async def test_not_eligible_without_svvv(chain: LocalChain) -> None:
+    chain.fund(WALLET, svvv=0, vvv=5)
+    r = reader([chain.rpc_url])
+    status = await r.wallet_status(WALLET)
+    assert status.eligible is False and status.balances["sVVV"] == 0
+    assert status.balances["VVV"] == 5
+    await r.aclose()
+
+
+async def test_failover_dead_then_5xx_then_anvil(
+    chain: LocalChain, bad_server: tuple[str, type[_Handler]],
+    counted: tuple[httpx.AsyncClient, Counter],
+) -> None:
+    client, counter = counted
+    chain.fund(WALLET, svvv=7)
+    r = reader([dead_url(), bad_server[0], chain.rpc_url], client=client)
+    status = await r.wallet_status(WALLET)
+    assert status.balances["sVVV"] == 7
+    assert len(counter.requests) == 3
+    assert await r.chain_id() == 8453
+
+
+async def test_failover_on_timeout_and_non_batch_answer(
+    chain: LocalChain, silent_server: str, bad_server: tuple[str, type[_Handler]]
+) -> None:
+    url, handler = bad_server
+    handler.status, handler.body = 200, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600}}'
+    r = reader([silent_server, url, chain.rpc_url], timeout=0.5)
+    assert (await r.wallet_status(WALLET)).chain_id == 8453
+    await r.aclose()
+
+
+async def test_all_unreachable_lists_hosts_without_keys(
+    bad_server: tuple[str, type[_Handler]], silent_server: str
+) -> None:
+    dead = dead_url("/v2/ALCHEMYSECRET?key=Q")
+    r = reader([dead, bad_server[0], silent_server], timeout=0.5)
+    with pytest.raises(ChainUnreachableError) as info:
+        await r.wallet_status(WALLET)
+    text = str(info.value)
+    assert "ALCHEMYSECRET" not in text and "PROVIDERKEY" not in text and "key=Q" not in text
+    for url in (dead, bad_server[0], silent_server):
+        assert url.split("/")[2] in text
+    assert "HTTP 503" in text and "timed out" in text and "connection failed" in text
+    await r.aclose()
+
+
+async def test_wrong_chain(chain: LocalChain) -> None:
+    r = reader([chain.rpc_url], chain_id=84532)
+    with pytest.raises(WrongChainError) as info:
+        await r.wallet_status(WALLET)
+    assert info.value.expected == 84532 and info.value.actual == 8453
+    assert "chain 8453," in str(info.value) and "chain 84532 " in str(info.value)
+    with pytest.raises(WrongChainError):
+        await r.chain_id()
+    await r.aclose()
+
+
+async def test_missing_contract(chain: LocalChain) -> None:
+    r = reader([chain.rpc_url], diem=NO_CODE)
+    with pytest.raises(MissingContractError, match="no contract code") as info:
+        await r.wallet_status(WALLET)
+    assert "DIEM" in str(info.value) and NO_CODE in str(info.value)
+    await r.aclose()
+
+
+async def test_contract_that_is_not_an_erc20(chain: LocalChain) -> None:
+    weird = "0x00000000000000000000000000000000000beef0"
+    chain.rpc("anvil_setCode", [weird, "0x00"])  # STOP: returns no data to any call
+    r = reader([chain.rpc_url], diem=weird)
+    with pytest.raises(MissingContractError, match="ERC-20"):
+        await r.wallet_status(WALLET)
+    await r.aclose()
+
+
+def test_repr_hides_rpc_keys() -> None:
+    r = reader(["https://base.example/v2/SECRETKEY"])
+    assert "SECRETKEY" not in repr(r) and "base.example" in repr(r)

@@ -1,0 +1,73 @@
+"""Rotation: successor with identical settings, verified with its own secret, then old revoked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from venice_web3_keys.api import AsyncVeniceKeys
+from venice_web3_keys.errors import KeyNotFoundError, VeniceKeysError
+from venice_web3_keys.sandbox.emulator.faults import Fault
+from venice_web3_keys.sinks import FileSink
+
+
+async def _old_key(vk: AsyncVeniceKeys, description: str = "svc-a") -> str:
+    key = await vk.create_key(api_key_type="INFERENCE", description=description, usd_limit=7,
+                              diem_limit=3, limit_period="MONTH", model_privacy="PRIVATE_TEXT",
+                              expires_at="20d")
+    return key.id
+
+
+async def test_rotate_keeps_settings_verifies_then_revokes(vk: AsyncVeniceKeys, tmp_path: Path,
+                                                           request_log: Any) -> None:
+    old_id = await _old_key(vk)
+    old = await vk.get_key(old_id)
+    out = tmp_path / "rotated"
+    log = request_log()
+    result = await vk.rotate_key(old_id, sink=FileSink(out))
+    routes = log.routes()
+
+    assert result.verified and result.revoked_key_id == old_id
+    new = await vk.get_key(result.new_key.id)
+    for field in ("api_key_type", "description", "consumption_limits", "limit_period",
+                  "model_privacy", "expires_at"):
+        assert getattr(new, field) == getattr(old, field), field
+    assert out.read_text().strip() == result.new_key.secret.reveal()
+    with pytest.raises(KeyNotFoundError):
+        await vk.get_key(old_id)
+    # Order: read old, snapshot, POST, verify with the NEW key, revoke old.
+    assert routes == [f"GET /api_keys/{old_id}", "GET /api_keys", "POST /api_keys",
+                      "GET /api_keys/rate_limits", "DELETE /api_keys"]
+
+
+async def test_rotate_with_a_new_description(vk: AsyncVeniceKeys) -> None:
+    old_id = await _old_key(vk, "svc-b")
+    result = await vk.rotate_key(old_id, description="svc-b v2")
+    assert result.new_key.description == "svc-b v2"
+    assert (await vk.get_key(result.new_key.id)).description == "svc-b v2"
+
+
+async def test_failed_verification_revokes_the_new_key_and_keeps_the_old(
+        venice_sandbox: Any, vk: AsyncVeniceKeys, tmp_path: Path) -> None:
+    old_id = await _old_key(vk, "svc-c")
+    venice_sandbox.emulator.faults.add("GET /api_keys/rate_limits",
+                                       Fault.error(401, {"error": "Authentication failed"}))
+    with pytest.raises(VeniceKeysError) as info:
+        await vk.rotate_key(old_id, sink=FileSink(tmp_path / "r"))
+    assert "was revoked" in str(info.value) and old_id in str(info.value)
+    ids = [k.id for k in await vk.list_keys() if k.description == "svc-c"]
+    assert ids == [old_id]  # old untouched, successor gone
+
+
+async def test_rotate_validates_before_any_request(vk: AsyncVeniceKeys, request_log: Any,
+                                                   tmp_path: Path) -> None:
+    from venice_web3_keys.errors import InvalidInputError
+
+    log = request_log()
+    with pytest.raises(InvalidInputError):
+        await vk.rotate_key("VENICE_INFERENCE_KEY_pasted-secret")
+    with pytest.raises(InvalidInputError):
+        await vk.rotate_key("e28e82dc-9df2-4b47-b726-d0a222ef2ab5", description="x" * 65)
+    assert log.entries() == []

@@ -1,0 +1,92 @@
+"""SyncRunner: run coroutines from synchronous code on one private event loop.
+
+The sync facades share the async core instead of duplicating it. A dedicated loop on a daemon
+thread (rather than `asyncio.run` per call) keeps one httpx connection pool alive across calls,
+and works even when the caller's own thread already runs an event loop (Jupyter, async apps).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import threading
+from collections.abc import Coroutine
+from types import TracebackType
+from typing import Any, TypeVar
+
+__all__ = ["SyncRunner"]
+
+_T = TypeVar("_T")
+
+
+class SyncRunner:
+    """A private event loop on a daemon thread; `run(coro)` blocks until the result is ready."""
+
+    def __init__(self, *, name: str = "venice-web3-keys-loop") -> None:
+        self._loop = asyncio.new_event_loop()
+        self._closed = False
+        self._lock = threading.Lock()
+        ready = threading.Event()
+
+        def _main() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._loop.call_soon(ready.set)
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=_main, name=name, daemon=True)
+        self._thread.start()
+        ready.wait()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def run(self, coro: Coroutine[Any, Any, _T], *, timeout: float | None = None) -> _T:
+        """Run `coro` on the private loop and return its result (or raise its exception)."""
+        if self._closed:
+            coro.close()
+            raise RuntimeError("SyncRunner is closed")
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError("SyncRunner.run() called from its own loop would deadlock")
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout)
+        except (KeyboardInterrupt, concurrent.futures.TimeoutError):
+            future.cancel()
+            raise
+
+    def close(self) -> None:
+        """Cancel what is still running, stop the loop and join its thread. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+
+        async def _cancel_pending() -> None:
+            current = asyncio.current_task()
+            tasks = [t for t in asyncio.all_tasks() if t is not current]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._loop.shutdown_asyncgens()
+
+        # Best effort: the loop is stopped below whatever happens here.
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(_cancel_pending(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+    def __enter__(self) -> SyncRunner:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

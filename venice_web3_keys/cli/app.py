@@ -1,0 +1,714 @@
+"""`venice-keys`: the command-line face of the library (parse, validate, call the facade, render).
+
+Only click and the standard library are imported at module load; the facade, rich, and anything
+that signs or reads the chain are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from venice_web3_keys.cli import failures
+from venice_web3_keys.cli.render import Output, decimal_str, to_jsonable
+from venice_web3_keys.errors import ConfigError, InvalidInputError, VeniceKeysError
+
+if TYPE_CHECKING:
+    from venice_web3_keys.api import AsyncVeniceKeys, NewKey
+    from venice_web3_keys.secret import SecretValue
+    from venice_web3_keys.settings import Settings
+    from venice_web3_keys.sinks import SecretSink
+
+T = TypeVar("T")
+
+PROG = "venice-keys"
+COMPLETE_VAR = "_VENICE_KEYS_COMPLETE"
+DEFAULT_STAKING = "0x321b7ff75154472B18EDb199033fF4D116F340Ff"
+KEY_TYPES = ("INFERENCE", "ADMIN")
+PERIODS = ("EPOCH", "MONTH", "LIFETIME")
+PRIVACY = ("ALL", "PRIVATE_TEXT", "PRIVATE_ONLY")
+
+
+# ---- shared state --------------------------------------------------------------------------
+
+
+@dataclass
+class State:
+    """Global options, resolved settings (loaded once, on first use) and the output."""
+
+    env_file: str | None
+    api_base: str | None
+    rpc_url: str | None
+    output: Output
+    _settings: Settings | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from venice_web3_keys.settings import load_settings
+
+            overrides: dict[str, Any] = {}
+            if self.api_base:
+                overrides["api_base_url"] = self.api_base.rstrip("/")
+            if self.rpc_url:
+                urls = tuple(u.strip() for u in self.rpc_url.split(",") if u.strip())
+                if not urls:
+                    raise InvalidInputError("--rpc-url is empty", field="rpc_url")
+                overrides["rpc_urls"] = urls
+            self._settings = load_settings(self.env_file, **overrides)
+        return self._settings
+
+    def call(self, what: str, fn: Callable[[AsyncVeniceKeys], Awaitable[T]], *,
+             settings: Settings | None = None) -> T:
+        """Run one facade call on a fresh event loop, with a spinner on stderr."""
+        from venice_web3_keys.api import AsyncVeniceKeys
+
+        resolved = settings or self.settings()
+
+        async def go() -> T:
+            vk = AsyncVeniceKeys(resolved)
+            try:
+                return await fn(vk)
+            finally:
+                await vk.aclose()
+
+        with self.output.spinner(what):
+            return asyncio.run(go())
+
+
+pass_state = click.make_pass_decorator(State)
+_STATE: list[State] = []  # the running command's state, for error rendering in main()
+
+
+def _stdin_is_tty() -> bool:
+    return sys.stdin.isatty()
+
+
+# ---- input validation (all before any request) ---------------------------------------------
+
+
+def _key_id(value: str) -> str:
+    from venice_web3_keys.validation import validate_key_id
+
+    return validate_key_id(value)
+
+
+def _limit(value: str | None, name: str, *, allow_none: bool) -> tuple[bool, float | None]:
+    """(given, value); `none` means "remove the cap" where allowed."""
+    if value is None:
+        return False, None
+    if value.strip().lower() == "none":
+        if not allow_none:
+            raise InvalidInputError(f"--{name.replace('_', '-')}: give a number "
+                                    "(omit the option for no cap)", field=name)
+        return True, None
+    from venice_web3_keys.validation import validate_limit
+
+    return True, validate_limit(value, name)
+
+
+def _key_options(*, description: str | None, expires: str | None, usd_limit: str | None,
+                 diem_limit: str | None, limit_period: str | None,
+                 model_privacy: str | None) -> dict[str, Any]:
+    """Validated keyword arguments for mint_key / create_key."""
+    from venice_web3_keys.timeparse import parse_expires
+    from venice_web3_keys.validation import validate_description
+
+    kwargs: dict[str, Any] = {}
+    if description is not None:
+        kwargs["description"] = validate_description(description)
+    if expires is not None:
+        kwargs["expires_at"] = parse_expires(expires)
+    for name, raw in (("usd_limit", usd_limit), ("diem_limit", diem_limit)):
+        given, value = _limit(raw, name, allow_none=False)
+        if given:
+            kwargs[name] = value
+    if limit_period is not None:
+        kwargs["limit_period"] = limit_period.upper()
+    if model_privacy is not None:
+        kwargs["model_privacy"] = model_privacy.upper()
+    return kwargs
+
+
+@dataclass
+class SinkChoice:
+    """The one destination picked for a new secret, already prepared (a file exists, empty).
+
+    For --print the sink writes into `buffer`, which the CLI prints after the key's summary (or
+    puts in the one JSON object), so the secret still reaches stdout only through PrintSink.
+    """
+
+    sink: SecretSink
+    buffer: io.StringIO | None = None
+    option: str = ""
+
+    def prepare(self) -> None:
+        """Check the destination (and create an --out file) now: a failure sends nothing."""
+        from venice_web3_keys.errors import SinkError
+
+        try:
+            self.sink.prepare()
+        except SinkError as exc:
+            raise InvalidInputError(f"{self.option}: {exc}", field="sink") from None
+
+    def abort(self) -> None:
+        """Undo prepare() when no key was made (removes an empty --out file)."""
+        self.sink.abort()
+
+
+def _sink(out: str | None, env_out: str | None, keyring: str | None, print_: bool) -> SinkChoice:
+    """Exactly one SINK option, validated before any request (prepared by `_make_key`)."""
+    chosen = [name for name, val in (("--out", out), ("--env-out", env_out),
+                                      ("--keyring", keyring), ("--print", print_ or None))
+              if val is not None]
+    if not chosen:
+        raise InvalidInputError(
+            "say where the one-time secret goes: --out FILE, --env-out PATH[:VAR], "
+            "--keyring SERVICE or --print", field="sink")
+    if len(chosen) > 1:
+        raise InvalidInputError(f"give exactly one destination for the secret, not "
+                                f"{' and '.join(chosen)}", field="sink")
+    from venice_web3_keys import sinks
+    from venice_web3_keys.errors import SinkError
+
+    if out is not None and (Path(out).expanduser().exists() or Path(out).is_symlink()):
+        raise InvalidInputError(f"--out {out} already exists and is never overwritten: "
+                                "pick a new file name", field="out")
+    choice: SinkChoice
+    try:
+        if out is not None:
+            choice = SinkChoice(sinks.FileSink(out))
+        elif env_out is not None:
+            choice = SinkChoice(sinks.EnvFileSink.from_spec(env_out))
+        elif keyring is not None:
+            choice = SinkChoice(sinks.KeyringSink(keyring))
+        else:
+            buffer = io.StringIO()
+            choice = SinkChoice(sinks.PrintSink(buffer), buffer)
+    except SinkError as exc:
+        raise InvalidInputError(f"{chosen[0]}: {exc}", field="sink") from None
+    choice.option = chosen[0]
+    return choice
+
+
+def _read_password_file(path: str | Path) -> SecretValue:
+    from venice_web3_keys.secret import SecretValue
+
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read password file {path}: {exc.strerror}",
+                                field="password_file") from None
+    text = text.rstrip("\r\n")
+    if not text:
+        raise InvalidInputError(f"password file {path} is empty", field="password_file")
+    return SecretValue(text)
+
+
+def _prompt_secret(label: str, *, confirm: bool = False) -> SecretValue:
+    from venice_web3_keys.secret import SecretValue
+
+    value = click.prompt(label, hide_input=True, confirmation_prompt=confirm, err=True,
+                         prompt_suffix=": ")
+    if not value:
+        raise InvalidInputError("an empty password is not accepted", field="password")
+    return SecretValue(str(value))
+
+
+# ---- rendering helpers ---------------------------------------------------------------------
+
+
+def _new_key_out(state: State, new: NewKey, choice: SinkChoice, *, verb: str,
+                 extra: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> None:
+    """Render a new key; the secret reaches stdout only through the --print sink."""
+    info: dict[str, Any] = dict(new.to_public_dict())
+    info.update(extra or {})
+    out = state.output
+    printed = choice.buffer.getvalue().strip() if choice.buffer is not None else None
+    if printed and sys.stdout.isatty():
+        out.warn("the secret is printed below, once; it stays in this terminal's scrollback")
+    if out.json_mode:
+        if printed:
+            info["apiKey"] = printed
+        out.emit_json(info)
+        return
+    out.new_key(info, verb=verb, notes=notes)
+    if printed:
+        sys.stdout.write(printed + "\n")
+        sys.stdout.flush()
+
+
+def _make_key(state: State, what: str, choice: SinkChoice,
+              fn: Callable[[AsyncVeniceKeys], Awaitable[T]], *,
+              settings: Settings | None = None) -> T:
+    """A key-making call; if it fails, the prepared sink is undone (no empty file left)."""
+    choice.prepare()
+    try:
+        return state.call(what, fn, settings=settings)
+    except BaseException:
+        choice.abort()
+        raise
+
+
+def _wallet_status_dict(status: Any) -> dict[str, Any]:
+    balances = status.balances
+    return {
+        "address": status.address,
+        "chainId": status.chain_id,
+        "balances": {name: decimal_str(balances.get(name, 0)) for name in
+                     ("ETH", "VVV", "sVVV", "DIEM")},
+        "eligible": bool(status.eligible),
+    }
+
+
+# ---- the group -----------------------------------------------------------------------------
+
+_EPILOG = f"""\b
+Secrets (wallet private key, admin key, keystore password) are read from the
+environment, a .env file, a password file or a hidden prompt, never from arguments.
+Exit codes: 0 ok, 2 invalid input (nothing sent), 3 wallet cannot mint (no sVVV),
+4 authentication or permission refused, 1 anything else.
+\b
+Shell completion:  eval "$({COMPLETE_VAR}=bash_source {PROG})"   (or zsh_source,
+fish_source); `{PROG} completion SHELL` prints the script.
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=_EPILOG)
+@click.option("--env-file", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Read settings from this .env file (default: ./.env if present).")
+@click.option("--json", "json_mode", is_flag=True, help="Print exactly one JSON object on stdout.")
+@click.option("--api-base", metavar="URL", help="Venice API base URL (VENICE_API_BASE_URL).")
+@click.option("--rpc-url", metavar="URL",
+              help="Base JSON-RPC endpoint(s), comma-separated failover (BASE_RPC_URL).")
+@click.version_option(package_name="venice-web3-keys", prog_name=PROG,
+                      message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, env_file: str | None, json_mode: bool, api_base: str | None,
+        rpc_url: str | None) -> None:
+    """Turn a wallet holding staked VVV on Base into Venice.ai API keys, and manage them."""
+    ctx.obj = State(env_file=env_file, api_base=api_base, rpc_url=rpc_url,
+                    output=Output(json_mode=json_mode))
+    _STATE.append(ctx.obj)
+
+
+def _sink_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    opts = [
+        click.option("--out", metavar="FILE",
+                     help="Write the secret to a NEW file, mode 0600 (never overwrites)."),
+        click.option("--env-out", metavar="PATH[:VAR]",
+                     help="Set VAR (default VENICE_API_KEY) in a .env file, atomically, 0600."),
+        click.option("--keyring", metavar="SERVICE", help="Store the secret in the OS keyring."),
+        click.option("--print", "print_", is_flag=True,
+                     help="Print the secret on stdout (explicit opt-in)."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _key_create_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    opts = [
+        click.option("--type", "key_type", required=True, metavar="|".join(KEY_TYPES),
+                     type=click.Choice(KEY_TYPES, case_sensitive=False), help="Key type."),
+        click.option("--description", required=True, metavar="TEXT", help="1-64 characters."),
+        click.option("--expires", metavar="WHEN",
+                     help="YYYY-MM-DD, ISO 8601 with Z/offset, or a duration (12h, 30d, 6w)."),
+        click.option("--usd-limit", metavar="N", help="USD spend cap per limit period."),
+        click.option("--diem-limit", metavar="N", help="DIEM spend cap per limit period."),
+        click.option("--limit-period", type=click.Choice(PERIODS, case_sensitive=False),
+                     metavar="|".join(PERIODS), help="When the caps reset."),
+        click.option("--model-privacy", type=click.Choice(PRIVACY, case_sensitive=False),
+                     metavar="|".join(PRIVACY), help="Which models the key may call."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+# ---- wallet --------------------------------------------------------------------------------
+
+
+@cli.group()
+def wallet() -> None:
+    """The minting wallet: create a keystore, check balances on Base."""
+
+
+@wallet.command("new")
+@click.option("--keystore", required=True, metavar="PATH", help="Where to write the keystore.")
+@click.option("--password-file", metavar="F", help="Read the keystore password from this file.")
+@pass_state
+def wallet_new(state: State, keystore: str, password_file: str | None) -> None:
+    """Create an encrypted keystore for a new random wallet and print its address."""
+    path = Path(keystore).expanduser()
+    if path.exists() or path.is_symlink():
+        raise InvalidInputError(f"{keystore} already exists; it is never overwritten",
+                                field="keystore")
+    if not path.parent.is_dir():
+        raise InvalidInputError(f"folder {path.parent} does not exist", field="keystore")
+    if password_file is not None:
+        password = _read_password_file(password_file)
+    else:
+        settings = state.settings()
+        if settings.wallet_password_file is not None:
+            password = _read_password_file(settings.wallet_password_file)
+        elif settings.wallet_password is not None:
+            password = settings.wallet_password
+        elif _stdin_is_tty():
+            password = _prompt_secret("New keystore password", confirm=True)
+        else:
+            raise InvalidInputError(
+                "no keystore password: pass --password-file F, set VENICE_WALLET_PASSWORD_FILE, "
+                "or run on a terminal to be prompted", field="password")
+    from venice_web3_keys.signer import create_keystore
+
+    address = create_keystore(path, password)
+    if state.output.json_mode:
+        state.output.emit_json({"address": address, "keystore": str(path)})
+        return
+    state.output.out.print(f"[green]✓[/green] New wallet [bold]{address}[/bold]")
+    state.output.out.print(f"  keystore (0600): {path}")
+    state.output.out.print(f"  next: fund it with sVVV on Base, then set "
+                           f"VENICE_WALLET_KEYSTORE={path}")
+
+
+@wallet.command("status")
+@click.option("--address", metavar="ADDR", help="Any wallet (default: the configured one).")
+@pass_state
+def wallet_status(state: State, address: str | None) -> None:
+    """Balances on Base (ETH, VVV, sVVV, DIEM) and whether the wallet can mint."""
+    if address is not None:
+        from venice_web3_keys.addresses import checksum_address
+
+        address = checksum_address(address)
+    settings = state.settings()
+    if address is None:
+        if not settings.has_wallet:
+            raise ConfigError("no wallet configured: pass --address ADDR, or set "
+                              "VENICE_WALLET_KEYSTORE / VENICE_WALLET_PRIVATE_KEY")
+        settings = _with_password(settings, None)
+    status = state.call("Reading balances on Base…", lambda vk: vk.wallet_status(address),
+                        settings=settings)
+    data = _wallet_status_dict(status)
+    if state.output.json_mode:
+        state.output.emit_json(data)
+    else:
+        state.output.wallet_status(data, staking_contract=settings.staking_contract)
+
+
+# ---- mint ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@_key_create_options
+@_sink_options
+@click.option("--password-file", metavar="F",
+              help="Keystore password file (else VENICE_WALLET_PASSWORD_FILE or a prompt).")
+@pass_state
+def mint(state: State, key_type: str, description: str, expires: str | None,
+         usd_limit: str | None, diem_limit: str | None, limit_period: str | None,
+         model_privacy: str | None, out: str | None, env_out: str | None, keyring: str | None,
+         print_: bool, password_file: str | None) -> None:
+    """Mint a new API key by signing Venice's challenge with the wallet (needs sVVV)."""
+    kwargs = _key_options(description=description, expires=expires, usd_limit=usd_limit,
+                          diem_limit=diem_limit, limit_period=limit_period,
+                          model_privacy=model_privacy)
+    choice = _sink(out, env_out, keyring, print_)
+    settings = state.settings()
+    if not settings.has_wallet:
+        raise ConfigError("no wallet configured: set VENICE_WALLET_KEYSTORE (create one with "
+                          "`venice-keys wallet new --keystore PATH`) or VENICE_WALLET_PRIVATE_KEY")
+    settings = _with_password(settings, password_file)
+    new = _make_key(state, "Minting with the wallet…", choice, lambda vk: vk.mint_key(
+        api_key_type=key_type.upper(), sink=choice.sink, **kwargs), settings=settings)
+    _new_key_out(state, new, choice, verb="Minted")
+
+
+def _with_password(settings: Settings, password_file: str | None) -> Settings:
+    """Resolve the keystore password before any spinner starts (prompting needs the terminal)."""
+    import dataclasses
+
+    if settings.wallet_keystore is None:
+        return settings
+    if password_file is not None:
+        return dataclasses.replace(settings, wallet_password=_read_password_file(password_file),
+                                   wallet_password_file=None)
+    if settings.wallet_password is not None or settings.wallet_password_file is not None:
+        return settings
+    if not _stdin_is_tty():
+        raise ConfigError("the keystore needs a password: set VENICE_WALLET_PASSWORD_FILE or "
+                          "pass --password-file F (no terminal to prompt on)")
+    return dataclasses.replace(settings, wallet_password=_prompt_secret(
+        f"Password for {settings.wallet_keystore}"))
+
+
+# ---- keys ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def keys() -> None:
+    """Manage API keys with an ADMIN key (VENICE_ADMIN_KEY)."""
+
+
+@keys.command("list")
+@pass_state
+def keys_list(state: State) -> None:
+    """All active keys, newest first (secrets are never shown: last 6 characters only)."""
+    items = state.call("Listing keys…", lambda vk: vk.list_keys())
+    if state.output.json_mode:
+        state.output.emit_json({"data": items})
+    else:
+        state.output.keys_table(items)
+
+
+@keys.command("get")
+@click.argument("key_id", metavar="ID")
+@pass_state
+def keys_get(state: State, key_id: str) -> None:
+    """One key, with its usage."""
+    key_id = _key_id(key_id)
+    key = state.call("Fetching key…", lambda vk: vk.get_key(key_id))
+    if state.output.json_mode:
+        state.output.emit_json(key)
+    else:
+        state.output.key_detail(key)
+
+
+@keys.command("create")
+@_key_create_options
+@_sink_options
+@pass_state
+def keys_create(state: State, key_type: str, description: str, expires: str | None,
+                usd_limit: str | None, diem_limit: str | None, limit_period: str | None,
+                model_privacy: str | None, out: str | None, env_out: str | None,
+                keyring: str | None, print_: bool) -> None:
+    """Create a key with the ADMIN key; the secret goes to exactly one SINK."""
+    kwargs = _key_options(description=description, expires=expires, usd_limit=usd_limit,
+                          diem_limit=diem_limit, limit_period=limit_period,
+                          model_privacy=model_privacy)
+    choice = _sink(out, env_out, keyring, print_)
+    new = _make_key(state, "Creating key…", choice, lambda vk: vk.create_key(
+        api_key_type=key_type.upper(), sink=choice.sink, **kwargs))
+    _new_key_out(state, new, choice, verb="Created")
+
+
+@keys.command("update")
+@click.argument("key_id", metavar="ID")
+@click.option("--description", metavar="TEXT", help="New description (1-64 characters).")
+@click.option("--expires", metavar="WHEN", help="New expiry (see `keys create`).")
+@click.option("--no-expiry", is_flag=True, help="Remove the expiry.")
+@click.option("--usd-limit", metavar="N|none", help="New USD cap, or `none` to remove it.")
+@click.option("--diem-limit", metavar="N|none", help="New DIEM cap, or `none` to remove it.")
+@click.option("--limit-period", type=click.Choice(PERIODS, case_sensitive=False),
+              metavar="|".join(PERIODS), help="When the caps reset.")
+@click.option("--model-privacy", type=click.Choice(PRIVACY, case_sensitive=False),
+              metavar="|".join(PRIVACY), help="Which models the key may call.")
+@pass_state
+def keys_update(state: State, key_id: str, description: str | None, expires: str | None,
+                no_expiry: bool, usd_limit: str | None, diem_limit: str | None,
+                limit_period: str | None, model_privacy: str | None) -> None:
+    """Change a key's description, expiry, caps, period or model privacy."""
+    key_id = _key_id(key_id)
+    if expires is not None and no_expiry:
+        raise InvalidInputError("give --expires or --no-expiry, not both", field="expires_at")
+    kwargs = _key_options(description=description, expires=expires, usd_limit=None,
+                          diem_limit=None, limit_period=limit_period, model_privacy=model_privacy)
+    if no_expiry:
+        kwargs["expires_at"] = None
+    for name, raw in (("usd_limit", usd_limit), ("diem_limit", diem_limit)):
+        given, value = _limit(raw, name, allow_none=True)
+        if given:
+            kwargs[name] = value
+    if not kwargs:
+        raise InvalidInputError("nothing to update: give at least one option "
+                                "(see `venice-keys keys update --help`)")
+    key = state.call("Updating key…", lambda vk: vk.update_key(key_id, **kwargs))
+    if state.output.json_mode:
+        state.output.emit_json(key)
+    else:
+        state.output.out.print("[green]✓[/green] Updated.")
+        state.output.key_detail(key)
+
+
+@keys.command("revoke")
+@click.argument("key_id", metavar="ID")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_state
+def keys_revoke(state: State, key_id: str, yes: bool) -> None:
+    """Revoke a key immediately (asks first on a terminal unless --yes)."""
+    key_id = _key_id(key_id)
+    if not yes:
+        if not _stdin_is_tty():
+            raise InvalidInputError(f"refusing to revoke {key_id} without confirmation: "
+                                    "pass --yes (no terminal to ask on)", field="yes")
+        if not click.confirm(f"Revoke key {key_id}? It stops working at once", err=True):
+            raise click.Abort()
+    state.call("Revoking key…", lambda vk: vk.revoke_key(key_id))
+    if state.output.json_mode:
+        state.output.emit_json({"id": key_id, "revoked": True})
+    else:
+        state.output.out.print(f"[green]✓[/green] Revoked {key_id}.")
+
+
+@keys.command("rotate")
+@click.argument("key_id", metavar="ID")
+@_sink_options
+@pass_state
+def keys_rotate(state: State, key_id: str, out: str | None, env_out: str | None,
+                keyring: str | None, print_: bool) -> None:
+    """Make a successor with the same settings, deliver it, verify it, then revoke the old key."""
+    key_id = _key_id(key_id)
+    choice = _sink(out, env_out, keyring, print_)
+    result = _make_key(state, "Rotating key…", choice,
+                       lambda vk: vk.rotate_key(key_id, sink=choice.sink))
+    _new_key_out(state, result.new_key, choice, verb="Rotated to",
+                 extra={"rotatedFrom": key_id, "revokedKeyId": result.revoked_key_id,
+                        "verified": result.verified},
+                 notes=[f"old key: {result.revoked_key_id} revoked; new key "
+                        f"{'verified working' if result.verified else 'NOT verified'}"])
+
+
+# ---- limits / billing ----------------------------------------------------------------------
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def limits(ctx: click.Context) -> None:
+    """Rate limits and balances of the calling key (VENICE_API_KEY, else the admin key)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    state = ctx.find_object(State)
+    assert state is not None
+    data = state.call("Reading rate limits…", lambda vk: vk.rate_limits())
+    if state.output.json_mode:
+        state.output.emit_json(data)
+    else:
+        state.output.rate_limits(to_jsonable(data))
+
+
+@limits.command("log")
+@pass_state
+def limits_log(state: State) -> None:
+    """Recent rate-limit breaches of the account (admin)."""
+    entries = state.call("Reading the rate-limit log…", lambda vk: vk.rate_limit_log())
+    if state.output.json_mode:
+        state.output.emit_json({"data": entries})
+    else:
+        state.output.rate_limit_log(to_jsonable(entries))
+
+
+@cli.command()
+@pass_state
+def billing(state: State) -> None:
+    """Account balance (admin)."""
+    data = state.call("Reading the balance…", lambda vk: vk.billing_balance())
+    if state.output.json_mode:
+        state.output.emit_json(data)
+    else:
+        state.output.mapping_table("Account balance", to_jsonable(data))
+
+
+# ---- sandbox / demo / completion -----------------------------------------------------------
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+             add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def sandbox(args: Sequence[str]) -> None:
+    """Run the local Venice emulator + local chain in the foreground (Ctrl-C stops it)."""
+    from venice_web3_keys.sandbox.__main__ import main as sandbox_main
+
+    rc = sandbox_main(list(args))
+    raise SystemExit(rc or 0)
+
+
+@cli.command()
+@click.option("--keep", is_flag=True, help="Keep the temporary folder of demo secrets.")
+@pass_state
+def demo(state: State, keep: bool) -> None:
+    """The whole flow, end to end, on a throwaway local sandbox, narrated step by step."""
+    from venice_web3_keys.cli.demo import run_demo
+
+    run_demo(state.output, keep=keep)
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@click.pass_context
+def completion(ctx: click.Context, shell: str) -> None:
+    """Print the shell completion script, e.g. `venice-keys completion bash >> ~/.bashrc`."""
+    from click.shell_completion import get_completion_class
+
+    comp_cls = get_completion_class(shell)
+    assert comp_cls is not None
+    root = ctx.find_root().command
+    sys.stdout.write(comp_cls(root, {}, PROG, COMPLETE_VAR).source() + "\n")
+
+
+# ---- entry point ---------------------------------------------------------------------------
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
+def _fail(argv: Sequence[str], exc: BaseException, ctx_state: State | None) -> int:
+    json_mode = ctx_state.output.json_mode if ctx_state else _wants_json(argv)
+    output = ctx_state.output if ctx_state else Output(json_mode=json_mode)
+    staking, api_base = DEFAULT_STAKING, "the Venice API"
+    if ctx_state is not None and ctx_state._settings is not None:
+        staking = ctx_state._settings.staking_contract
+        api_base = ctx_state._settings.api_base_url
+    if isinstance(exc, click.ClickException):
+        usage_ctx = getattr(exc, "ctx", None)
+        path = usage_ctx.command_path if usage_ctx is not None else PROG
+        output.error(type(exc).__name__, exc.format_message(),
+                     f"see `{path} --help`" if exc.exit_code == 2 else None)
+        return exc.exit_code
+    message = str(exc) or type(exc).__name__
+    output.error(type(exc).__name__, message,
+                 failures.hint(exc, staking_contract=staking, api_base=api_base),
+                 failures.error_fields(exc))
+    return failures.exit_code(exc)
+
+
+def _log_to_stderr() -> None:
+    """Library warnings (e.g. an orphan key revoked) as plain `warning:` lines on stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger = logging.getLogger("venice_web3_keys")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point: run the CLI and exit with the interface's exit codes."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    _log_to_stderr()
+    try:
+        rv = cli.main(args=args, prog_name=PROG, complete_var=COMPLETE_VAR,
+                      standalone_mode=False)
+        code = rv if isinstance(rv, int) else 0
+    except click.Abort:
+        sys.stderr.write("aborted: nothing was changed\n")
+        code = 1
+    except (click.ClickException, VeniceKeysError) as exc:
+        code = _fail(args, exc, _STATE[-1] if _STATE else None)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        code = 130
+    sys.exit(code)

@@ -1,0 +1,333 @@
+"""Output for the CLI: one JSON object in `--json` mode, rich tables otherwise.
+
+`rich` is imported lazily so that `--help` and `--version` stay fast. Nothing here ever reveals a
+secret except `Output.secret()`, which only the `--print` sink path calls.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+
+def field(obj: object, *names: str) -> Any:
+    """First non-None attribute or mapping entry among `names` (tolerates models and dicts)."""
+    for name in names:
+        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def to_jsonable(obj: Any) -> Any:
+    """A pydantic model, dataclass, Decimal or datetime as plain JSON data (camelCase aliases)."""
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):
+        return to_jsonable(dump(by_alias=True, mode="json"))
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, Decimal):
+        return decimal_str(obj)
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    return obj
+
+
+def decimal_str(value: Decimal | float | int | str) -> str:
+    """A number as a plain decimal string, no exponent ("100", "0.5")."""
+    try:
+        dec = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    text = format(dec, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An API timestamp ("2026-12-31", ISO with Z) as an aware UTC datetime, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def relative(when: datetime, *, now: datetime | None = None) -> str:
+    """'in 29d', '3h ago', 'now'."""
+    now = now or datetime.now(UTC)
+    seconds = int((when - now).total_seconds())
+    future = seconds >= 0
+    seconds = abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            amount = f"{seconds // size}{unit}"
+            return f"in {amount}" if future else f"{amount} ago"
+    return "now"
+
+
+def when_text(value: Any, *, empty: str = "never") -> str:
+    """Relative and absolute form of a timestamp: 'in 29d (2026-12-31 23:59 UTC)'."""
+    parsed = parse_time(value)
+    if parsed is None:
+        return empty if value in (None, "") else str(value)
+    return f"{relative(parsed)} ({parsed:%Y-%m-%d %H:%M} UTC)"
+
+
+def limits_text(limits: Any, period: Any) -> str:
+    """'$25 + 10 DIEM / MONTH', or 'no cap'."""
+    parts = []
+    usd = field(limits, "usd")
+    diem = field(limits, "diem")
+    if usd is not None:
+        parts.append(f"${decimal_str(usd)}")
+    if diem is not None:
+        parts.append(f"{decimal_str(diem)} DIEM")
+    if not parts:
+        return "no cap"
+    return " + ".join(parts) + (f" / {period}" if period else "")
+
+
+def usage_text(key: Any) -> str:
+    """Spend this period (when limited) and over the trailing seven days."""
+    out = []
+    current = field(key, "current_period_usage", "currentPeriodUsage")
+    if current is not None:
+        out.append(f"period ${decimal_str(field(current, 'usd') or 0)}"
+                   f" / {decimal_str(field(current, 'diem') or 0)} DIEM")
+    usage = field(key, "usage")
+    week = field(usage, "trailing_seven_days", "trailingSevenDays") if usage is not None else None
+    if week is not None:
+        out.append(f"7d ${decimal_str(field(week, 'usd') or 0)}"
+                   f" / {decimal_str(field(week, 'diem') or 0)} DIEM")
+    return "\n".join(out) or "-"
+
+
+class Output:
+    """Where and how a command's result is written."""
+
+    def __init__(self, *, json_mode: bool) -> None:
+        self.json_mode = json_mode
+        self._out: Console | None = None
+        self._err: Console | None = None
+
+    @property
+    def out(self) -> Console:
+        """rich console on stdout (colour only when stdout is a terminal)."""
+        if self._out is None:
+            import os
+
+            from rich.console import Console
+
+            wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+            self._out = Console(highlight=False, width=wide)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        """rich console on stderr."""
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, highlight=False, soft_wrap=True)
+        return self._err
+
+    def emit_json(self, obj: Any) -> None:
+        """The one JSON object of a `--json` run."""
+        sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n")
+        sys.stdout.flush()
+
+    def info(self, text: str) -> None:
+        """A progress note on stderr (kept off stdout so pipes stay clean)."""
+        self.err.print(text)
+
+    def warn(self, text: str) -> None:
+        self.err.print(f"[yellow]warning:[/yellow] {text}")
+
+    @contextmanager
+    def spinner(self, text: str) -> Iterator[None]:
+        """A spinner on stderr while waiting on the network; silent when stderr is not a TTY."""
+        if not sys.stderr.isatty():
+            yield
+            return
+        with self.err.status(text, spinner="dots"):
+            yield
+
+    def error(self, type_name: str, message: str, hint: str | None,
+              extra: Mapping[str, Any] | None = None) -> None:
+        """A failure: JSON object on stdout in `--json` mode; the message always on stderr."""
+        if self.json_mode:
+            body: dict[str, Any] = {"type": type_name, "message": message}
+            if hint:
+                body["hint"] = hint
+            body.update(extra or {})
+            self.emit_json({"error": body})
+        from rich.markup import escape
+
+        self.err.print(f"[bold red]error:[/bold red] {escape(message)}")
+        if hint:
+            self.err.print(f"[dim]→[/dim] {escape(hint)}")
+
+    # ---- human renderings -------------------------------------------------------------
+
+    def table(self, title: str | None = None) -> Table:
+        from rich.table import Table
+
+        return Table(title=title, title_justify="left", show_lines=False, header_style="bold")
+
+    def keys_table(self, keys: Sequence[Any], *, title: str | None = "API keys") -> None:
+        table = self.table(title)
+        table.add_column("id", no_wrap=True)
+        for col in ("type", "description", "key", "expires", "limit", "usage"):
+            table.add_column(col, overflow="fold")
+        for key in keys:
+            table.add_row(*self._key_row(key))
+        if not keys:
+            self.out.print("No API keys.")
+            return
+        self.out.print(table)
+
+    def _key_row(self, key: Any) -> list[str]:
+        from rich.markup import escape
+
+        last6 = field(key, "last6_chars", "last6Chars") or "??????"
+        return [
+            str(field(key, "id")),
+            str(field(key, "api_key_type", "apiKeyType") or "-"),
+            escape(str(field(key, "description") or "")),
+            f"…{last6}",
+            when_text(field(key, "expires_at", "expiresAt")),
+            limits_text(field(key, "consumption_limits", "consumptionLimits"),
+                        field(key, "limit_period", "limitPeriod")),
+            usage_text(key),
+        ]
+
+    def key_detail(self, key: Any) -> None:
+        from rich.markup import escape
+
+        table = self.table(f"API key {field(key, 'id')}")
+        table.add_column("field", style="bold")
+        table.add_column("value", overflow="fold")
+        rows = [
+            ("type", str(field(key, "api_key_type", "apiKeyType") or "-")),
+            ("description", escape(str(field(key, "description") or ""))),
+            ("key", f"…{field(key, 'last6_chars', 'last6Chars') or '??????'}"),
+            ("created", when_text(field(key, "created_at", "createdAt"), empty="-")),
+            ("expires", when_text(field(key, "expires_at", "expiresAt"))),
+            ("last used", when_text(field(key, "last_used_at", "lastUsedAt"), empty="never")),
+            ("limit", limits_text(field(key, "consumption_limits", "consumptionLimits"),
+                                  field(key, "limit_period", "limitPeriod"))),
+            ("model privacy", str(field(key, "model_privacy", "modelPrivacy") or "ALL")),
+            ("usage", usage_text(key)),
+        ]
+        for name, value in rows:
+            table.add_row(name, value)
+        self.out.print(table)
+
+    def new_key(self, info: Mapping[str, Any], *, verb: str = "Created",
+                notes: Sequence[str] = ()) -> None:
+        """Summary of a new key (never its secret)."""
+        sink = info.get("sink") or {}
+        self.out.print(
+            f"[green]✓[/green] {verb} {info.get('apiKeyType')} key [bold]{info.get('id')}[/bold]"
+            f" (…{info.get('last6')}), \"{info.get('description')}\""
+        )
+        limits = info.get("consumptionLimits")
+        self.out.print(f"  expires: {when_text(info.get('expiresAt'))}")
+        self.out.print(f"  limit:   {limits_text(limits, info.get('limitPeriod'))}")
+        self.out.print(f"  sha256:  {info.get('fingerprint')}")
+        for note in notes:
+            self.out.print(f"  {note}")
+        if sink.get("kind") == "stdout":
+            self.out.print("  secret (shown once, below):")
+        else:
+            self.out.print(f"  secret → {sink.get('kind')}: {sink.get('location')}")
+
+    def wallet_status(self, status: Mapping[str, Any], *, staking_contract: str) -> None:
+        self.out.print(f"Wallet [bold]{status['address']}[/bold] on chain {status['chainId']}")
+        table = self.table()
+        table.add_column("token", style="bold")
+        table.add_column("balance", justify="right")
+        for name, amount in status["balances"].items():
+            table.add_row(name, amount)
+        self.out.print(table)
+        if status["eligible"]:
+            self.out.print("[green]✓[/green] holds sVVV: this wallet can mint API keys.")
+        else:
+            self.out.print(
+                f"[yellow]✗[/yellow] no sVVV on Base: stake VVV at {staking_contract} "
+                "to mint API keys."
+            )
+
+    def mapping_table(self, title: str, data: Mapping[str, Any]) -> None:
+        table = self.table(title)
+        table.add_column("field", style="bold")
+        table.add_column("value", overflow="fold")
+        for name, value in data.items():
+            if isinstance(value, Mapping):
+                value = ", ".join(f"{k}: {_scalar(v)}" for k, v in value.items()) or "-"
+            table.add_row(str(name), _scalar(value))
+        self.out.print(table)
+
+    def rate_limits(self, data: Mapping[str, Any]) -> None:
+        balances = data.get("balances") or {}
+        summary = {
+            "access permitted": "yes" if data.get("accessPermitted") else "NO",
+            "tier": _scalar(field(data.get("apiTier") or {}, "id")),
+            "balances": balances or "none",
+            "key expires": when_text(data.get("keyExpiration")),
+            "next epoch": when_text(data.get("nextEpochBegins"), empty="-"),
+        }
+        self.mapping_table("Rate limits and balances of the calling key", summary)
+        models = data.get("rateLimits") or []
+        if models:
+            table = self.table("Per-model limits")
+            table.add_column("model")
+            table.add_column("limits")
+            for entry in models:
+                limits = ", ".join(
+                    f"{_scalar(field(lim, 'amount'))} {_scalar(field(lim, 'type'))}"
+                    for lim in (field(entry, "rateLimits") or [])
+                )
+                table.add_row(str(field(entry, "apiModelId") or "-"), limits or "-")
+            self.out.print(table)
+
+    def rate_limit_log(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        if not entries:
+            self.out.print("No rate-limit breaches recorded.")
+            return
+        table = self.table("Recent rate-limit breaches")
+        for col in ("when", "key", "model", "tier", "type"):
+            table.add_column(col, overflow="fold")
+        for e in entries:
+            table.add_row(when_text(e.get("timestamp"), empty="-"), _scalar(e.get("apiKeyId")),
+                          _scalar(e.get("modelId")), _scalar(e.get("rateLimitTier")),
+                          _scalar(e.get("rateLimitType")))
+        self.out.print(table)
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | Decimal):
+        return decimal_str(value)
+    return str(value)

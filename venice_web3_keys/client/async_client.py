@@ -1,0 +1,303 @@
+"""AsyncVeniceClient: every Venice route this package needs, over one httpx.AsyncClient.
+
+The secret of a key only enters a request inside an httpx.Auth flow, so no local variable,
+exception or log line of this module holds it in clear. The two web3 routes are sent with any
+Authorization header explicitly stripped: they are unauthenticated, and a key has no business
+travelling with a wallet signature.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Mapping
+from importlib import metadata
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from venice_web3_keys.errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ConfigError,
+    InternalServerError,
+    InvalidInputError,
+)
+from venice_web3_keys.models import (
+    ApiKey,
+    BillingBalance,
+    CreatedKey,
+    KeySpec,
+    KeyUpdate,
+    RateLimitLogEntry,
+    RateLimits,
+    Web3Challenge,
+)
+from venice_web3_keys.secret import SecretValue
+
+from .errors_map import error_from_response
+from .retry import RETRYABLE_STATUS, RetryPolicy, Sleep, parse_retry_after
+
+__all__ = ["USER_AGENT", "AsyncVeniceClient"]
+
+log = logging.getLogger("venice_web3_keys.client")
+
+try:
+    _VERSION = metadata.version("venice-web3-keys")
+except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+    _VERSION = "0"
+USER_AGENT = f"venice-web3-keys/{_VERSION}"
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class _BearerAuth(httpx.Auth):
+    """Reveal the key only while the request is being built."""
+
+    def __init__(self, key: SecretValue) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
+        yield request
+
+
+class _NoAuth(httpx.Auth):
+    """Guarantee no Authorization header, even if a caller-supplied client sets one by default."""
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers.pop("Authorization", None)
+        yield request
+
+
+class AsyncVeniceClient:
+    """Typed access to Venice's /api_keys and /billing routes. Only GETs are ever retried."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        admin_key: SecretValue | None = None,
+        api_key: SecretValue | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        max_retry_wait: float = 30.0,
+        http_client: httpx.AsyncClient | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError("VENICE_API_BASE_URL must start with http:// or https://")
+        self.base_url = base_url.rstrip("/")
+        self._admin_key = admin_key
+        self._api_key = api_key
+        self._timeout = httpx.Timeout(timeout)
+        policy: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
+        self._retry = RetryPolicy(max_retries=max_retries, max_retry_wait=max_retry_wait,
+                                  **policy)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=self._timeout,
+                                                      follow_redirects=False)
+
+    def __repr__(self) -> str:
+        admin = "set" if self._admin_key else None
+        api = "set" if self._api_key else None
+        return f"AsyncVeniceClient({self.base_url!r}, admin_key={admin}, api_key={api})"
+
+    async def __aenter__(self) -> AsyncVeniceClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it (a caller's client stays open)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    # ------------------------------------------------------------------ routes
+
+    async def list_keys(self) -> list[ApiKey]:
+        payload = await self._send("GET", "/api_keys", auth=self._admin())
+        return self._parse_list(ApiKey, payload, "GET", "/api_keys")
+
+    async def get_key(self, key_id: str) -> ApiKey:
+        key_id = _key_id(key_id)
+        path = f"/api_keys/{key_id}"
+        payload = await self._send("GET", path, auth=self._admin())
+        return self._parse(ApiKey, _data(payload, "GET", path), "GET", path)
+
+    async def create_key(self, spec: KeySpec) -> CreatedKey:
+        """POST /api_keys, sent once: a timeout or 5xx leaves the outcome to the caller."""
+        payload = await self._send("POST", "/api_keys", auth=self._admin(), json=spec.to_body())
+        return self._parse_created(payload, "POST", "/api_keys")
+
+    async def update_key(self, update: KeyUpdate) -> ApiKey:
+        payload = await self._send("PATCH", "/api_keys", auth=self._admin(),
+                                   json=update.to_body())
+        return self._parse(ApiKey, _data(payload, "PATCH", "/api_keys"), "PATCH", "/api_keys")
+
+    async def delete_key(self, key_id: str) -> None:
+        key_id = _key_id(key_id)
+        payload = await self._send("DELETE", "/api_keys", auth=self._admin(),
+                                   params={"id": key_id})
+        if isinstance(payload, Mapping) and payload.get("success") is False:
+            raise APIError("DELETE /api_keys: Venice answered success=false", status_code=200,
+                           method="DELETE", path="/api_keys")
+
+    async def rate_limits(self, key: SecretValue | None = None) -> RateLimits:
+        """Limits and balances of the calling key: `key`, else the api key, else the admin key."""
+        chosen = key or self._api_key or self._admin_key
+        if not chosen:
+            raise ConfigError("rate_limits needs a key: set VENICE_API_KEY or VENICE_ADMIN_KEY")
+        path = "/api_keys/rate_limits"
+        payload = await self._send("GET", path, auth=chosen)
+        return self._parse(RateLimits, _data(payload, "GET", path), "GET", path)
+
+    async def rate_limit_log(self) -> list[RateLimitLogEntry]:
+        path = "/api_keys/rate_limits/log"
+        payload = await self._send("GET", path, auth=self._admin())
+        return self._parse_list(RateLimitLogEntry, payload, "GET", path)
+
+    async def billing_balance(self) -> BillingBalance:
+        payload = await self._send("GET", "/billing/balance", auth=self._admin())
+        return self._parse(BillingBalance, payload, "GET", "/billing/balance")
+
+    async def get_web3_challenge(self, address: str) -> Web3Challenge:
+        """GET generate_web3_key?address=; the body decides: token → jwt, message → siwe."""
+        path = "/api_keys/generate_web3_key"
+        payload = await self._send("GET", path, auth=None, params={"address": address})
+        return self._parse(Web3Challenge, _data(payload, "GET", path), "GET", path)
+
+    async def mint_web3_key(self, *, address: str, signature: str, challenge: Web3Challenge,
+                            spec: KeySpec) -> CreatedKey:
+        """POST generate_web3_key with the signed token or message; sent once, no Authorization."""
+        body: dict[str, Any] = {"address": address, "signature": signature}
+        if challenge.variant == "jwt":
+            body["token"] = challenge.token
+        else:
+            body["message"] = challenge.message
+        body.update(spec.to_body())
+        path = "/api_keys/generate_web3_key"
+        payload = await self._send("POST", path, auth=None, json=body)
+        return self._parse_created(payload, "POST", path)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _admin(self) -> SecretValue:
+        if not self._admin_key:
+            raise ConfigError("this call needs an ADMIN key: set VENICE_ADMIN_KEY")
+        return self._admin_key
+
+    async def _send(self, method: str, path: str, *, auth: SecretValue | None,
+                    params: Mapping[str, str] | None = None,
+                    json: Mapping[str, Any] | None = None) -> Any:
+        """One logical call: send, map errors, and retry only if the method is safe."""
+        url = f"{self.base_url}{path}"
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        request_auth: httpx.Auth = _BearerAuth(auth) if auth is not None else _NoAuth()
+        attempt = 0
+        while True:
+            retry_after: float | None = None
+            try:
+                response = await self._http.request(
+                    method, url, params=params, json=json, headers=headers,
+                    auth=request_auth, timeout=self._timeout)
+            except httpx.TimeoutException as exc:
+                error: APIError = APITimeoutError(
+                    f"{method} {path}: timed out ({type(exc).__name__})", method=method,
+                    path=path)
+                retryable = True
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                error = APIConnectionError(
+                    f"{method} {path}: could not reach Venice ({type(exc).__name__}: {exc})",
+                    method=method, path=path)
+                retryable = True
+            except httpx.HTTPError as exc:
+                raise APIConnectionError(
+                    f"{method} {path}: request failed ({type(exc).__name__}: {exc})",
+                    method=method, path=path) from None
+            else:
+                log.debug("%s %s -> %d (attempt %d)", method, path, response.status_code,
+                          attempt + 1)
+                if 200 <= response.status_code < 300:
+                    return _json(response, method, path)
+                error = error_from_response(
+                    response.status_code, _json_or_none(response), headers=response.headers,
+                    method=method, path=path, reason=response.reason_phrase)
+                retryable = response.status_code in RETRYABLE_STATUS
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+            if not (retryable and self._retry.should_retry(method, attempt)):
+                raise error from None
+            delay = self._retry.delay(attempt, retry_after)
+            if delay is None:
+                raise error from None
+            attempt += 1
+            log.info("retrying %s %s in %.2fs (retry %d of %d): %s", method, path, delay,
+                     attempt, self._retry.max_retries, type(error).__name__)
+            await self._retry.sleep(delay)
+
+    def _parse(self, model: type[_M], data: Any, method: str, path: str) -> _M:
+        try:
+            return model.model_validate(data)
+        except PydanticValidationError as exc:
+            raise _malformed(method, path, _describe(exc)) from None
+
+    def _parse_list(self, model: type[_M], payload: Any, method: str, path: str) -> list[_M]:
+        items = _data(payload, method, path)
+        if not isinstance(items, list):
+            raise _malformed(method, path, "'data' is not a list")
+        return [self._parse(model, item, method, path) for item in items]
+
+    def _parse_created(self, payload: Any, method: str, path: str) -> CreatedKey:
+        data = _data(payload, method, path)
+        if not isinstance(data, Mapping) or not isinstance(data.get("apiKey"), str):
+            raise _malformed(method, path, "no apiKey in the response; a key may exist")
+        return self._parse(CreatedKey, data, method, path)
+
+
+def _key_id(value: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInputError("key id must be a string", field="key_id")
+    from venice_web3_keys.validation import validate_key_id
+
+    return validate_key_id(value)
+
+
+def _malformed(method: str, path: str, why: str) -> InternalServerError:
+    # Raised as InternalServerError so a create/mint with an unreadable success body is treated
+    # like a 5xx: the key may exist, and the flows reconcile. No body is attached (it may hold
+    # the new secret).
+    return InternalServerError(f"{method} {path}: unexpected response from Venice: {why}",
+                               status_code=200, method=method, path=path)
+
+
+def _describe(exc: PydanticValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False, include_context=False)[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _data(payload: Any, method: str, path: str) -> Any:
+    if not isinstance(payload, Mapping) or "data" not in payload:
+        raise _malformed(method, path, "no 'data' field")
+    return payload["data"]
+
+
+def _json(response: httpx.Response, method: str, path: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise _malformed(method, path, "the body is not JSON") from None
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

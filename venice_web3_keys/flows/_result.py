@@ -1,0 +1,117 @@
+"""The results flows hand back: a new key (secret masked) and a rotation outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from venice_web3_keys.secret import ApiKeySecret
+
+if TYPE_CHECKING:
+    from venice_web3_keys.models import ApiKey, ConsumptionLimits, CreatedKey
+    from venice_web3_keys.sinks import SinkReceipt
+
+
+@dataclass
+class NewKey:
+    """A freshly made key. Its secret is an ApiKeySecret: masked in str/repr, `.reveal()` to use."""
+
+    id: str
+    api_key_type: str
+    description: str
+    expires_at: str | None
+    consumption_limits: ConsumptionLimits | None
+    limit_period: str | None
+    model_privacy: str | None
+    secret: ApiKeySecret = field(repr=False)
+    sink: SinkReceipt | None = None
+
+    @property
+    def last6(self) -> str:
+        return self.secret.last6
+
+    @property
+    def fingerprint(self) -> str:
+        return self.secret.fingerprint
+
+    def __repr__(self) -> str:
+        return (
+            f"NewKey(id={self.id!r}, api_key_type={self.api_key_type!r}, "
+            f"description={self.description!r}, last6={self.last6!r}, sink={self.sink!r})"
+        )
+
+    __str__ = __repr__
+
+    def to_public_dict(self) -> dict[str, Any]:
+        """Everything safe to print or return to an agent; never the secret itself."""
+        limits: dict[str, Any] | None = None
+        if self.consumption_limits is not None:
+            limits = {
+                "usd": self.consumption_limits.usd,
+                "diem": self.consumption_limits.diem,
+            }
+        return {
+            "id": self.id,
+            "apiKeyType": self.api_key_type,
+            "description": self.description,
+            "last6": self.last6,
+            "fingerprint": self.fingerprint,
+            "sink": (
+                {"kind": self.sink.kind, "location": self.sink.location}
+                if self.sink is not None
+                else None
+            ),
+            "expiresAt": self.expires_at,
+            "consumptionLimits": limits,
+            "limitPeriod": self.limit_period,
+            "modelPrivacy": self.model_privacy,
+        }
+
+    @classmethod
+    def from_created(
+        cls,
+        created: CreatedKey,
+        *,
+        sink: SinkReceipt | None,
+        readback: ApiKey | None = None,
+    ) -> NewKey:
+        """Combine the create echo with the authoritative read-back (the echo's limits lie)."""
+        if readback is not None:
+            return cls(
+                id=created.id,
+                api_key_type=str(readback.api_key_type or created.api_key_type),
+                description=str(readback.description or created.description or ""),
+                expires_at=readback.expires_at,
+                consumption_limits=readback.consumption_limits,
+                limit_period=readback.limit_period,
+                model_privacy=readback.model_privacy,
+                secret=created.secret,
+                sink=sink,
+            )
+        return cls(
+            id=created.id,
+            api_key_type=str(created.api_key_type),
+            description=str(created.description or ""),
+            expires_at=created.expires_at,
+            consumption_limits=created.consumption_limit,
+            limit_period=created.limit_period,
+            model_privacy=created.model_privacy,
+            secret=created.secret,
+            sink=sink,
+        )
+
+
+@dataclass
+class RotationResult:
+    """A rotation that completed: the successor works and the old key is revoked."""
+
+    new_key: NewKey
+    revoked_key_id: str
+    verified: bool
+
+    def to_public_dict(self) -> dict[str, Any]:
+        return {
+            "newKey": self.new_key.to_public_dict(),
+            "revokedKeyId": self.revoked_key_id,
+            "verified": self.verified,
+        }

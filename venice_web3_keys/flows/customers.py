@@ -1,0 +1,104 @@
+"""Per-customer keys for dApp backends, tracked by the description convention `cust:<id>`.
+
+The description is the only free-form field a key has, so it carries the customer id; the id is
+restricted to a short safe alphabet so that `cust:a` can never match `cust:a b` or a prefix trick.
+Customer keys are always INFERENCE keys with a spend cap: a leaked customer key can cost at most
+its cap per period.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from venice_web3_keys.errors import APIError, InvalidInputError, KeyNotFoundError, VeniceKeysError
+from venice_web3_keys.flows._spec import Limit, When, build_spec
+from venice_web3_keys.flows.create import SETTLE_DELAYS, create_key
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from venice_web3_keys.client.async_client import AsyncVeniceClient
+    from venice_web3_keys.flows._result import NewKey
+    from venice_web3_keys.models import ApiKey
+    from venice_web3_keys.sinks import SecretSink
+
+log = logging.getLogger("venice_web3_keys.flows.customers")
+
+PREFIX = "cust:"
+_CUSTOMER_ID = re.compile(r"[A-Za-z0-9._-]{1,48}")
+
+
+def validate_customer_id(customer_id: str) -> str:
+    """1-48 characters of [A-Za-z0-9._-] (so `cust:<id>` fits Venice's 64-char description)."""
+    if not isinstance(customer_id, str) or not _CUSTOMER_ID.fullmatch(customer_id):
+        raise InvalidInputError(
+            "customer_id must be 1-48 characters of letters, digits, '.', '_' or '-'",
+            field="customer_id",
+        )
+    return customer_id
+
+
+def customer_description(customer_id: str) -> str:
+    return PREFIX + validate_customer_id(customer_id)
+
+
+async def provision_customer_key(
+    client: AsyncVeniceClient,
+    customer_id: str,
+    *,
+    usd_limit: Limit = None,
+    diem_limit: Limit = None,
+    limit_period: str | None = "MONTH",
+    expires_at: When = None,
+    model_privacy: str | None = None,
+    sink: SecretSink | None = None,
+    settle_delays: Sequence[float] = SETTLE_DELAYS,
+) -> NewKey:
+    """A capped INFERENCE key described `cust:<id>`; a USD or DIEM cap is required."""
+    spec = build_spec(
+        api_key_type="INFERENCE",
+        description=customer_description(customer_id),
+        expires_at=expires_at,
+        usd_limit=usd_limit,
+        diem_limit=diem_limit,
+        limit_period=limit_period,
+        model_privacy=model_privacy,
+    )
+    if spec.usd_limit is None and spec.diem_limit is None:
+        raise InvalidInputError(
+            "a customer key needs a spend cap: set usd_limit or diem_limit", field="usd_limit"
+        )
+    return await create_key(client, spec, sink=sink, settle_delays=settle_delays)
+
+
+async def customer_keys(client: AsyncVeniceClient, customer_id: str) -> list[ApiKey]:
+    """The customer's active keys (exact description match), newest first as Venice lists them."""
+    description = customer_description(customer_id)
+    return [k for k in await client.list_keys() if k.description == description]
+
+
+async def revoke_customer_keys(client: AsyncVeniceClient, customer_id: str) -> list[str]:
+    """Revoke every key of the customer (churn); returns the ids revoked.
+
+    Tries every key even if one fails, then raises naming the ones still active.
+    """
+    revoked: list[str] = []
+    failed: list[str] = []
+    for key in await customer_keys(client, customer_id):
+        try:
+            await client.delete_key(key.id)
+        except KeyNotFoundError:
+            log.info("customer key %s was already gone", key.id)
+        except APIError as exc:
+            log.warning("could not revoke customer key %s: %s", key.id, type(exc).__name__)
+            failed.append(key.id)
+        else:
+            revoked.append(key.id)
+    if failed:
+        raise VeniceKeysError(
+            f"revoked {len(revoked)} key(s) of customer {customer_id!r} but could NOT revoke "
+            f"{', '.join(failed)}; try again."
+        )
+    return revoked

@@ -1,0 +1,91 @@
+"""Key rotation with an overlap window: the old key keeps working until the new one is proven.
+
+Successor first (same type, limits, period, privacy, description, and the old expiry so a
+time-boxed key does not become unbounded), its secret delivered, then a call authenticated WITH
+the new key (rate_limits); only then is the old key revoked. If the new key does not work, it is
+revoked and the old one is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from venice_web3_keys.errors import APIError, KeyNotFoundError, VeniceKeysError
+from venice_web3_keys.flows._result import RotationResult
+from venice_web3_keys.flows._spec import build_spec
+from venice_web3_keys.flows.create import SETTLE_DELAYS, abort_quietly, create_key
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from venice_web3_keys.client.async_client import AsyncVeniceClient
+    from venice_web3_keys.models import ApiKey, KeySpec
+    from venice_web3_keys.sinks import SecretSink
+
+log = logging.getLogger("venice_web3_keys.flows.rotate")
+
+
+def successor_spec(old: ApiKey, *, description: str | None = None) -> KeySpec:
+    """The KeySpec that recreates `old` (validated like any caller input)."""
+    limits = old.consumption_limits
+    return build_spec(
+        api_key_type=str(old.api_key_type),
+        description=description if description is not None else str(old.description or ""),
+        expires_at=old.expires_at or None,
+        usd_limit=limits.usd if limits is not None else None,
+        diem_limit=limits.diem if limits is not None else None,
+        limit_period=old.limit_period,
+        model_privacy=old.model_privacy,
+    )
+
+
+async def rotate_key(
+    client: AsyncVeniceClient,
+    key_id: str,
+    *,
+    sink: SecretSink | None = None,
+    description: str | None = None,
+    settle_delays: Sequence[float] = SETTLE_DELAYS,
+) -> RotationResult:
+    """Replace key `key_id` by a verified successor, then revoke it (see the module docstring)."""
+    if sink is not None:
+        sink.prepare()  # before the first request, even the read of the old key
+    try:
+        old = await client.get_key(key_id)
+        spec = successor_spec(old, description=description)
+    except BaseException:
+        abort_quietly(sink)
+        raise
+
+    new_key = await create_key(
+        client, spec, sink=sink, sink_prepared=True, settle_delays=settle_delays
+    )
+    try:
+        await client.rate_limits(key=new_key.secret)
+    except APIError as exc:
+        try:
+            await client.delete_key(new_key.id)
+            fate = "it was revoked"
+        except APIError:
+            fate = f"revoking it failed too: revoke {new_key.id} yourself"
+        raise VeniceKeysError(
+            f"rotation stopped: the new key {new_key.id} did not work when verified "
+            f"({type(exc).__name__}); {fate}. The old key {key_id} was left unchanged."
+        ) from exc
+    try:
+        await client.delete_key(key_id)
+    except KeyNotFoundError:
+        log.info("old key %s was already gone", key_id)
+    except APIError as exc:
+        err = VeniceKeysError(
+            f"the new key {new_key.id} works"
+            + (f" (secret delivered to {new_key.sink.location})" if new_key.sink else "")
+            + f", but revoking the old key {key_id} failed ({type(exc).__name__}): both keys "
+            f"are usable now; revoke {key_id} yourself."
+        )
+        err.new_key = new_key  # type: ignore[attr-defined]  # so a sink-less secret is not lost
+        raise err from exc
+    log.info("rotated key %s -> %s", key_id, new_key.id)
+    return RotationResult(new_key=new_key, revoked_key_id=key_id, verified=True)
+

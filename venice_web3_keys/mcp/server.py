@@ -1,0 +1,137 @@
+"""`venice-keys-mcp`: build the MCP server from operator settings and run it on stdio or HTTP."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, InputRequiredResult
+
+from venice_web3_keys.errors import ConfigError
+from venice_web3_keys.mcp.config import OperatorConfig, load_config
+from venice_web3_keys.mcp.policy import ALL_TOOLS, WRITE_TOOLS, refusal
+from venice_web3_keys.mcp.tools import ToolRuntime, register_tools
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+    from venice_web3_keys.api import AsyncVeniceKeys
+
+log = logging.getLogger("venice_web3_keys.mcp.server")
+SERVER_NAME = "venice-web3-keys"
+
+
+class VeniceKeysMCPServer(MCPServer[Any]):
+    """MCPServer that answers a call to a known but unregistered tool with the rule that hid it."""
+
+    def __init__(self, runtime: ToolRuntime, **kwargs: Any) -> None:
+        super().__init__(SERVER_NAME, **kwargs)
+        self.runtime = runtime
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        if name in ALL_TOOLS and self._tool_manager.get_tool(name) is None:
+            if name in WRITE_TOOLS and not self.runtime.config.allow_writes:
+                exc = refusal("read_only", "This server is read-only: it does not change keys.")
+            else:
+                exc = refusal("tool_allow_list", f"{name} is not on this server's list of allowed tools.")
+            if name in WRITE_TOOLS:
+                raise self.runtime.refuse(name, arguments, exc)
+            raise ToolError(str(exc))
+        return await super().call_tool(name, arguments, context)
+
+
+def _instructions(config: OperatorConfig, tools: list[str]) -> str:
+    mode = "read-write" if config.allow_writes else "read-only (set by the operator)"
+    text = (
+        "Manage Venice.ai API keys for a wallet holding staked VVV on Base. The wallet's private "
+        "key and the admin key stay inside this server. New secrets are saved to files on the "
+        f"server host, not returned. Mode: {mode}. Tools: {', '.join(tools)}."
+    )
+    if config.allow_writes:
+        text += f" Operator policy: {config.policy.summary()}."
+    return text
+
+
+def build_server(
+    config: OperatorConfig,
+    *,
+    keys_factory: Callable[[], AsyncVeniceKeys] | None = None,
+) -> VeniceKeysMCPServer:
+    """The server with exactly the tools the operator allows (read-only beats the allow-list)."""
+    runtime = ToolRuntime(config, keys_factory)
+    server = VeniceKeysMCPServer(runtime, version=_version(), log_level="WARNING")
+    names = register_tools(server, runtime)
+    server._lowlevel_server.instructions = _instructions(config, names)
+    return server
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("venice-web3-keys")
+    except PackageNotFoundError:  # running from a checkout without install
+        return "0"
+
+
+def http_app(server: VeniceKeysMCPServer, config: OperatorConfig) -> ASGIApp:
+    """The Streamable HTTP app at /mcp, with session caps and the bearer gate when a token is set."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    from venice_web3_keys.mcp.config import is_loopback
+    from venice_web3_keys.mcp.http_auth import BearerTokenMiddleware
+
+    security = None
+    if not is_loopback(config.host):
+        # Off loopback the bearer token is the gate; the Host/Origin allow-list is for localhost.
+        security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    app: ASGIApp = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        max_sessions=config.max_sessions,
+        session_idle_timeout=config.session_idle_timeout,
+        transport_security=security,
+        host=config.host,
+    )
+    if config.auth_token is not None:
+        app = BearerTokenMiddleware(app, config.auth_token)
+    return app
+
+
+def serve_http(server: VeniceKeysMCPServer, config: OperatorConfig) -> None:
+    import uvicorn
+
+    app = http_app(server, config)
+    log.warning("serving Streamable HTTP on http://%s:%d/mcp", config.host, config.port)
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `venice-keys-mcp` and `python mcp_server.py`."""
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(argv)
+        if config.transport == "http":
+            config.check_http()
+    except ConfigError as exc:
+        print(f"venice-keys-mcp: {exc}", file=sys.stderr)
+        return 2
+    server = build_server(config)
+    try:
+        if config.transport == "http":
+            serve_http(server, config)
+        else:
+            server.run()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,812 @@
+"""The eleven MCP tools: typed inputs, structured outputs, true annotations, guarded writes.
+
+Each tool is a thin call into `AsyncVeniceKeys`; the policy checks run in a resolver *before* the
+human is asked (elicitation) and before anything is sent. Heavy modules (the facade, web3,
+eth_account) are imported on first use, so `initialize` never pays for them.
+"""
+
+# No `from __future__ import annotations`: tool signatures hold `Resolve(<closure>)` markers
+# that MCPServer must see as objects, not as strings to evaluate against module globals.
+
+import logging
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+
+import anyio
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Elicit, Resolve
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from venice_web3_keys.errors import (
+    AmbiguousCreateError,
+    InvalidInputError,
+    PolicyError,
+    VeniceKeysError,
+)
+from venice_web3_keys.mcp.audit import AuditLog
+from venice_web3_keys.mcp.config import OperatorConfig
+from venice_web3_keys.mcp.policy import (
+    DESCRIPTION_MAX,
+    KEY_MAKING_TOOLS,
+    OWNER_MARKER,
+    WRITE_TOOLS,
+    is_owned,
+    mark_description,
+    refusal,
+)
+
+if TYPE_CHECKING:
+    from venice_web3_keys.api import AsyncVeniceKeys, NewKey
+
+log = logging.getLogger("venice_web3_keys.mcp.tools")
+T = TypeVar("T")
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+MAX_LIMIT = 9_999_999_999
+
+# --- argument types (names fixed by interface.md) -----------------------------------------------
+KeyId = Annotated[
+    str,
+    Field(pattern=UUID_PATTERN, description="The key's id (a UUID from venice_list_keys); never a secret."),
+]
+KeyType = Annotated[
+    Literal["INFERENCE", "ADMIN"],
+    Field(description="INFERENCE keys call models; ADMIN keys manage the account."),
+]
+Description = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=DESCRIPTION_MAX - len(OWNER_MARKER),
+        description="Label for the key, 1-58 characters; the server prefixes its owner marker.",
+    ),
+]
+When = Annotated[
+    str | None,
+    Field(
+        min_length=2,
+        max_length=40,
+        description="Expiry: YYYY-MM-DD, an ISO 8601 datetime with Z or an offset, or a duration "
+        "from now such as 12h, 30d, 6w. Must be in the future.",
+    ),
+]
+UsdLimit = Annotated[
+    float | None,
+    Field(ge=0, le=MAX_LIMIT, description="Spend cap in USD per limit_period."),
+]
+DiemLimit = Annotated[
+    float | None,
+    Field(ge=0, le=MAX_LIMIT, description="Spend cap in DIEM per limit_period."),
+]
+Period = Annotated[
+    Literal["EPOCH", "MONTH", "LIFETIME"] | None,
+    Field(description="When the caps reset: EPOCH (daily, UTC), MONTH, or LIFETIME (never)."),
+]
+Privacy = Annotated[
+    Literal["ALL", "PRIVATE_TEXT", "PRIVATE_ONLY"] | None,
+    Field(description="Which models the key may call: ALL, PRIVATE_TEXT or PRIVATE_ONLY."),
+]
+Address = Annotated[
+    str | None,
+    Field(
+        pattern=r"^0x[0-9a-fA-F]{40}$",
+        description="A Base address to inspect; omit to use the server's own wallet.",
+    ),
+]
+
+
+# --- results ------------------------------------------------------------------------------------
+class Limits(BaseModel):
+    usd: float | None = None
+    diem: float | None = None
+
+
+class WalletStatusResult(BaseModel):
+    address: str
+    chain_id: int
+    balances: dict[str, str] = Field(description="Whole-token decimal strings: ETH, VVV, sVVV, DIEM.")
+    eligible: bool = Field(description="True when the wallet holds sVVV and can mint a key.")
+
+
+class KeyInfo(BaseModel):
+    id: str
+    api_key_type: str | None = None
+    description: str | None = None
+    created_at: str | None = None
+    expires_at: str | None = None
+    last_used_at: str | None = None
+    last6: str | None = Field(default=None, description="Last 6 characters of the secret (not usable).")
+    consumption_limits: Limits | None = None
+    limit_period: str | None = None
+    model_privacy: str | None = None
+    usage: dict[str, Any] | None = None
+    current_period_usage: dict[str, Any] | None = None
+    made_by_this_server: bool
+
+
+class KeyList(BaseModel):
+    keys: list[KeyInfo]
+    count: int
+
+
+class NewKeyResult(BaseModel):
+    id: str
+    api_key_type: str
+    description: str
+    last6: str
+    fingerprint: str = Field(description="sha256 hex of the secret: identifies it, cannot be used.")
+    secret_file: str | None = Field(description="File on the server host holding the secret (0600).")
+    expires_at: str | None = None
+    consumption_limits: Limits | None = None
+    limit_period: str | None = None
+    model_privacy: str | None = None
+    secret: str | None = Field(
+        default=None, description="Only present when the operator enabled inline secrets."
+    )
+
+
+class RevokeResult(BaseModel):
+    revoked_key_id: str
+    revoked: bool
+
+
+class RotateResult(BaseModel):
+    new_key: NewKeyResult
+    revoked_key_id: str
+    verified: bool = Field(description="True when the new key was checked to work before the revoke.")
+
+
+class DataResult(BaseModel):
+    data: dict[str, Any]
+
+
+class LogResult(BaseModel):
+    entries: list[dict[str, Any]]
+    count: int
+
+
+class Confirmation(BaseModel):
+    """What the human answers when the server asks before a destructive action."""
+
+    confirm: bool = Field(description="true to allow this action, false to refuse it")
+
+
+class _NotAsked(Confirmation):
+    """Stands for 'no question was needed' (policy or client capability)."""
+
+
+# --- conversions --------------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return _plain(value.model_dump(mode="python", by_alias=False, exclude_none=False))
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _limits(obj: Any) -> Limits | None:
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return Limits(usd=obj.get("usd"), diem=obj.get("diem"))
+    return Limits(usd=getattr(obj, "usd", None), diem=getattr(obj, "diem", None))
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def key_info(key: Any) -> KeyInfo:
+    usage = getattr(key, "usage", None)
+    period_usage = getattr(key, "current_period_usage", None)
+    return KeyInfo(
+        id=str(key.id),
+        api_key_type=_opt_str(getattr(key, "api_key_type", None)),
+        description=getattr(key, "description", None),
+        created_at=_opt_str(getattr(key, "created_at", None)),
+        expires_at=_opt_str(getattr(key, "expires_at", None)),
+        last_used_at=_opt_str(getattr(key, "last_used_at", None)),
+        last6=getattr(key, "last6_chars", None),
+        consumption_limits=_limits(getattr(key, "consumption_limits", None)),
+        limit_period=_opt_str(getattr(key, "limit_period", None)),
+        model_privacy=_opt_str(getattr(key, "model_privacy", None)),
+        usage=_plain(usage) if usage is not None else None,
+        current_period_usage=_plain(period_usage) if period_usage is not None else None,
+        made_by_this_server=is_owned(getattr(key, "description", None)),
+    )
+
+
+# --- runtime ------------------------------------------------------------------------------------
+class ToolRuntime:
+    """Per-server state: the lazily built facade, the audit log, and the key-making lock."""
+
+    def __init__(
+        self,
+        config: OperatorConfig,
+        keys_factory: "Callable[[], AsyncVeniceKeys] | None" = None,
+    ) -> None:
+        self.config = config
+        self.policy = config.policy
+        self.audit = AuditLog(config.audit_log)
+        self._factory = keys_factory
+        self._keys: "AsyncVeniceKeys | None" = None
+        self._init_lock = anyio.Lock()
+        self.make_lock = anyio.Lock()
+
+    async def keys(self) -> "AsyncVeniceKeys":
+        """The facade, built on first use (this is where web3/eth_account may load)."""
+        async with self._init_lock:
+            if self._keys is None:
+                if self._factory is not None:
+                    self._keys = self._factory()
+                else:
+                    from venice_web3_keys.api import AsyncVeniceKeys
+
+                    self._keys = AsyncVeniceKeys.from_env(self.config.env_file)
+            return self._keys
+
+    async def aclose(self) -> None:
+        if self._keys is not None:
+            await self._keys.aclose()
+            self._keys = None
+
+    def new_sink(self, tool: str) -> Any:
+        """A FileSink for a fresh, unique file in the secrets directory (dir forced to 0700)."""
+        from venice_web3_keys.sinks import FileSink
+
+        directory = self.config.secrets_dir
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        name = f"{stamp}-{tool.removeprefix('venice_')}-{uuid.uuid4().hex[:12]}.key"
+        return FileSink(directory / name)
+
+    def new_key_result(self, new: "NewKey") -> NewKeyResult:
+        sink = getattr(new, "sink", None)
+        location = getattr(sink, "location", None) if sink is not None else None
+        return NewKeyResult(
+            id=new.id,
+            api_key_type=str(new.api_key_type),
+            description=new.description,
+            last6=new.secret.last6,
+            fingerprint=new.secret.fingerprint,
+            secret_file=str(Path(location).resolve()) if location else None,
+            expires_at=_opt_str(new.expires_at),
+            consumption_limits=_limits(new.consumption_limits),
+            limit_period=_opt_str(new.limit_period),
+            model_privacy=_opt_str(new.model_privacy),
+            secret=new.secret.reveal() if self.config.reveal_secrets else None,
+        )
+
+    def refuse(
+        self, tool: str, args: Mapping[str, Any], exc: PolicyError, key_id: str | None = None
+    ) -> ToolError:
+        """Audit a refusal and turn it into the ToolError the agent sees."""
+        self.audit.record(tool, args, "refused", rule=exc.rule, key_id=key_id)
+        log.info("%s refused by rule %s", tool, exc.rule)
+        return ToolError(str(exc))
+
+    async def run_read(self, tool: str, fn: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await fn()
+        except VeniceKeysError as exc:
+            raise ToolError(f"{type(exc).__name__}: {exc}") from None
+        except ToolError:
+            raise
+        except Exception:
+            log.exception("%s failed unexpectedly", tool)
+            raise ToolError(f"{tool} failed with an internal error (see the server log)") from None
+
+    async def run_write(
+        self,
+        tool: str,
+        args: Mapping[str, Any],
+        fn: Callable[[], Awaitable[T]],
+        *,
+        key_id: str | None = None,
+        new_id: Callable[[T], str | None] = lambda _r: None,
+    ) -> T:
+        """Run a write and audit it: ok / refused (with rule) / error (with type)."""
+        makes_key = tool in KEY_MAKING_TOOLS
+        try:
+            result = await fn()
+        except PolicyError as exc:
+            raise self.refuse(tool, args, exc, key_id=key_id) from None
+        except AmbiguousCreateError as exc:
+            self.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__,
+                              counts_as_key=makes_key and bool(exc.orphan_ids))
+            raise ToolError(f"{type(exc).__name__}: {exc}") from None
+        except VeniceKeysError as exc:
+            self.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__)
+            raise ToolError(f"{type(exc).__name__}: {exc}") from None
+        except Exception as exc:
+            self.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__)
+            log.exception("%s failed unexpectedly", tool)
+            raise ToolError(f"{tool} failed with an internal error (see the server log)") from None
+        self.audit.record(tool, args, "ok", key_id=key_id, new_key_id=new_id(result),
+                          counts_as_key=makes_key)
+        return result
+
+    # --- confirmation (elicitation) -----------------------------------------------------------
+    def confirmation(self, tool: str, ctx: Context, question: str) -> Any:
+        """Elicit when the policy wants it and the client can; refuse when it must and can't."""
+        policy = self.policy
+        if policy.confirm == "off" or tool not in policy.confirm_tools:
+            return _NotAsked(confirm=True)
+        caps = ctx.client_capabilities
+        if caps is not None and caps.elicitation is not None:
+            return Elicit(question, Confirmation)
+        if policy.confirm == "required":
+            raise refusal(
+                "human_confirmation",
+                f"{tool} needs a human confirmation and this client cannot ask for one.",
+            )
+        return _NotAsked(confirm=True)
+
+    def check_confirmed(
+        self, tool: str, args: Mapping[str, Any], answer: Any, key_id: str | None = None
+    ) -> bool:
+        """Refuse unless the answer is an accepted `confirm: true`; returns whether a human was asked."""
+        if isinstance(answer, AcceptedElicitation) and answer.data.confirm:
+            return not isinstance(answer.data, _NotAsked)
+        raise self.refuse(
+            tool,
+            args,
+            refusal("human_confirmation", "The human did not confirm this action."),
+            key_id=key_id,
+        )
+
+    def check_rate(self) -> None:
+        self.policy.check_rate(self.audit.keys_made_last_hour())
+
+
+def _normalise_expiry(expires_at: str | None) -> str | None:
+    if expires_at is None:
+        return None
+    from venice_web3_keys.timeparse import parse_expires
+
+    return parse_expires(expires_at)
+
+
+def explicit_arguments(ctx: Context) -> set[str]:
+    """Names the caller actually sent (so `usd_limit: null` differs from leaving it out)."""
+    params = getattr(ctx, "_input_params", None)
+    arguments = getattr(params, "arguments", None) or {}
+    return set(arguments)
+
+
+# --- registration -------------------------------------------------------------------------------
+def _ann(title: str, *, read_only: bool, destructive: bool, idempotent: bool) -> ToolAnnotations:
+    return ToolAnnotations(
+        title=title,
+        read_only_hint=read_only,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=True,  # every tool talks to Venice or to Base
+    )
+
+
+ANNOTATIONS: dict[str, ToolAnnotations] = {
+    "venice_wallet_status": _ann("Wallet status on Base", read_only=True, destructive=False, idempotent=True),
+    "venice_list_keys": _ann("List API keys", read_only=True, destructive=False, idempotent=True),
+    "venice_get_key": _ann("Get one API key", read_only=True, destructive=False, idempotent=True),
+    "venice_rate_limits": _ann("Rate limits and balances", read_only=True, destructive=False, idempotent=True),
+    "venice_rate_limit_log": _ann("Rate-limit breaches", read_only=True, destructive=False, idempotent=True),
+    "venice_billing_balance": _ann("Account balance", read_only=True, destructive=False, idempotent=True),
+    "venice_mint_key": _ann("Mint a key with the wallet", read_only=False, destructive=False, idempotent=False),
+    "venice_create_key": _ann("Create a key (admin)", read_only=False, destructive=False, idempotent=False),
+    "venice_update_key": _ann("Update a key's settings", read_only=False, destructive=True, idempotent=True),
+    "venice_revoke_key": _ann("Revoke a key", read_only=False, destructive=True, idempotent=True),
+    "venice_rotate_key": _ann("Rotate a key", read_only=False, destructive=True, idempotent=False),
+}
+
+
+def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
+    """Register the tools the operator allows; returns their names. Read-only beats the allow-list."""
+    policy = rt.policy
+    caps = policy.summary()
+    secret_note = (
+        "The new secret is returned inline in `secret` (operator setting) and also saved to a file."
+        if rt.config.reveal_secrets
+        else "The secret is NOT returned: it is written to a new 0600 file on the server host "
+        "(`secret_file`); the result gives id, last6 and fingerprint."
+    )
+    registered: list[str] = []
+
+    def add(name: str, fn: Callable[..., Any], description: str) -> None:
+        if name in WRITE_TOOLS and not rt.config.allow_writes:
+            return
+        if not policy.tool_allowed(name):
+            return
+        server.add_tool(fn, name=name, description=description, annotations=ANNOTATIONS[name])
+        registered.append(name)
+
+    # --- read tools -------------------------------------------------------------------------
+    async def venice_wallet_status(address: Address = None) -> WalletStatusResult:
+        async def go() -> WalletStatusResult:
+            status = await (await rt.keys()).wallet_status(address)
+            return WalletStatusResult(
+                address=status.address,
+                chain_id=status.chain_id,
+                balances={k: str(v) for k, v in status.balances.items()},
+                eligible=status.eligible,
+            )
+
+        return await rt.run_read("venice_wallet_status", go)
+
+    add("venice_wallet_status", venice_wallet_status,
+        "Read the ETH, VVV, staked VVV (sVVV) and DIEM balances of a wallet on Base, and whether it "
+        "can mint a Venice API key (eligible = holds sVVV). Without `address` it reports the server's "
+        "own minting wallet (its private key never leaves the server). Use before venice_mint_key. "
+        "Free: one JSON-RPC read on Base, no transaction.")
+
+    async def venice_list_keys() -> KeyList:
+        async def go() -> KeyList:
+            keys = [key_info(k) for k in await (await rt.keys()).list_keys()]
+            return KeyList(keys=keys, count=len(keys))
+
+        return await rt.run_read("venice_list_keys", go)
+
+    add("venice_list_keys", venice_list_keys,
+        "List every API key on the Venice account: id, type, description, expiry, last 6 characters, "
+        "spend caps, limit period, model privacy, recent usage, and `made_by_this_server`. Never "
+        "returns secrets. Needs the operator's admin key. Free, read-only.")
+
+    async def venice_get_key(key_id: KeyId) -> KeyInfo:
+        async def go() -> KeyInfo:
+            return key_info(await (await rt.keys()).get_key(key_id))
+
+        return await rt.run_read("venice_get_key", go)
+
+    add("venice_get_key", venice_get_key,
+        "Get one API key by id (UUID from venice_list_keys): settings, caps, usage, expiry, last 6 "
+        "characters and whether this server made it. Never returns the secret. Free, read-only.")
+
+    async def venice_rate_limits() -> DataResult:
+        async def go() -> DataResult:
+            return DataResult(data=_plain(await (await rt.keys()).rate_limits()))
+
+        return await rt.run_read("venice_rate_limits", go)
+
+    add("venice_rate_limits", venice_rate_limits,
+        "Rate limits (requests/tokens per minute and per day per model tier) and balances (USD, DIEM) "
+        "of the operator's configured Venice key. Use it to explain 429s or a key that stopped "
+        "working because of its spend cap. Free, read-only.")
+
+    async def venice_rate_limit_log() -> LogResult:
+        async def go() -> LogResult:
+            entries = [_plain(e) for e in await (await rt.keys()).rate_limit_log()]
+            return LogResult(entries=entries, count=len(entries))
+
+        return await rt.run_read("venice_rate_limit_log", go)
+
+    add("venice_rate_limit_log", venice_rate_limit_log,
+        "Recent rate-limit breaches on the account (which key, model, when). Needs the operator's "
+        "admin key. Free, read-only.")
+
+    async def venice_billing_balance() -> DataResult:
+        async def go() -> DataResult:
+            return DataResult(data=_plain(await (await rt.keys()).billing_balance()))
+
+        return await rt.run_read("venice_billing_balance", go)
+
+    add("venice_billing_balance", venice_billing_balance,
+        "The account's spendable balances (USD credits, DIEM) and whether it can consume. Needs the "
+        "operator's admin key. Free, read-only.")
+
+    # --- mint / create ----------------------------------------------------------------------
+    def new_key_precheck(tool: str) -> Callable[..., Any]:
+        def precheck(
+            ctx: Context,
+            api_key_type: str = "INFERENCE",
+            description: str = "",
+            expires_at: str | None = None,
+            usd_limit: float | None = None,
+            diem_limit: float | None = None,
+            limit_period: str | None = None,
+            model_privacy: str | None = None,
+        ) -> Any:
+            args = {"api_key_type": api_key_type, "description": description, "expires_at": expires_at,
+                    "usd_limit": usd_limit, "diem_limit": diem_limit, "limit_period": limit_period,
+                    "model_privacy": model_privacy}
+            try:
+                expiry = _normalise_expiry(expires_at)
+                policy.check_new_key(api_key_type=api_key_type, usd_limit=usd_limit,
+                                     diem_limit=diem_limit, expires_at=expiry)
+                rt.check_rate()
+                # The question must read the same on every round (no "now"-derived values).
+                caps_text = f"usd≤{usd_limit}, diem≤{diem_limit}, expires {expires_at}"
+                return rt.confirmation(
+                    tool, ctx, f"Allow the agent to make a new {api_key_type} Venice key "
+                    f"'{description}' ({caps_text})?")
+            except PolicyError as exc:
+                raise rt.refuse(tool, args, exc) from None
+            except InvalidInputError as exc:
+                rt.audit.record(tool, args, "error", error_type=type(exc).__name__)
+                raise ToolError(f"{type(exc).__name__}: {exc}") from None
+
+        return precheck
+
+    async def make_key(
+        tool: str,
+        args: dict[str, Any],
+        answer: Any,
+        call: "Callable[[AsyncVeniceKeys, dict[str, Any]], Awaitable[NewKey]]",
+    ) -> NewKeyResult:
+        rt.check_confirmed(tool, args, answer)
+
+        async def go() -> NewKeyResult:
+            expiry = _normalise_expiry(args["expires_at"])
+            policy.check_new_key(api_key_type=args["api_key_type"], usd_limit=args["usd_limit"],
+                                 diem_limit=args["diem_limit"], expires_at=expiry)
+            async with rt.make_lock:
+                rt.check_rate()
+                keys = await rt.keys()
+                kwargs: dict[str, Any] = {
+                    "api_key_type": args["api_key_type"],
+                    "description": mark_description(args["description"]),
+                    "expires_at": expiry,
+                    "usd_limit": args["usd_limit"],
+                    "diem_limit": args["diem_limit"],
+                    "limit_period": args["limit_period"],
+                    "model_privacy": args["model_privacy"],
+                    "sink": rt.new_sink(tool),
+                }
+                return rt.new_key_result(await call(keys, kwargs))
+
+        return await rt.run_write(tool, args, go, new_id=lambda r: r.id)
+
+    new_key_rules = (
+        f"Operator policy for new keys: {caps}. A refusal names its rule; only the operator can "
+        "change the policy."
+    )
+
+    async def venice_mint_key(
+        ctx: Context,
+        confirmation: Annotated[ElicitationResult[Confirmation],
+                                Resolve(new_key_precheck("venice_mint_key"))],
+        api_key_type: KeyType = "INFERENCE",
+        description: Description = "Web3 API Key",
+        expires_at: When = None,
+        usd_limit: UsdLimit = None,
+        diem_limit: DiemLimit = None,
+        limit_period: Period = None,
+        model_privacy: Privacy = None,
+    ) -> NewKeyResult:
+        args = {"api_key_type": api_key_type, "description": description, "expires_at": expires_at,
+                "usd_limit": usd_limit, "diem_limit": diem_limit, "limit_period": limit_period,
+                "model_privacy": model_privacy}
+
+        async def call(keys: "AsyncVeniceKeys", kw: dict[str, Any]) -> "NewKey":
+            return await keys.mint_key(**kw)
+
+        return await make_key("venice_mint_key", args, confirmation, call)
+
+    add("venice_mint_key", venice_mint_key,
+        "Mint a NEW Venice API key with the server's wallet: the server signs Venice's challenge with "
+        "its own key (which must hold staked VVV on Base; see venice_wallet_status) — no transaction, "
+        "no gas, no admin key needed. Each call makes one more key that can spend up to its caps. "
+        f"{secret_note} {new_key_rules}")
+
+    async def venice_create_key(
+        ctx: Context,
+        api_key_type: KeyType,
+        description: Description,
+        confirmation: Annotated[ElicitationResult[Confirmation],
+                                Resolve(new_key_precheck("venice_create_key"))],
+        expires_at: When = None,
+        usd_limit: UsdLimit = None,
+        diem_limit: DiemLimit = None,
+        limit_period: Period = None,
+        model_privacy: Privacy = None,
+    ) -> NewKeyResult:
+        args = {"api_key_type": api_key_type, "description": description, "expires_at": expires_at,
+                "usd_limit": usd_limit, "diem_limit": diem_limit, "limit_period": limit_period,
+                "model_privacy": model_privacy}
+
+        async def call(keys: "AsyncVeniceKeys", kw: dict[str, Any]) -> "NewKey":
+            return await keys.create_key(**kw)
+
+        return await make_key("venice_create_key", args, confirmation, call)
+
+    add("venice_create_key", venice_create_key,
+        "Create a NEW Venice API key on the account with the operator's admin key (use "
+        "venice_mint_key when the account is the wallet's). Each call makes one more key that can "
+        "spend up to its caps; a failed call never leaves two usable keys. "
+        f"{secret_note} {new_key_rules}")
+
+    # --- update / revoke / rotate -----------------------------------------------------------
+    async def load_owned(tool: str, key_id: str, args: Mapping[str, Any]) -> Any:
+        try:
+            key = await (await rt.keys()).get_key(key_id)
+        except VeniceKeysError as exc:
+            rt.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__)
+            raise ToolError(f"{type(exc).__name__}: {exc}") from None
+        try:
+            policy.check_owned(tool, key_id, getattr(key, "description", None))
+        except PolicyError as exc:
+            raise rt.refuse(tool, args, exc, key_id=key_id) from None
+        return key
+
+    def update_plan(key: Any, ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The update_key kwargs for what the caller sent, checked against the policy."""
+        sent = explicit_arguments(ctx)
+        if args.get("remove_expiry") and args.get("expires_at") is not None:
+            raise InvalidInputError("give expires_at or remove_expiry, not both", field="expires_at")
+        kw: dict[str, Any] = {}
+        if args.get("description") is not None:
+            desc = str(args["description"])
+            kw["description"] = mark_description(desc) if is_owned(key.description) else desc
+        if args.get("remove_expiry"):
+            kw["expires_at"] = None
+        elif args.get("expires_at") is not None:
+            kw["expires_at"] = _normalise_expiry(args["expires_at"])
+        for name in ("usd_limit", "diem_limit"):
+            if name in sent:
+                kw[name] = args.get(name)
+        for name in ("limit_period", "model_privacy"):
+            if args.get(name) is not None:
+                kw[name] = args[name]
+        if not kw:
+            raise InvalidInputError("nothing to update: give at least one setting to change")
+        if "usd_limit" in kw or "diem_limit" in kw:
+            current = _limits(getattr(key, "consumption_limits", None)) or Limits()
+            policy.check_limits(usd_limit=kw.get("usd_limit", current.usd),
+                                diem_limit=kw.get("diem_limit", current.diem))
+        if "expires_at" in kw:
+            policy.check_expiry(kw["expires_at"])
+        return kw
+
+    def update_args(key_id: str, description: str | None, expires_at: str | None,
+                    remove_expiry: bool, usd_limit: float | None, diem_limit: float | None,
+                    limit_period: str | None, model_privacy: str | None) -> dict[str, Any]:
+        return {"key_id": key_id, "description": description, "expires_at": expires_at,
+                "remove_expiry": remove_expiry, "usd_limit": usd_limit, "diem_limit": diem_limit,
+                "limit_period": limit_period, "model_privacy": model_privacy}
+
+    async def update_precheck(
+        ctx: Context, key_id: str, description: str | None = None, expires_at: str | None = None,
+        remove_expiry: bool = False, usd_limit: float | None = None, diem_limit: float | None = None,
+        limit_period: str | None = None, model_privacy: str | None = None,
+    ) -> Any:
+        tool = "venice_update_key"
+        args = update_args(key_id, description, expires_at, remove_expiry, usd_limit, diem_limit,
+                           limit_period, model_privacy)
+        key = await load_owned(tool, key_id, args)
+        try:
+            plan = update_plan(key, ctx, args)
+            # Raw arguments, not the plan: the question must read the same on every round.
+            change = ", ".join(f"{k}={args[k]}" for k in plan if k in args)
+            if "expires_at" in plan and plan["expires_at"] is None:
+                change = change.replace("expires_at=None", "remove_expiry=True")
+            return rt.confirmation(
+                tool, ctx,
+                f"Allow the agent to change key '{key.description}' (…{key.last6_chars}): {change}?")
+        except PolicyError as exc:
+            raise rt.refuse(tool, args, exc, key_id=key_id) from None
+        except InvalidInputError as exc:
+            rt.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__)
+            raise ToolError(f"{type(exc).__name__}: {exc}") from None
+
+    async def venice_update_key(
+        ctx: Context,
+        key_id: KeyId,
+        confirmation: Annotated[ElicitationResult[Confirmation], Resolve(update_precheck)],
+        description: Description | None = None,
+        expires_at: When = None,
+        remove_expiry: Annotated[bool, Field(description="true removes the expiry.")] = False,
+        usd_limit: Annotated[float | None, Field(
+            ge=0, le=MAX_LIMIT, description="New USD cap; null removes it; omit to keep it.")] = None,
+        diem_limit: Annotated[float | None, Field(
+            ge=0, le=MAX_LIMIT, description="New DIEM cap; null removes it; omit to keep it.")] = None,
+        limit_period: Period = None,
+        model_privacy: Privacy = None,
+    ) -> KeyInfo:
+        tool = "venice_update_key"
+        args = update_args(key_id, description, expires_at, remove_expiry, usd_limit, diem_limit,
+                           limit_period, model_privacy)
+        rt.check_confirmed(tool, args, confirmation, key_id)
+
+        async def go() -> KeyInfo:
+            keys = await rt.keys()
+            key = await keys.get_key(key_id)
+            policy.check_owned(tool, key_id, key.description)
+            plan = update_plan(key, ctx, args)
+            return key_info(await keys.update_key(key_id, **plan))
+
+        return await rt.run_write(tool, args, go, key_id=key_id)
+
+    add("venice_update_key", venice_update_key,
+        "Change settings of an existing key: description, expiry (expires_at, or remove_expiry), "
+        "usd_limit / diem_limit (a number, or null to remove that cap; omit to keep), limit_period, "
+        "model_privacy. Takes effect immediately for every holder of the key. "
+        f"Operator policy: {caps}. A refusal names its rule; only the operator can change the policy.")
+
+    async def revoke_precheck(ctx: Context, key_id: str) -> Any:
+        tool = "venice_revoke_key"
+        key = await load_owned(tool, key_id, {"key_id": key_id})
+        try:
+            return rt.confirmation(
+                tool, ctx, f"Allow the agent to REVOKE key '{key.description}' (…{key.last6_chars})? "
+                "Anything using it stops working at once; this cannot be undone.")
+        except PolicyError as exc:
+            raise rt.refuse(tool, {"key_id": key_id}, exc, key_id=key_id) from None
+
+    async def venice_revoke_key(
+        key_id: KeyId,
+        confirmation: Annotated[ElicitationResult[Confirmation], Resolve(revoke_precheck)],
+    ) -> RevokeResult:
+        tool = "venice_revoke_key"
+        args = {"key_id": key_id}
+        rt.check_confirmed(tool, args, confirmation, key_id)
+
+        async def go() -> RevokeResult:
+            keys = await rt.keys()
+            key = await keys.get_key(key_id)
+            policy.check_owned(tool, key_id, key.description)
+            await keys.revoke_key(key_id)
+            return RevokeResult(revoked_key_id=key_id, revoked=True)
+
+        return await rt.run_write(tool, args, go, key_id=key_id)
+
+    add("venice_revoke_key", venice_revoke_key,
+        "Permanently delete (revoke) an API key by id. Everything using it fails from then on; it "
+        "cannot be undone. The server may ask the human to confirm first. "
+        f"Operator policy: {caps}. A refusal names its rule; only the operator can change the policy.")
+
+    async def rotate_precheck(ctx: Context, key_id: str) -> Any:
+        tool = "venice_rotate_key"
+        key = await load_owned(tool, key_id, {"key_id": key_id})
+        try:
+            rt.check_rate()
+            return rt.confirmation(
+                tool, ctx, f"Allow the agent to ROTATE key '{key.description}' (…{key.last6_chars})? "
+                "A successor with the same settings is made and the old key is revoked.")
+        except PolicyError as exc:
+            raise rt.refuse(tool, {"key_id": key_id}, exc, key_id=key_id) from None
+
+    async def venice_rotate_key(
+        key_id: KeyId,
+        confirmation: Annotated[ElicitationResult[Confirmation], Resolve(rotate_precheck)],
+    ) -> RotateResult:
+        tool = "venice_rotate_key"
+        args = {"key_id": key_id}
+        rt.check_confirmed(tool, args, confirmation, key_id)
+
+        async def go() -> RotateResult:
+            async with rt.make_lock:
+                rt.check_rate()
+                keys = await rt.keys()
+                key = await keys.get_key(key_id)
+                policy.check_owned(tool, key_id, key.description)
+                result = await keys.rotate_key(
+                    key_id, sink=rt.new_sink(tool), description=mark_description(key.description or "")
+                )
+            return RotateResult(new_key=rt.new_key_result(result.new_key),
+                                revoked_key_id=result.revoked_key_id, verified=result.verified)
+
+        return await rt.run_write(tool, args, go, key_id=key_id, new_id=lambda r: r.new_key.id)
+
+    add("venice_rotate_key", venice_rotate_key,
+        "Replace a key: make a successor with the same type, caps and expiry, save its secret, check "
+        "it works, then revoke the old key. Use when a secret may have leaked or is due for rotation. "
+        f"Counts as one new key. {secret_note} Operator policy: {caps}. A refusal names its rule; "
+        "only the operator can change the policy.")
+
+    return registered

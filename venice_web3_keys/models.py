@@ -1,0 +1,463 @@
+"""Pydantic models at the Venice API boundary.
+
+Responses are tolerant (unknown fields kept, optional fields may be missing, enum-like values kept
+as plain strings) because the live API drifts ahead of its spec. Requests are strict: they are
+validated locally before anything is sent, and `to_body()` emits only what the caller set, since
+Venice rejects unknown or unexpected fields with a 400.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic import ValidationError as PydanticValidationError
+from pydantic.alias_generators import to_camel
+
+from venice_web3_keys.errors import InvalidInputError
+from venice_web3_keys.secret import ApiKeySecret
+
+__all__ = [
+    "UNSET",
+    "ApiKey",
+    "ApiKeyType",
+    "ApiTier",
+    "BillingBalance",
+    "BillingBalances",
+    "ConsumptionLimits",
+    "CreatedKey",
+    "CurrentPeriodUsage",
+    "KeySpec",
+    "KeyUpdate",
+    "KeyUsage",
+    "LimitPeriod",
+    "ModelPrivacy",
+    "ModelRateLimits",
+    "RateLimitAmount",
+    "RateLimitLogEntry",
+    "RateLimits",
+    "Unset",
+    "UsageAmounts",
+    "WalletStatus",
+    "Web3Challenge",
+]
+
+ApiKeyType = Literal["INFERENCE", "ADMIN"]
+LimitPeriod = Literal["EPOCH", "MONTH", "LIFETIME"]
+ModelPrivacy = Literal["ALL", "PRIVATE_TEXT", "PRIVATE_ONLY"]
+
+
+class _UnsetEnum(enum.Enum):
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET = _UnsetEnum.UNSET
+"""Marks an update field the caller did not pass (distinct from None, which means "remove")."""
+Unset = Literal[_UnsetEnum.UNSET]
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class _Response(BaseModel):
+    """Tolerant base: camelCase on the wire, snake_case in Python, unknown fields kept."""
+
+    model_config = ConfigDict(
+        extra="allow", populate_by_name=True, alias_generator=to_camel, frozen=True
+    )
+
+
+def _str_or_none(value: Any) -> Any:
+    # The spec's generator once emitted `createdAt: {}`; anything non-string means "unknown".
+    return value if isinstance(value, str) or value is None else None
+
+
+class ConsumptionLimits(_Response):
+    """Per-key spend caps; None means no cap. `vcu` is deprecated and only ever read."""
+
+    usd: float | None = None
+    diem: float | None = None
+    vcu: float | None = None
+
+
+class UsageAmounts(_Response):
+    """Venice sends usage as 4-decimal strings ("10.2424"); Decimal keeps them exact."""
+
+    usd: Decimal | None = None
+    diem: Decimal | None = None
+    vcu: Decimal | None = None
+
+
+class KeyUsage(_Response):
+    trailing_seven_days: UsageAmounts | None = None
+
+
+class CurrentPeriodUsage(_Response):
+    usd: Decimal | None = None
+    diem: Decimal | None = None
+
+
+_LIMITS_ALIASES = AliasChoices("consumptionLimits", "consumptionLimit", "consumption_limits")
+
+
+class ApiKey(_Response):
+    """A key as listed/read/updated. Never carries the secret (Venice shows it only once)."""
+
+    id: str
+    api_key_type: str
+    description: str = ""
+    created_at: str | None = None
+    expires_at: str | None = None
+    last_used_at: str | None = None
+    last6_chars: str | None = None
+    # Venice names this `consumptionLimits` here but `consumptionLimit` on create: accept both.
+    consumption_limits: ConsumptionLimits | None = Field(
+        default=None, validation_alias=_LIMITS_ALIASES
+    )
+    limit_period: str | None = None
+    model_privacy: str | None = None
+    usage: KeyUsage | None = None
+    current_period_usage: CurrentPeriodUsage | None = None
+
+    _dates = field_validator("created_at", "expires_at", "last_used_at", mode="before")(
+        _str_or_none
+    )
+
+
+_SECRET_KEYS = ("apiKey", "api_key", "secret")
+
+
+class CreatedKey(_Response):
+    """A newly created/minted key. The one-time `apiKey` is held only as an ApiKeySecret."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+        alias_generator=to_camel,
+        frozen=True,
+        arbitrary_types_allowed=True,
+    )
+
+    id: str
+    api_key_type: str
+    description: str = ""
+    expires_at: str | None = None
+    # The create echo is unreliable on the web3 path: read limits back with GET /api_keys/{id}.
+    consumption_limit: ConsumptionLimits | None = Field(
+        default=None, validation_alias=_LIMITS_ALIASES
+    )
+    limit_period: str | None = None
+    model_privacy: str | None = None
+    secret: ApiKeySecret
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wrap_secret(cls, data: Any) -> Any:
+        # Runs before field validation so the raw string never reaches a field, an extra or an
+        # error message: it is popped and wrapped at once.
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        raw = data.pop("apiKey", None)
+        for name in _SECRET_KEYS[1:]:
+            if raw is None and isinstance(data.get(name), str | ApiKeySecret):
+                raw = data.pop(name)
+            else:
+                data.pop(name, None)
+        if isinstance(raw, str):
+            raw = ApiKeySecret(raw)
+        if isinstance(raw, ApiKeySecret):
+            data["secret"] = raw
+        return data
+
+    @field_serializer("secret")
+    def _mask_secret(self, value: ApiKeySecret) -> str:
+        return str(value)
+
+    _dates = field_validator("expires_at", mode="before")(_str_or_none)
+
+
+class Web3Challenge(_Response):
+    """What GET generate_web3_key returned; `variant` decides what is signed and POSTed back."""
+
+    variant: Literal["jwt", "siwe"]
+    token: str | None = None
+    message: str | None = None
+    nonce: str | None = None
+    expires_at: str | None = None
+
+    @property
+    def signing_text(self) -> str:
+        """The exact text to sign with EIP-191 personal_sign."""
+        text = self.token if self.variant == "jwt" else self.message
+        if text is None:  # pragma: no cover - construction guarantees it
+            raise InvalidInputError("challenge has nothing to sign")
+        return text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _detect_variant(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "variant" not in data:
+            data = dict(data)
+            if isinstance(data.get("token"), str):
+                data["variant"] = "jwt"
+            elif isinstance(data.get("message"), str):
+                data["variant"] = "siwe"
+        return data
+
+    @model_validator(mode="after")
+    def _check_payload(self) -> Web3Challenge:
+        if self.variant == "jwt" and not self.token:
+            raise ValueError("a jwt challenge needs a token")
+        if self.variant == "siwe" and not self.message:
+            raise ValueError("a siwe challenge needs a message")
+        return self
+
+
+class ApiTier(_Response):
+    id: str | None = None
+    is_charged: bool | None = None
+
+
+class RateLimitAmount(_Response):
+    amount: Decimal | None = None
+    type: str | None = None
+
+
+class ModelRateLimits(_Response):
+    api_model_id: str | None = None
+    rate_limits: list[RateLimitAmount] = Field(default_factory=list)
+
+
+class RateLimits(_Response):
+    """GET /api_keys/rate_limits: about the *calling* key; `access_permitted` is the real check."""
+
+    access_permitted: bool | None = None
+    api_tier: ApiTier | None = None
+    balances: dict[str, Decimal | None] = Field(default_factory=dict)
+    key_expiration: str | None = None
+    next_epoch_begins: str | None = None
+    rate_limits: list[ModelRateLimits] = Field(default_factory=list)
+
+
+class RateLimitLogEntry(_Response):
+    api_key_id: str | None = None
+    model_id: str | None = None
+    rate_limit_tier: str | None = None
+    rate_limit_type: str | None = None
+    timestamp: str | None = None
+
+
+class BillingBalances(_Response):
+    diem: Decimal | None = None
+    usd: Decimal | None = None
+    bundled_credits: Decimal | None = None
+    earned_credits: Decimal | None = None
+
+
+class BillingBalance(_Response):
+    """GET /billing/balance (no envelope). `can_consume` ignores per-key limits."""
+
+    can_consume: bool | None = None
+    consumption_currency: str | None = None
+    balances: BillingBalances = Field(default_factory=BillingBalances)
+    diem_epoch_allocation: Decimal | None = None
+
+
+class WalletStatus(_Response):
+    """A wallet's balances on Base in whole tokens (keys ETH, VVV, sVVV, DIEM)."""
+
+    address: str
+    chain_id: int
+    balances: dict[str, Decimal] = Field(default_factory=dict)
+    eligible: bool
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class _Request(BaseModel):
+    """Strict base: unknown fields are an error, and any failure surfaces as InvalidInputError."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    if not TYPE_CHECKING:  # mypy keeps the plugin's typed __init__; runtime converts errors
+
+        def __init__(self, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except PydanticValidationError as exc:
+                raise _as_invalid_input(exc) from None
+
+
+def _as_invalid_input(exc: PydanticValidationError) -> InvalidInputError:
+    """Re-raise our own validator's InvalidInputError, or describe pydantic's without inputs."""
+    errors = exc.errors(include_url=False, include_input=False)
+    for err in errors:
+        original = (err.get("ctx") or {}).get("error")
+        if isinstance(original, InvalidInputError):
+            return original
+    first = errors[0]
+    field = ".".join(str(p) for p in first["loc"]) or None
+    if first["type"] == "extra_forbidden":
+        return InvalidInputError(f"unknown field {field!r}", field=field)
+    return InvalidInputError(f"{field or 'request'}: {first['msg']}", field=field)
+
+
+def _limit_validator(field: str) -> Any:
+    def check(value: Any) -> Any:
+        if value is UNSET:
+            return value
+        from venice_web3_keys.validation import validate_limit
+
+        return validate_limit(value, field)
+
+    return check
+
+
+def _expires(value: Any) -> Any:
+    if value is UNSET or value is None:
+        return value
+    if isinstance(value, str | datetime | date | timedelta):
+        from venice_web3_keys.timeparse import parse_expires
+
+        return parse_expires(value)
+    raise InvalidInputError("expires_at must be a date, a datetime, a duration or a string",
+                            field="expires_at")
+
+
+def _description(value: Any) -> Any:
+    if value is UNSET:
+        return value
+    if not isinstance(value, str):
+        raise InvalidInputError("description must be a string", field="description")
+    from venice_web3_keys.validation import validate_description
+
+    return validate_description(value)
+
+
+def _enum(kind: str) -> Any:
+    def check(value: Any) -> Any:
+        if value is UNSET or value is None:
+            return value
+        if not isinstance(value, str):
+            raise InvalidInputError(f"{kind} must be a string", field=kind)
+        from venice_web3_keys import validation
+
+        return getattr(validation, f"validate_{kind}")(value)
+
+    return check
+
+
+def _limits_body(usd: float | Unset | None, diem: float | Unset | None,
+                 *, keep_none: bool) -> dict[str, float | None]:
+    # Only `usd` / `diem`: `vcu` is deprecated and never sent.
+    body: dict[str, float | None] = {}
+    for name, value in (("usd", usd), ("diem", diem)):
+        if value is UNSET or (value is None and not keep_none):
+            continue
+        body[name] = value
+    return body
+
+
+class KeySpec(_Request):
+    """What a new key should look like (create or mint). Validated on construction."""
+
+    api_key_type: ApiKeyType
+    description: str
+    expires_at: str | None = None
+    usd_limit: float | None = None
+    diem_limit: float | None = None
+    limit_period: LimitPeriod | None = None
+    model_privacy: ModelPrivacy | None = None
+
+    _v_type = field_validator("api_key_type", mode="before")(_enum("api_key_type"))
+    _v_desc = field_validator("description", mode="before")(_description)
+    _v_exp = field_validator("expires_at", mode="before")(_expires)
+    _v_usd = field_validator("usd_limit", mode="before")(_limit_validator("usd_limit"))
+    _v_diem = field_validator("diem_limit", mode="before")(_limit_validator("diem_limit"))
+    _v_period = field_validator("limit_period", mode="before")(_enum("limit_period"))
+    _v_privacy = field_validator("model_privacy", mode="before")(_enum("model_privacy"))
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body for POST /api_keys (and the key part of a web3 mint)."""
+        body: dict[str, Any] = {"apiKeyType": self.api_key_type, "description": self.description}
+        if self.expires_at is not None:
+            body["expiresAt"] = self.expires_at
+        limits = _limits_body(self.usd_limit, self.diem_limit, keep_none=False)
+        if limits:
+            body["consumptionLimit"] = limits
+        if self.limit_period is not None:
+            body["limitPeriod"] = self.limit_period
+        if self.model_privacy is not None:
+            body["modelPrivacy"] = self.model_privacy
+        return body
+
+
+class KeyUpdate(_Request):
+    """A PATCH: UNSET fields are left alone; None on a limit or expiry removes it."""
+
+    id: str
+    description: str | Unset = UNSET
+    expires_at: str | Unset | None = UNSET
+    usd_limit: float | Unset | None = UNSET
+    diem_limit: float | Unset | None = UNSET
+    limit_period: LimitPeriod | Unset = UNSET
+    model_privacy: ModelPrivacy | Unset = UNSET
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _v_id(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise InvalidInputError("key id must be a string", field="key_id")
+        from venice_web3_keys.validation import validate_key_id
+
+        return validate_key_id(value)
+
+    _v_desc = field_validator("description", mode="before")(_description)
+    _v_exp = field_validator("expires_at", mode="before")(_expires)
+    _v_usd = field_validator("usd_limit", mode="before")(_limit_validator("usd_limit"))
+    _v_diem = field_validator("diem_limit", mode="before")(_limit_validator("diem_limit"))
+    _v_period = field_validator("limit_period", mode="before")(_enum("limit_period"))
+    _v_privacy = field_validator("model_privacy", mode="before")(_enum("model_privacy"))
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> KeyUpdate:
+        fields = ("description", "expires_at", "usd_limit", "diem_limit", "limit_period",
+                  "model_privacy")
+        if all(getattr(self, f) is UNSET for f in fields):
+            raise InvalidInputError("nothing to update: pass at least one field to change")
+        return self
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body for PATCH /api_keys; None becomes JSON null (= remove)."""
+        body: dict[str, Any] = {"id": self.id}
+        if self.description is not UNSET:
+            body["description"] = self.description
+        if self.expires_at is not UNSET:
+            body["expiresAt"] = self.expires_at
+        limits = _limits_body(self.usd_limit, self.diem_limit, keep_none=True)
+        if limits:
+            body["consumptionLimit"] = limits
+        if self.limit_period is not UNSET:
+            body["limitPeriod"] = self.limit_period
+        if self.model_privacy is not UNSET:
+            body["modelPrivacy"] = self.model_privacy
+        return body

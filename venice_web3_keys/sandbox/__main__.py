@@ -1,0 +1,73 @@
+"""`python -m venice_web3_keys.sandbox`: run chain + emulator until Ctrl-C / SIGTERM.
+
+Prints the settings a client needs as `.env` lines, including the private key of a funded
+throwaway wallet; printing that key is the point here, and it is labelled sandbox-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from venice_web3_keys.errors import VeniceKeysError
+
+BANNER = "SANDBOX ONLY — throwaway wallet, never fund it on a real chain"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m venice_web3_keys.sandbox",
+        description="Run the Venice API emulator and a local Base chain (anvil) on loopback.")
+    parser.add_argument("--variant", choices=("jwt", "siwe"), default="jwt",
+                        help="web3 mint challenge variant (default: jwt, what Venice serves today)")
+    parser.add_argument("--persist", type=Path, metavar="FILE",
+                        help="keep the emulator's state in this JSON file across runs")
+    parser.add_argument("--port", type=int, default=0, metavar="N",
+                        help="emulator port on 127.0.0.1 (default: a free port)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # Handlers first, so a Ctrl-C during start-up still ends in an orderly stop.
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+    from venice_web3_keys.sandbox.runner import Sandbox
+
+    try:
+        sandbox = Sandbox.start(mint_variant=args.variant, persist_path=args.persist,
+                                port=args.port)
+    except VeniceKeysError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        address, key = sandbox.new_wallet()
+        lines = [
+            f"# {BANNER}",
+            f"# Venice API emulator ({args.variant} mint) + local Base chain (anvil, chain id "
+            f"{sandbox.chain_id}), ready in {sandbox.ready_seconds:.2f}s",
+            f"# wallet {address}: 1 ETH, 100 sVVV (staked VVV)",
+            *(f"{name}={value}" for name, value in sandbox.env(key).items()),
+            "# Ctrl-C stops the sandbox.",
+        ]
+        print("\n".join(lines), flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sandbox.stop()
+    print("# sandbox stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,287 @@
+"""Settings from the environment and `.env` files, validated once at load.
+
+Everything a later layer needs is checked here so that a typo fails fast with the variable's name
+(never a secret's value) instead of deep inside a signing or network call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .addresses import checksum_address
+from .errors import ConfigError, InvalidInputError
+from .secret import SecretValue
+
+DEFAULT_API_BASE_URL = "https://api.venice.ai/api/v1"
+DEFAULT_RPC_URL = "https://mainnet.base.org"
+BASE_CHAIN_ID = 8453
+DEFAULT_STAKING_CONTRACT = "0x321b7ff75154472B18EDb199033fF4D116F340Ff"
+DEFAULT_VVV_TOKEN = "0xacfE6019Ed1A7Dc6f7B508C02d1b04ec88cC21bf"
+DEFAULT_DIEM_TOKEN = "0xF4d97F2da56e8c3098f3a8D538DB630A2606a024"
+
+#: field name -> environment variable (interface.md names, plus two optional extras)
+ENV_VARS: dict[str, str] = {
+    "api_base_url": "VENICE_API_BASE_URL",
+    "admin_key": "VENICE_ADMIN_KEY",
+    "api_key": "VENICE_API_KEY",
+    "wallet_private_key": "VENICE_WALLET_PRIVATE_KEY",
+    "wallet_keystore": "VENICE_WALLET_KEYSTORE",
+    "wallet_password_file": "VENICE_WALLET_PASSWORD_FILE",
+    "wallet_password": "VENICE_WALLET_PASSWORD",
+    "rpc_urls": "BASE_RPC_URL",
+    "chain_id": "VENICE_CHAIN_ID",
+    "staking_contract": "VENICE_STAKING_CONTRACT",
+    "vvv_token": "VENICE_VVV_TOKEN",
+    "diem_token": "VENICE_DIEM_TOKEN",
+    "timeout": "VENICE_TIMEOUT",
+    "max_retries": "VENICE_MAX_RETRIES",
+}
+
+_SECRET_FIELDS = frozenset({"admin_key", "api_key", "wallet_private_key", "wallet_password"})
+_PRIVATE_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+
+
+def redact_url(url: str) -> str:
+    """`scheme://host[:port]` plus `/***` when there was more: RPC providers put API keys in paths,
+    queries and userinfo, so only the host is ever shown."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<invalid url>"
+    if not parts.scheme or not host:
+        return "<invalid url>"
+    shown = f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username or parts.password:
+        shown += "/***"
+    return shown
+
+
+@dataclass(frozen=True, repr=False)
+class Settings:
+    """Validated configuration. Build it with `load_settings()`; the constructor skips checks."""
+
+    api_base_url: str = DEFAULT_API_BASE_URL
+    admin_key: SecretValue | None = None
+    api_key: SecretValue | None = None
+    wallet_private_key: SecretValue | None = None
+    wallet_keystore: Path | None = None
+    wallet_password_file: Path | None = None
+    wallet_password: SecretValue | None = None
+    rpc_urls: tuple[str, ...] = (DEFAULT_RPC_URL,)
+    chain_id: int = BASE_CHAIN_ID
+    staking_contract: str = DEFAULT_STAKING_CONTRACT
+    vvv_token: str = DEFAULT_VVV_TOKEN
+    diem_token: str = DEFAULT_DIEM_TOKEN
+    timeout: float = 30.0
+    max_retries: int = 2
+
+    @property
+    def api_host(self) -> str:
+        """Host (with port if any) of the API: the domain a SIWE challenge must name."""
+        return urlsplit(self.api_base_url).netloc
+
+    @property
+    def has_wallet(self) -> bool:
+        return self.wallet_private_key is not None or self.wallet_keystore is not None
+
+    def __repr__(self) -> str:
+        # Secrets are SecretValue (masked); RPC URLs may embed provider keys, so show hosts only.
+        parts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "rpc_urls":
+                value = tuple(redact_url(u) for u in value)
+            parts.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(parts)})"
+
+    __str__ = __repr__
+
+
+def _read_env_file(env_file: str | Path | None) -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    if env_file is None:
+        default = Path(".env")
+        if not default.is_file():
+            return {}
+        path = default
+    else:
+        path = Path(env_file).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"env file {path} does not exist or is not a file")
+    try:
+        raw = dotenv_values(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"env file {path} cannot be read: {type(exc).__name__}") from None
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def _check_url(value: str, var: str) -> str:
+    text = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{var} must be an http(s) URL with a host (got {redact_url(text)})")
+    if any(ch.isspace() for ch in text):
+        raise ConfigError(f"{var} must not contain whitespace")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{var} must not have a query string or fragment")
+    return text
+
+
+def _check_rpc_urls(value: str | Sequence[str], var: str) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    urls: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(f"{var} must be a list of URLs")
+        item = item.strip()
+        if not item:
+            continue
+        text = item.rstrip("/") if not urlsplit(item).query else item
+        try:
+            parts = urlsplit(text)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+            _ = parts.port
+        except ValueError:
+            ok = False
+        if not ok or any(ch.isspace() for ch in text):
+            raise ConfigError(f"{var} entry {redact_url(text)} is not an http(s) URL with a host")
+        urls.append(text)
+    if not urls:
+        raise ConfigError(f"{var} must name at least one RPC URL")
+    return tuple(urls)
+
+
+def _check_int(value: Any, var: str, *, minimum: int) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"{var} must be an integer")
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip()
+        if not re.fullmatch(r"\d+", text):
+            raise ConfigError(f"{var} must be a whole number (got {text[:20]!r})")
+        number = int(text)
+    if number < minimum:
+        raise ConfigError(f"{var} must be at least {minimum}")
+    return number
+
+
+def _check_timeout(value: Any, var: str) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(f"{var} must be a number of seconds")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{var} must be a number of seconds") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(f"{var} must be a positive, finite number of seconds")
+    return number
+
+
+def _check_address(value: Any, var: str) -> str:
+    try:
+        return checksum_address(str(value), field=var)
+    except InvalidInputError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _secret(value: Any, var: str) -> SecretValue | None:
+    if isinstance(value, SecretValue):
+        text = value.reveal()
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise ConfigError(f"{var} must be a string")
+    text = text.strip()
+    return SecretValue(text) if text else None
+
+
+def _path(value: Any) -> Path:
+    return Path(str(value)).expanduser()
+
+
+def load_settings(
+    env_file: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read `env_file` (default `./.env` if present), let the process environment win, apply
+    `overrides` (field names; a None override means "not given"), validate, return Settings."""
+    unknown = set(overrides) - set(ENV_VARS)
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    merged: dict[str, Any] = dict(_read_env_file(env_file))
+    merged.update(os.environ if environ is None else environ)
+
+    raw: dict[str, Any] = {}
+    for name, var in ENV_VARS.items():
+        value = merged.get(var)
+        if isinstance(value, str) and not value.strip():
+            value = None
+        if overrides.get(name) is not None:
+            value = overrides[name]
+        if value is not None:
+            raw[name] = value
+
+    fields: dict[str, Any] = {}
+    if "api_base_url" in raw:
+        fields["api_base_url"] = _check_url(str(raw["api_base_url"]), ENV_VARS["api_base_url"])
+    for name in sorted(_SECRET_FIELDS):
+        if name in raw:
+            fields[name] = _secret(raw[name], ENV_VARS[name])
+    if "rpc_urls" in raw:
+        fields["rpc_urls"] = _check_rpc_urls(raw["rpc_urls"], ENV_VARS["rpc_urls"])
+    if "chain_id" in raw:
+        fields["chain_id"] = _check_int(raw["chain_id"], ENV_VARS["chain_id"], minimum=1)
+    for name in ("staking_contract", "vvv_token", "diem_token"):
+        if name in raw:
+            fields[name] = _check_address(raw[name], ENV_VARS[name])
+    if "timeout" in raw:
+        fields["timeout"] = _check_timeout(raw["timeout"], ENV_VARS["timeout"])
+    if "max_retries" in raw:
+        fields["max_retries"] = _check_int(raw["max_retries"], ENV_VARS["max_retries"], minimum=0)
+
+    key = fields.get("wallet_private_key")
+    if key is not None and not _PRIVATE_KEY.fullmatch(key.reveal()):
+        raise ConfigError(
+            "VENICE_WALLET_PRIVATE_KEY is not a hex private key (expected 64 hex digits, "
+            "optionally 0x-prefixed); its value is not shown"
+        )
+    if "wallet_keystore" in raw:
+        keystore = _path(raw["wallet_keystore"])
+        if key is not None:
+            raise ConfigError(
+                "set only one of VENICE_WALLET_PRIVATE_KEY and VENICE_WALLET_KEYSTORE "
+                "(the keystore is the safer choice)"
+            )
+        if not keystore.is_file():
+            raise ConfigError(f"VENICE_WALLET_KEYSTORE: no keystore file at {keystore}")
+        fields["wallet_keystore"] = keystore
+    if "wallet_password_file" in raw:
+        pw_file = _path(raw["wallet_password_file"])
+        try:
+            with pw_file.open("rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            raise ConfigError(
+                f"VENICE_WALLET_PASSWORD_FILE: {pw_file} is not readable ({type(exc).__name__})"
+            ) from None
+        fields["wallet_password_file"] = pw_file
+    return Settings(**fields)

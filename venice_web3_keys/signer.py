@@ -1,0 +1,226 @@
+"""Wallet signers: the only code that touches private key material.
+
+eth_account costs ~0.9 s to import, so it is imported inside the functions that sign or decrypt.
+Key material lives only inside the eth_account object held by a signer; repr/str show the address,
+errors never quote a key or password, and signers refuse to be pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
+
+from .addresses import checksum_address
+from .errors import WalletError
+from .secret import SecretValue
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+_PRIVATE_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """What the mint flow needs from a wallet: its address and EIP-191 personal_sign."""
+
+    @property
+    def address(self) -> str: ...
+
+    def sign_message(self, text: str) -> str: ...
+
+
+class PrivateKeySigner:
+    """Signs with a raw secp256k1 key (from env; a keystore is the safer source)."""
+
+    __slots__ = ("_account", "_address")
+
+    def __init__(self, private_key: SecretValue | str) -> None:
+        raw = private_key.reveal() if isinstance(private_key, SecretValue) else private_key
+        if not isinstance(raw, str) or not _PRIVATE_KEY.fullmatch(raw.strip()):
+            raise WalletError(
+                "the private key is not 64 hex digits (optionally 0x-prefixed); it is not shown"
+            )
+        from eth_account import Account
+
+        try:
+            account = Account.from_key(raw.strip())
+        except Exception:  # eth_keys messages may quote the key: replace them
+            raise WalletError("the private key is not a valid secp256k1 key") from None
+        object.__setattr__(self, "_account", account)
+        object.__setattr__(self, "_address", checksum_address(account.address))
+
+    @property
+    def address(self) -> str:
+        return str(object.__getattribute__(self, "_address"))
+
+    def sign_message(self, text: str) -> str:
+        """EIP-191 personal_sign over the UTF-8 bytes of `text`; returns 0x-prefixed hex."""
+        if not isinstance(text, str):
+            raise TypeError("sign_message takes the exact text to sign")
+        from eth_account.messages import encode_defunct
+
+        account = object.__getattribute__(self, "_account")
+        signed = account.sign_message(encode_defunct(text=text))
+        signature: str = signed.signature.to_0x_hex()
+        return signature
+
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(address={self.address!r})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("signers hold key material and cannot be pickled")
+
+
+class KeystoreSigner(PrivateKeySigner):
+    """Signs with a key decrypted from an encrypted v3 keystore file."""
+
+    __slots__ = ("_path",)
+
+    @property
+    def path(self) -> Path:
+        return Path(object.__getattribute__(self, "_path"))
+
+    @classmethod
+    def from_file(cls, path: Path, password: SecretValue) -> KeystoreSigner:
+        """Decrypt `path` with `password`; WalletError (never quoting either secret) on failure."""
+        path = Path(path).expanduser()
+        if not isinstance(password, SecretValue):
+            raise TypeError("password must be a SecretValue")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise WalletError(f"no keystore file at {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WalletError(f"keystore {path} cannot be read ({type(exc).__name__})") from None
+        except ValueError:
+            raise WalletError(f"keystore {path} is not JSON") from None
+        if not isinstance(data, dict) or "crypto" not in {k.lower() for k in data}:
+            raise WalletError(f"keystore {path} is not an encrypted v3 keystore")
+        from eth_account import Account
+
+        try:
+            key = Account.decrypt(data, password.reveal())
+        except ValueError:
+            raise WalletError(
+                f"cannot decrypt keystore {path}: wrong password (or a corrupted file)"
+            ) from None
+        except Exception as exc:
+            raise WalletError(
+                f"keystore {path} is malformed or uses an unsupported format ({type(exc).__name__})"
+            ) from None
+        signer = cls(SecretValue(bytes(key).hex()))
+        object.__setattr__(signer, "_path", path)
+        declared = data.get("address")
+        if isinstance(declared, str) and declared:
+            try:
+                matches = checksum_address(
+                    declared if declared.startswith("0x") else "0x" + declared
+                ) == signer.address
+            except Exception:
+                matches = False
+            if not matches:
+                raise WalletError(
+                    f"keystore {path} declares address {declared} but its key belongs to "
+                    f"{signer.address}; refusing a tampered or mislabelled keystore"
+                )
+        return signer
+
+    def __repr__(self) -> str:
+        try:
+            where = str(self.path)
+        except AttributeError:
+            where = "?"
+        return f"KeystoreSigner(address={self.address!r}, path={where!r})"
+
+    __str__ = __repr__
+
+
+def create_keystore(
+    path: Path, password: SecretValue, *, kdf_iterations: int | None = None
+) -> str:
+    """Make a new random wallet, save it encrypted at `path` (new file, mode 0600), return its
+    address. Never overwrites: losing a keystore loses the wallet. `kdf_iterations` (scrypt n)
+    exists for fast tests; leave it None for eth_account's secure default."""
+    path = Path(path).expanduser()
+    if not isinstance(password, SecretValue):
+        raise TypeError("password must be a SecretValue")
+    if not password.reveal():
+        raise WalletError("refusing to create a keystore with an empty password")
+    if path.exists() or path.is_symlink():
+        raise WalletError(f"{path} already exists; refusing to overwrite it")
+    if not path.parent.is_dir():
+        raise WalletError(f"directory {path.parent} does not exist")
+    from eth_account import Account
+
+    account = Account.create()
+    keystore = Account.encrypt(account.key, password.reveal(), kdf="scrypt",
+                               iterations=kdf_iterations)
+    address = checksum_address(account.address)
+    payload = json.dumps(keystore).encode("utf-8")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise WalletError(f"{path} already exists; refusing to overwrite it") from None
+    except OSError as exc:
+        raise WalletError(f"cannot create {path} ({exc.strerror})") from None
+    try:
+        os.fchmod(fd, 0o600)
+        view = memoryview(payload)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except OSError as exc:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+        raise WalletError(f"cannot write keystore {path} ({exc.strerror})") from None
+    os.close(fd)
+    return address
+
+
+def _read_password_file(path: Path) -> SecretValue:
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WalletError(f"password file {path} cannot be read ({type(exc).__name__})") from None
+    return SecretValue(text.rstrip("\r\n"))  # editors add a final newline; keep inner spaces
+
+
+def load_signer(settings: Settings, *, prompt: Callable[[str], str] | None = None) -> Signer:
+    """The configured wallet: a private key, or a keystore whose password comes from the password
+    file, then VENICE_WALLET_PASSWORD, then `prompt` (e.g. a hidden getpass on a TTY)."""
+    if settings.wallet_private_key is not None and settings.wallet_keystore is not None:
+        raise WalletError("both a private key and a keystore are configured; keep only one")
+    if settings.wallet_private_key is not None:
+        return PrivateKeySigner(settings.wallet_private_key)
+    if settings.wallet_keystore is None:
+        raise WalletError(
+            "no wallet configured: set VENICE_WALLET_KEYSTORE (with VENICE_WALLET_PASSWORD_FILE) "
+            "or VENICE_WALLET_PRIVATE_KEY"
+        )
+    if settings.wallet_password_file is not None:
+        password = _read_password_file(settings.wallet_password_file)
+    elif settings.wallet_password is not None:
+        password = settings.wallet_password
+    elif prompt is not None:
+        answer = prompt(f"Password for keystore {settings.wallet_keystore}: ")
+        if not isinstance(answer, str):
+            raise WalletError("the password prompt returned no text")
+        password = SecretValue(answer)
+    else:
+        raise WalletError(
+            f"keystore {settings.wallet_keystore} needs a password: set "
+            "VENICE_WALLET_PASSWORD_FILE (preferred) or VENICE_WALLET_PASSWORD, or run on a TTY"
+        )
+    return KeystoreSigner.from_file(settings.wallet_keystore, password)

@@ -1,0 +1,312 @@
+"""Where a new key's one-time secret goes: a new file, a .env entry, the OS keyring, or stdout.
+
+Venice shows a secret exactly once, so a destination is checked (and a file created) in
+`prepare()`, BEFORE the key exists: a key whose secret cannot be stored is a key nobody can use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TextIO, runtime_checkable
+
+from .errors import SinkError
+from .secret import ApiKeySecret
+
+DEFAULT_ENV_VAR = "VENICE_API_KEY"
+DEFAULT_KEYRING_USERNAME = "VENICE_API_KEY"
+KEYRING_HINT = "install the extra: pip install 'venice-web3-keys[keyring]'"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_\-.+/=:@]*")
+
+
+@dataclass(frozen=True)
+class SinkReceipt:
+    kind: str
+    location: str
+
+
+@runtime_checkable
+class SecretSink(Protocol):
+    kind: str
+    location: str
+
+    def prepare(self) -> None: ...
+
+    def deliver(self, secret: ApiKeySecret, *, key_id: str) -> SinkReceipt: ...
+
+    def abort(self) -> None: ...
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+class FileSink:
+    """A new file, mode 0600, created exclusively in prepare(); never overwrites anything."""
+
+    kind = "file"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        self.location = str(self.path)
+        self._fd: int | None = None
+        self._delivered = False
+
+    def __repr__(self) -> str:
+        return f"FileSink({self.location!r})"
+
+    def prepare(self) -> None:
+        if self._fd is not None:
+            return
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except FileExistsError:
+            raise SinkError(f"{self.path} already exists; refusing to overwrite it") from None
+        except OSError as exc:
+            raise SinkError(f"cannot create {self.path}: {_why(exc)}") from None
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o600)  # O_CREAT's mode is filtered by the umask; make it exact
+        self._fd = fd
+
+    def deliver(self, secret: ApiKeySecret, *, key_id: str) -> SinkReceipt:
+        if self._delivered:
+            raise SinkError(f"{self.path} already holds a secret")
+        if self._fd is None:
+            self.prepare()
+        fd = self._fd
+        assert fd is not None
+        data = (secret.reveal() + "\n").encode("utf-8")
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # a partial secret is worse than none
+                os.unlink(self.path)
+            raise SinkError(f"cannot write the secret to {self.path}: {_why(exc)}") from None
+        finally:
+            os.close(fd)
+            self._fd = None
+        self._delivered = True
+        return SinkReceipt(self.kind, self.location)
+
+    def abort(self) -> None:
+        """Remove the file prepare() made, if it is still ours and still empty."""
+        fd, self._fd = self._fd, None
+        if fd is None or self._delivered:
+            return
+        try:
+            mine = os.fstat(fd)
+            os.close(fd)
+            now = os.lstat(self.path)
+        except OSError:
+            return
+        if (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev) and now.st_size == 0:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+
+
+def _quote(value: str) -> str:
+    if _PLAIN_VALUE.fullmatch(value):
+        return value
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+class EnvFileSink:
+    """Set VAR in a .env file: atomic rewrite (temp + os.replace), mode 0600, other lines kept."""
+
+    kind = "env"
+
+    def __init__(self, path: str | Path, var: str = DEFAULT_ENV_VAR) -> None:
+        self.path = Path(path).expanduser()
+        self.var = var
+        self.location = f"{self.path}:{var}"
+
+    @classmethod
+    def from_spec(cls, spec: str) -> EnvFileSink:
+        """`PATH[:VAR]`; the part after the last colon is VAR when it looks like a name."""
+        path, sep, var = spec.rpartition(":")
+        if sep and path and _ENV_NAME.fullmatch(var):
+            return cls(path, var)
+        if sep and path and not var:
+            raise SinkError(f"{spec!r}: the variable name after ':' is empty")
+        return cls(spec)
+
+    def __repr__(self) -> str:
+        return f"EnvFileSink({self.location!r})"
+
+    def _target(self) -> Path:
+        # Write through a symlink to the real file rather than replacing the link itself.
+        return Path(os.path.realpath(self.path))
+
+    def prepare(self) -> None:
+        if not _ENV_NAME.fullmatch(self.var):
+            raise SinkError(f"{self.var!r} is not a valid environment variable name")
+        target = self._target()
+        directory = target.parent
+        if not directory.is_dir():
+            raise SinkError(f"directory {directory} does not exist")
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise SinkError(f"directory {directory} is not writable")
+        if target.exists():
+            if not target.is_file():
+                raise SinkError(f"{target} is not a regular file")
+            if not os.access(target, os.R_OK):
+                raise SinkError(f"{target} is not readable")
+
+    def deliver(self, secret: ApiKeySecret, *, key_id: str) -> SinkReceipt:
+        self.prepare()
+        target = self._target()
+        try:
+            old = target.read_text(encoding="utf-8") if target.exists() else ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SinkError(f"cannot read {target}: {type(exc).__name__}") from None
+        assignment = re.compile(rf"\s*(export\s+)?{re.escape(self.var)}\s*=")
+        new_line = f"{self.var}={_quote(secret.reveal())}"
+        lines = old.splitlines()
+        out: list[str] = []
+        replaced = False
+        for line in lines:
+            if assignment.match(line):
+                if not replaced:
+                    out.append(new_line)
+                    replaced = True
+                continue  # drop duplicates: the old value must not survive anywhere
+            out.append(line)
+        if not replaced:
+            out.append(new_line)
+        content = ("\n".join(out) + "\n").encode("utf-8")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                       suffix=".tmp")
+        except OSError as exc:
+            raise SinkError(f"cannot create a temporary file beside {target}: {_why(exc)}") \
+                from None
+        try:
+            try:
+                os.fchmod(fd, 0o600)
+                view = memoryview(content)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, target)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise SinkError(f"cannot write {target}: {_why(exc)}") from None
+        with contextlib.suppress(OSError):  # make the rename itself durable
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        return SinkReceipt(self.kind, self.location)
+
+    def abort(self) -> None:
+        """Nothing to undo: prepare() changes nothing on disk."""
+
+
+class KeyringSink:
+    """The OS keyring (optional `keyring` extra); entry (SERVICE, username)."""
+
+    kind = "keyring"
+
+    def __init__(self, service: str, username: str = DEFAULT_KEYRING_USERNAME) -> None:
+        if not service or not service.strip():
+            raise SinkError("the keyring service name must not be empty")
+        self.service = service
+        self.username = username
+        self.location = f"keyring:{service}"
+
+    def __repr__(self) -> str:
+        return f"KeyringSink({self.location!r})"
+
+    def prepare(self) -> None:
+        try:
+            import keyring
+            from keyring.backends import fail
+        except ImportError:
+            raise SinkError(f"the keyring package is not installed; {KEYRING_HINT}") from None
+        try:
+            backend = keyring.get_keyring()
+        except Exception as exc:
+            raise SinkError(f"no usable keyring backend ({type(exc).__name__})") from None
+        if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
+            raise SinkError(
+                "no usable OS keyring backend was found (e.g. no Secret Service / D-Bus session); "
+                f"use --out or --env-out instead, or configure one; {KEYRING_HINT}"
+            )
+
+    def deliver(self, secret: ApiKeySecret, *, key_id: str) -> SinkReceipt:
+        self.prepare()
+        import keyring
+
+        try:
+            keyring.set_password(self.service, self.username, secret.reveal())
+        except Exception as exc:  # backend errors vary; their text is not trusted to be clean
+            raise SinkError(
+                f"the keyring refused to store the secret ({type(exc).__name__})"
+            ) from None
+        return SinkReceipt(self.kind, self.location)
+
+    def abort(self) -> None:
+        """Nothing to undo."""
+
+
+class PrintSink:
+    """Print the secret to a stream (stdout by default): an explicit opt-in only."""
+
+    kind = "stdout"
+    location = "stdout"
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def __repr__(self) -> str:
+        return "PrintSink()"
+
+    def prepare(self) -> None:
+        pass
+
+    def deliver(self, secret: ApiKeySecret, *, key_id: str) -> SinkReceipt:
+        stream = self._stream if self._stream is not None else sys.stdout
+        try:
+            stream.write(secret.reveal() + "\n")
+            stream.flush()
+        except (OSError, ValueError) as exc:
+            raise SinkError(f"cannot print the secret ({type(exc).__name__})") from None
+        return SinkReceipt(self.kind, self.location)
+
+    def abort(self) -> None:
+        pass
+
+
+def parse_sink_spec(kind: str, value: str | None = None) -> SecretSink:
+    """Build a sink from the CLI's flags: file/out, env/env-out, keyring, stdout/print."""
+    name = kind.strip().lower().lstrip("-")
+    if name in ("file", "out"):
+        if not value:
+            raise SinkError("--out needs a file path")
+        return FileSink(value)
+    if name in ("env", "env-out"):
+        if not value:
+            raise SinkError("--env-out needs PATH[:VAR]")
+        return EnvFileSink.from_spec(value)
+    if name == "keyring":
+        if not value:
+            raise SinkError("--keyring needs a service name")
+        return KeyringSink(value)
+    if name in ("stdout", "print"):
+        return PrintSink()
+    raise SinkError(f"unknown sink kind {kind!r} (file, env, keyring, stdout)")

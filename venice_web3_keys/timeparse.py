@@ -1,0 +1,107 @@
+"""Friendly expiry input ("2026-12-31", ISO with any offset, "30d") -> a string Venice accepts.
+
+Venice takes only `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS(.mmm)?Z` (UTC, exactly 3 fraction digits), so
+every other form is converted here rather than rejected by the server after a round trip.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from .errors import InvalidInputError
+
+FIELD = "expires_at"
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DURATION = re.compile(r"(\d{1,9})\s*([mhdw])", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+HELP = (
+    "use YYYY-MM-DD, an ISO 8601 datetime with Z or an offset (e.g. 2026-12-31T23:59:59+02:00), "
+    "or a duration from now such as 90m, 12h, 30d, 6w"
+)
+
+
+def _error(message: str) -> InvalidInputError:
+    return InvalidInputError(f"invalid expiry: {message}", field=FIELD)
+
+
+def format_datetime(moment: datetime) -> str:
+    """UTC `YYYY-MM-DDTHH:MM:SS.mmmZ`, truncating sub-millisecond digits."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(UTC)
+
+
+def _from_date(day: date, current: datetime) -> str:
+    # Venice reads a bare date as 00:00 UTC of that day, so today's date has already passed.
+    if day <= current.date():
+        raise _error(f"{day.isoformat()} is not in the future (a date means 00:00 UTC that day)")
+    return day.isoformat()
+
+
+def _from_datetime(moment: datetime, current: datetime) -> str:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise _error("a datetime needs Z or a UTC offset, e.g. 2026-12-31T23:59:59Z")
+    # Compare the millisecond-truncated value: that is what is sent.
+    text = format_datetime(moment)
+    if datetime.fromisoformat(text) <= current:
+        raise _error("that time is in the past")
+    return text
+
+
+def _from_delta(delta: timedelta, current: datetime) -> str:
+    if delta <= timedelta(0):
+        raise _error("a duration must be positive")
+    try:
+        moment = current + delta
+    except OverflowError:
+        raise _error("that duration is too long") from None
+    return _from_datetime(moment, current)
+
+
+def parse_expires(
+    when: str | datetime | date | timedelta, *, now: datetime | None = None
+) -> str:
+    """Normalise `when` to a future Venice `expiresAt` string, or raise InvalidInputError."""
+    current = _now(now)
+    if isinstance(when, datetime):
+        return _from_datetime(when, current)
+    if isinstance(when, date):
+        return _from_date(when, current)
+    if isinstance(when, timedelta):
+        return _from_delta(when, current)
+    if not isinstance(when, str):
+        raise _error(f"expected a string, date, datetime or timedelta; {HELP}")
+    text = when.strip()
+    if not text:
+        raise _error(f"empty; {HELP}")
+    if len(text) > 64:
+        raise _error(f"not recognised; {HELP}")
+    if _DATE.fullmatch(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise _error(f"{text!r} is not a real calendar date") from None
+        return _from_date(day, current)
+    match = _DURATION.fullmatch(text)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        try:
+            delta = timedelta(**{_UNITS[unit]: amount})
+        except OverflowError:
+            raise _error("that duration is too long") from None
+        return _from_delta(delta, current)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ][0-9:.,+\-Zz]+", text):
+        raise _error(f"not recognised; {HELP}")  # not echoed: it could be anything pasted
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise _error(f"{text!r} is not a valid ISO 8601 datetime; {HELP}") from None
+    return _from_datetime(moment, current)
