@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         with VeniceKeys.from_env(args.env_file) as vk:
             status = vk.wallet_status()
             print(f"wallet {status.address} on chain {status.chain_id}: "
-                  + ", ".join(f"{k} {v.normalize()}" for k, v in status.balances.items()),
+                  + ", ".join(f"{k} {v.normalize():f}" for k, v in status.balances.items()),
                   file=sys.stderr)
             key = vk.mint_key(
                 description=args.description,

@@ -135,9 +135,8 @@ class AsyncVeniceKeys:
             address = checksum_address(address)
         else:
             address = (await self._wallet()).address
-        chain = self._chain_reader()
-        _, status = await asyncio.gather(chain.chain_id(), chain.wallet_status(address))
-        return status
+        # One batch: eth_chainId (WrongChainError on a wrong chain) and every balance.
+        return await self._chain_reader().wallet_status(address)
 
     async def mint_key(
         self,

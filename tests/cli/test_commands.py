@@ -314,3 +314,11 @@ def test_json_mode_prints_exactly_one_object(run: Run, admin_env: dict[str, str]
     assert res.code == 0, res.stderr
     json.loads(res.stdout)  # the whole stdout is one JSON document
     assert res.stdout.count("\n{") == 0
+
+
+def test_json_flag_after_the_command(run: Run, admin_env: dict[str, str]) -> None:
+    res = run("keys", "list", "--json", env=admin_env)
+    assert res.code == 0, res.stderr
+    assert isinstance(res.json()["data"], list)
+    bad = run("keys", "get", "nope", "--json", env=admin_env)
+    assert bad.code == 2 and bad.json()["error"]["type"] == "InvalidInputError"

@@ -55,7 +55,8 @@ class RequestLog:
         self._start = len(emulator.requests())
 
     def entries(self) -> list[Any]:
-        return self._emulator.requests()[self._start:]
+        entries: list[Any] = self._emulator.requests()
+        return entries[self._start:]
 
     def routes(self) -> list[str]:
         return [f"{r.method} {r.path.split('/api/v1', 1)[-1]}" for r in self.entries()]

@@ -29,7 +29,8 @@ def _shape(key: NewKey) -> dict[str, Any]:
 async def test_sync_facade_behaves_like_the_async_core(account: Account,
                                                        vk: AsyncVeniceKeys) -> None:
     kwargs: dict[str, Any] = dict(api_key_type="INFERENCE", description="twin", usd_limit=4,
-                                  limit_period="EPOCH", model_privacy="ALL", expires_at="2030-12-31")
+                                  limit_period="EPOCH", model_privacy="ALL",
+                                  expires_at="2030-12-31")
     a = await vk.create_key(**kwargs)
     a_updated = await vk.update_key(a.id, usd_limit=None, description="twin2")
     with VeniceKeys(account.settings) as sync:
@@ -175,7 +176,7 @@ async def test_secret_canary_over_logs_and_errors(venice_sandbox: Any, account: 
     failing = [
         vk.create_key(api_key_type="INFERENCE", description="canary orphan"),
         vk.mint_key(description="canary mint orphan"),
-        vk.mint_key(description="canary leaky sink", sink=_Explodes()),  # type: ignore[arg-type]
+        vk.mint_key(description="canary leaky sink", sink=_Explodes()),
     ]
     for coro in failing:
         with pytest.raises((AmbiguousCreateError, SinkError)) as info:
@@ -190,3 +191,16 @@ async def test_secret_canary_over_logs_and_errors(venice_sandbox: Any, account: 
     assert any(r.levelno == logging.DEBUG for r in caplog.records)  # DEBUG really captured
     for secret in secrets:
         assert secret not in blob
+
+
+async def test_wallet_status_of_any_address_needs_no_wallet(venice_sandbox: Any,
+                                                            request_log: Any) -> None:
+    address, _pk = venice_sandbox.new_wallet(svvv=0, vvv=3)
+    async with AsyncVeniceKeys(make_settings(venice_sandbox)) as vk:
+        status = await vk.wallet_status(address.lower())
+        assert status.address == address and not status.eligible
+        assert status.balances["VVV"] == 3
+        log = request_log()
+        with pytest.raises(InvalidInputError):
+            await vk.wallet_status("0x1234")
+        assert log.entries() == []

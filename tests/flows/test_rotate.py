@@ -71,3 +71,16 @@ async def test_rotate_validates_before_any_request(vk: AsyncVeniceKeys, request_
     with pytest.raises(InvalidInputError):
         await vk.rotate_key("e28e82dc-9df2-4b47-b726-d0a222ef2ab5", description="x" * 65)
     assert log.entries() == []
+
+
+async def test_old_key_revoke_failure_reports_both_usable(venice_sandbox: Any,
+                                                          vk: AsyncVeniceKeys) -> None:
+    old_id = await _old_key(vk, "svc-d")
+    venice_sandbox.emulator.faults.add("DELETE /api_keys", Fault.error(500))
+    with pytest.raises(VeniceKeysError) as info:
+        await vk.rotate_key(old_id)
+    new_key = info.value.new_key  # type: ignore[attr-defined]
+    assert new_key.secret.reveal() not in str(info.value)
+    assert f"revoke {old_id} yourself" in str(info.value)
+    assert {k.id for k in await vk.list_keys() if k.description == "svc-d"} == {old_id,
+                                                                               new_key.id}

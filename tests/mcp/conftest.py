@@ -28,7 +28,7 @@ TOKEN = "t" * 20 + "-canary-token-0123456789"  # 44 chars
 
 @dataclass
 class Account:
-    """A sandbox wallet with sVVV, the ADMIN key of its Venice account, and the env to reach both."""
+    """A sandbox wallet with sVVV, its account's ADMIN key, and the env to reach both."""
 
     address: str
     private_key: SecretValue
@@ -36,8 +36,11 @@ class Account:
     env: dict[str, str]
 
     def secrets(self) -> list[str]:
-        return [self.private_key.reveal(), self.private_key.reveal().removeprefix("0x"),
-                self.admin_key.reveal()]
+        return [
+            self.private_key.reveal(),
+            self.private_key.reveal().removeprefix("0x"),
+            self.admin_key.reveal(),
+        ]
 
 
 @dataclass
@@ -107,7 +110,9 @@ class Running:
     stderr_path: Path | None = None
 
     def stderr(self) -> str:
-        return self.stderr_path.read_text() if self.stderr_path and self.stderr_path.exists() else ""
+        return (
+            self.stderr_path.read_text() if self.stderr_path and self.stderr_path.exists() else ""
+        )
 
 
 @asynccontextmanager
@@ -139,8 +144,9 @@ async def open_client(
         with stderr_path.open("w") as errlog:
             from mcp.client.stdio import stdio_client
 
-            async with Client(stdio_client(params, errlog=errlog),
-                              elicitation_callback=elicitation_callback) as client:
+            async with Client(
+                stdio_client(params, errlog=errlog), elicitation_callback=elicitation_callback
+            ) as client:
                 yield Running(client, stderr_path)
         return
     assert transport == "http"
@@ -162,8 +168,11 @@ def http_server(op: Operator, stderr_path: Path, *, port: int | None = None) -> 
     with stderr_path.open("w") as errlog:
         proc = subprocess.Popen(
             [sys.executable, str(LAUNCHER), "--http", "--port", str(port), *op.flags],
-            env=op.env(), cwd=str(op.home), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=errlog,
+            env=op.env(),
+            cwd=str(op.home),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errlog,
         )
         try:
             wait_for_port(port, proc)

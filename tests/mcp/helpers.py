@@ -11,11 +11,18 @@ from mcp_types import CallToolResult
 from venice_web3_keys.settings import load_settings
 
 READ_TOOLS = {
-    "venice_wallet_status", "venice_list_keys", "venice_get_key", "venice_rate_limits",
-    "venice_rate_limit_log", "venice_billing_balance",
+    "venice_wallet_status",
+    "venice_list_keys",
+    "venice_get_key",
+    "venice_rate_limits",
+    "venice_rate_limit_log",
+    "venice_billing_balance",
 }
 WRITE_TOOLS = {
-    "venice_mint_key", "venice_create_key", "venice_update_key", "venice_revoke_key",
+    "venice_mint_key",
+    "venice_create_key",
+    "venice_update_key",
+    "venice_revoke_key",
     "venice_rotate_key",
 }
 ALL_TOOLS = READ_TOOLS | WRITE_TOOLS
@@ -31,8 +38,9 @@ def text_of(result: CallToolResult) -> str:
 
 def ok(result: CallToolResult) -> dict[str, Any]:
     assert not result.is_error, text_of(result)
-    assert result.structured_content is not None
-    return result.structured_content
+    content = result.structured_content
+    assert isinstance(content, dict)
+    return content
 
 
 def refused(result: CallToolResult, rule: str) -> str:
@@ -42,7 +50,15 @@ def refused(result: CallToolResult, rule: str) -> str:
     assert f"rule: {rule}" in text, text
     assert "operator" in text
     # It never explains how to switch the guard off.
-    for hint in ("VENICE_MCP", "--allow", "--policy", "policy file", "environment", ".json", ".toml"):
+    for hint in (
+        "VENICE_MCP",
+        "--allow",
+        "--policy",
+        "policy file",
+        "environment",
+        ".json",
+        ".toml",
+    ):
         assert hint not in text, (hint, text)
     return text
 
@@ -56,6 +72,7 @@ async def outside_key(env: dict[str, str], description: str = "made elsewhere") 
     from venice_web3_keys.api import AsyncVeniceKeys
 
     async with AsyncVeniceKeys(load_settings(environ=env)) as vk:
-        new = await vk.create_key(api_key_type="INFERENCE", description=description,
-                                  usd_limit=5, expires_at="7d")
+        new = await vk.create_key(
+            api_key_type="INFERENCE", description=description, usd_limit=5, expires_at="7d"
+        )
         return new.id

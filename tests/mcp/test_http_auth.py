@@ -12,9 +12,16 @@ from mcp import Client
 from tests.mcp.conftest import LAUNCHER, TOKEN, Operator, free_port, http_server, open_client
 from tests.mcp.helpers import READ_TOOLS
 
-INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-    "protocolVersion": "2025-11-25", "capabilities": {},
-    "clientInfo": {"name": "raw", "version": "0"}}}
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
+}
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
@@ -46,12 +53,18 @@ async def test_token_required_on_every_request(operator: Operator) -> None:
         (["--http", "--host", "192.0.2.10"], None, "without VENICE_MCP_AUTH_TOKEN"),
     ],
 )
-def test_refuses_to_start(operator: Operator, args: list[str], token: str | None,
-                          message: str) -> None:
+def test_refuses_to_start(
+    operator: Operator, args: list[str], token: str | None, message: str
+) -> None:
     if token:
         operator.extra_env["VENICE_MCP_AUTH_TOKEN"] = token
-    proc = subprocess.run([sys.executable, str(LAUNCHER), *args, "--port", str(free_port())],
-                          env=operator.env(), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(LAUNCHER), *args, "--port", str(free_port())],
+        env=operator.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert message in proc.stderr
     if token:

@@ -26,8 +26,7 @@ async def test_hourly_cap_survives_a_restart(operator: Operator) -> None:
     operator.policy({"max_keys_per_hour": 2})
     async with open_client("inproc", operator) as run:
         ok(await run.client.call_tool("venice_mint_key", MINT))
-        ok(await run.client.call_tool("venice_create_key",
-                                      {"api_key_type": "INFERENCE", **MINT}))
+        ok(await run.client.call_tool("venice_create_key", {"api_key_type": "INFERENCE", **MINT}))
         refused(await run.client.call_tool("venice_mint_key", MINT), "keys_per_hour")
     async with open_client("inproc", operator) as run:  # a fresh server, same audit log
         refused(await run.client.call_tool("venice_mint_key", MINT), "keys_per_hour")
@@ -45,7 +44,8 @@ async def test_reveal_is_an_explicit_operator_opt_in(operator: Operator) -> None
         hidden = ok(await run.client.call_tool("venice_mint_key", MINT))
         assert hidden["secret"] is None
         assert Path(hidden["secret_file"]).read_text().strip() not in text_of(
-            await run.client.call_tool("venice_get_key", {"key_id": hidden["id"]}))
+            await run.client.call_tool("venice_get_key", {"key_id": hidden["id"]})
+        )
     operator.extra_env["VENICE_MCP_REVEAL_SECRETS"] = "1"
     async with open_client("inproc", operator) as run:
         shown = ok(await run.client.call_tool("venice_mint_key", MINT))
@@ -65,8 +65,9 @@ async def test_confirmation_modes(operator: Operator) -> None:
         kid = ok(await run.client.call_tool("venice_mint_key", MINT))["id"]
     operator.policy({"confirm": "required"})
     async with open_client("inproc", operator) as run:  # this client cannot elicit
-        refused(await run.client.call_tool("venice_revoke_key", {"key_id": kid}),
-                "human_confirmation")
+        refused(
+            await run.client.call_tool("venice_revoke_key", {"key_id": kid}), "human_confirmation"
+        )
     operator.policy({"confirm": "off"})
     async with open_client("inproc", operator, elicitation_callback=human) as run:
         ok(await run.client.call_tool("venice_update_key", {"key_id": kid, "usd_limit": 2}))
@@ -81,26 +82,39 @@ async def test_confirmation_modes(operator: Operator) -> None:
 async def test_a_toml_policy_can_widen(operator: Operator) -> None:
     operator.flags.append("--allow-writes")
     foreign = await outside_key(operator.account.env)
-    operator.policy({"_toml": 'own_keys_only = false\nmax_usd_limit = 1000\n'
-                              'allowed_key_types = ["INFERENCE", "ADMIN"]\n'}, "policy.toml")
+    operator.policy(
+        {
+            "_toml": "own_keys_only = false\nmax_usd_limit = 1000\n"
+            'allowed_key_types = ["INFERENCE", "ADMIN"]\n'
+        },
+        "policy.toml",
+    )
     async with open_client("inproc", operator) as run:
-        updated = ok(await run.client.call_tool(
-            "venice_update_key", {"key_id": foreign, "usd_limit": 500}))
+        updated = ok(
+            await run.client.call_tool("venice_update_key", {"key_id": foreign, "usd_limit": 500})
+        )
         assert updated["consumption_limits"]["usd"] == 500
         assert updated["made_by_this_server"] is False
-        admin = ok(await run.client.call_tool("venice_create_key", {
-            "api_key_type": "ADMIN", "description": "ops", "usd_limit": 1, "expires_at": "2d"}))
+        admin = ok(
+            await run.client.call_tool(
+                "venice_create_key",
+                {"api_key_type": "ADMIN", "description": "ops", "usd_limit": 1, "expires_at": "2d"},
+            )
+        )
         assert admin["api_key_type"] == "ADMIN"
 
 
-@pytest.mark.parametrize("content", [
-    '{"max_usd_limit": 5, "allow_everything": true}',  # unknown setting
-    '{"tools": ["venice_mint_key", "venice_drain_wallet"]}',  # unknown tool
-    '{"max_usd_limit": "lots"}',
-    '{"confirm": "sometimes"}',
-    "[1, 2]",
-    "not json",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"max_usd_limit": 5, "allow_everything": true}',  # unknown setting
+        '{"tools": ["venice_mint_key", "venice_drain_wallet"]}',  # unknown tool
+        '{"max_usd_limit": "lots"}',
+        '{"confirm": "sometimes"}',
+        "[1, 2]",
+        "not json",
+    ],
+)
 def test_a_bad_policy_file_fails_closed(tmp_path: Path, content: str) -> None:
     path = tmp_path / "p.json"
     path.write_text(content)
@@ -125,13 +139,27 @@ async def test_schemas_are_typed_and_take_no_secrets(operator: Operator) -> None
         tools = {t.name: t for t in (await run.client.list_tools()).tools}
     assert set(tools) == ALL_TOOLS
     props = {n: t.input_schema.get("properties", {}) for n, t in tools.items()}
-    new_key_args = {"api_key_type", "description", "expires_at", "usd_limit", "diem_limit",
-                    "limit_period", "model_privacy"}
+    new_key_args = {
+        "api_key_type",
+        "description",
+        "expires_at",
+        "usd_limit",
+        "diem_limit",
+        "limit_period",
+        "model_privacy",
+    }
     assert set(props["venice_mint_key"]) == new_key_args
     assert set(props["venice_create_key"]) == new_key_args
-    assert set(props["venice_update_key"]) == {"key_id", "description", "expires_at",
-                                               "remove_expiry", "usd_limit", "diem_limit",
-                                               "limit_period", "model_privacy"}
+    assert set(props["venice_update_key"]) == {
+        "key_id",
+        "description",
+        "expires_at",
+        "remove_expiry",
+        "usd_limit",
+        "diem_limit",
+        "limit_period",
+        "model_privacy",
+    }
     for name in ("venice_get_key", "venice_revoke_key", "venice_rotate_key"):
         assert set(props[name]) == {"key_id"}
         assert props[name]["key_id"]["pattern"].startswith("^[0-9a-fA-F]{8}")
@@ -160,7 +188,20 @@ def test_initialize_does_not_import_web3() -> None:
         " if m in sys.modules]\n"
         "print(heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_shipped_examples_are_valid() -> None:
+    examples = REPO / "examples" / "mcp"
+    policy = load_policy(examples / "policy.toml")
+    assert policy.max_usd_limit == 25 and policy.tools is not None
+    for path in examples.glob("*.json"):
+        servers = json.loads(path.read_text())["mcpServers"]
+        entry = servers["venice-keys"]
+        assert entry.get("command", "").endswith("venice-keys-mcp") or entry["url"].endswith("/mcp")
+        flat = json.dumps(entry).lower()
+        assert "private_key" not in flat and "admin_key" not in flat  # secrets stay in .env

@@ -25,7 +25,9 @@ EXPECTED_HINTS = {  # name: (readOnly, destructive, idempotent, openWorld)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_read_only_by_default_every_read_tool_works(transport: str, operator: Operator) -> None:
+async def test_read_only_by_default_every_read_tool_works(
+    transport: str, operator: Operator
+) -> None:
     foreign = await outside_key(operator.account.env)
     async with open_client(transport, operator) as run:
         c = run.client
@@ -42,8 +44,7 @@ async def test_read_only_by_default_every_read_tool_works(transport: str, operat
         assert status["address"] == operator.account.address
         assert status["eligible"] is True and status["chain_id"] == 8453
         assert float(status["balances"]["sVVV"]) > 0
-        other = ok(await c.call_tool("venice_wallet_status",
-                                     {"address": "0x" + "11" * 20}))
+        other = ok(await c.call_tool("venice_wallet_status", {"address": "0x" + "11" * 20}))
         assert other["eligible"] is False
 
         listed = ok(await c.call_tool("venice_list_keys", {}))
@@ -81,7 +82,12 @@ async def test_allow_list_and_read_only_beats_it(transport: str, operator: Opera
     async with open_client(transport, operator) as run:
         names = {t.name for t in (await run.client.list_tools()).tools}
         assert names == {"venice_list_keys", "venice_mint_key", "venice_revoke_key"}
-        refused(await run.client.call_tool("venice_create_key", {
-            "api_key_type": "INFERENCE", "description": "x"}), "tool_allow_list")
-        refused(await run.client.call_tool("venice_get_key", {"key_id": "0" * 8}),
-                "tool_allow_list")
+        refused(
+            await run.client.call_tool(
+                "venice_create_key", {"api_key_type": "INFERENCE", "description": "x"}
+            ),
+            "tool_allow_list",
+        )
+        refused(
+            await run.client.call_tool("venice_get_key", {"key_id": "0" * 8}), "tool_allow_list"
+        )

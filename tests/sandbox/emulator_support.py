@@ -73,18 +73,39 @@ def start_emulator(state: EmulatorState) -> tuple[ServerThread, int]:
     return server, server.start()
 
 
+class SwappableApp:
+    """One uvicorn for the whole session; each test plugs in a fresh emulator app (fast)."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[tuple[SwappableApp, int]]:
+    swappable = SwappableApp()
+    server = ServerThread(swappable)
+    port = server.start()
+    try:
+        yield swappable, port
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def emu(chain: LocalChain, tmp_path: Any) -> Iterator[Emu]:
+def emu(chain: LocalChain, emulator_server: tuple[SwappableApp, int]) -> Iterator[Emu]:
+    swappable, port = emulator_server
     clock = FakeClock()
     state = EmulatorState(rpc_url=chain.rpc_url, clock=clock)
-    server, port = start_emulator(state)
+    swappable.app = create_app(state)
     origin = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=f"{origin}/api/v1", timeout=10) as http:
         try:
             yield Emu(state, clock, f"{origin}/api/v1", origin, http, chain)
         finally:
             state.release_hangs()
-            server.stop()
 
 
 def sign(text: str, private_key: str) -> str:

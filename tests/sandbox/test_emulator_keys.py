@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox.emulator_support import Emu, bearer, chain, emu  # noqa: F401
+from tests.sandbox.emulator_support import Emu, bearer, chain, emu, emulator_server  # noqa: F401
 from venice_web3_keys.sandbox.emulator.state import MAX_ACTIVE_KEYS
 
 
@@ -281,8 +281,9 @@ def test_five_hundred_active_keys(emu: Emu) -> None:
                              headers=admin)
     assert response.status_code == 400
     assert "500" in response.json()["error"]
-    emu.clock.advance(40 * 86400)  # the first key expires: expired keys do not count
+    emu.clock.advance(50 * 86400)  # the first key expires: expired keys do not count
     assert create(emu, admin)["id"]
+    assert emu.state.find_key(account.address, str(expiring)) is None
 
 
 def test_rate_limit_log_and_billing_balance(emu: Emu) -> None:

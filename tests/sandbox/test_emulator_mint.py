@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.emulator_support import Emu, bearer, chain, emu, mint, sign  # noqa: F401
+from tests.sandbox.emulator_support import Emu, bearer, chain, emu, emulator_server, mint, sign  # noqa: F401
 from venice_web3_keys.sandbox.emulator import jwt, siwe
 
 MINT = "/api_keys/generate_web3_key"

@@ -6,7 +6,6 @@ that signs or reads the chain are imported inside the commands that need them.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -34,6 +33,20 @@ DEFAULT_STAKING = "0x321b7ff75154472B18EDb199033fF4D116F340Ff"
 KEY_TYPES = ("INFERENCE", "ADMIN")
 PERIODS = ("EPOCH", "MONTH", "LIFETIME")
 PRIVACY = ("ALL", "PRIVATE_TEXT", "PRIVATE_ONLY")
+
+
+class _Choice(click.Choice[str]):
+    """Case-insensitive choice that completes (and shows) the upper-case API spelling."""
+
+    def __init__(self, choices: Sequence[str]) -> None:
+        super().__init__(choices, case_sensitive=False)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter,
+                       incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(c) for c in self.choices
+                if str(c).lower().startswith(incomplete.lower())]
 
 
 # ---- shared state --------------------------------------------------------------------------
@@ -67,6 +80,8 @@ class State:
     def call(self, what: str, fn: Callable[[AsyncVeniceKeys], Awaitable[T]], *,
              settings: Settings | None = None) -> T:
         """Run one facade call on a fresh event loop, with a spinner on stderr."""
+        import asyncio
+
         from venice_web3_keys.api import AsyncVeniceKeys
 
         resolved = settings or self.settings()
@@ -317,15 +332,15 @@ def _sink_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _key_create_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
         click.option("--type", "key_type", required=True, metavar="|".join(KEY_TYPES),
-                     type=click.Choice(KEY_TYPES, case_sensitive=False), help="Key type."),
+                     type=_Choice(KEY_TYPES), help="Key type."),
         click.option("--description", required=True, metavar="TEXT", help="1-64 characters."),
         click.option("--expires", metavar="WHEN",
                      help="YYYY-MM-DD, ISO 8601 with Z/offset, or a duration (12h, 30d, 6w)."),
         click.option("--usd-limit", metavar="N", help="USD spend cap per limit period."),
         click.option("--diem-limit", metavar="N", help="DIEM spend cap per limit period."),
-        click.option("--limit-period", type=click.Choice(PERIODS, case_sensitive=False),
+        click.option("--limit-period", type=_Choice(PERIODS),
                      metavar="|".join(PERIODS), help="When the caps reset."),
-        click.option("--model-privacy", type=click.Choice(PRIVACY, case_sensitive=False),
+        click.option("--model-privacy", type=_Choice(PRIVACY),
                      metavar="|".join(PRIVACY), help="Which models the key may call."),
     ]
     for opt in reversed(opts):
@@ -506,9 +521,9 @@ def keys_create(state: State, key_type: str, description: str, expires: str | No
 @click.option("--no-expiry", is_flag=True, help="Remove the expiry.")
 @click.option("--usd-limit", metavar="N|none", help="New USD cap, or `none` to remove it.")
 @click.option("--diem-limit", metavar="N|none", help="New DIEM cap, or `none` to remove it.")
-@click.option("--limit-period", type=click.Choice(PERIODS, case_sensitive=False),
+@click.option("--limit-period", type=_Choice(PERIODS),
               metavar="|".join(PERIODS), help="When the caps reset.")
-@click.option("--model-privacy", type=click.Choice(PRIVACY, case_sensitive=False),
+@click.option("--model-privacy", type=_Choice(PRIVACY),
               metavar="|".join(PRIVACY), help="Which models the key may call.")
 @pass_state
 def keys_update(state: State, key_id: str, description: str | None, expires: str | None,
@@ -655,6 +670,27 @@ def completion(ctx: click.Context, shell: str) -> None:
 # ---- entry point ---------------------------------------------------------------------------
 
 
+def _late_json(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        state = ctx.find_object(State)
+        if state is not None:
+            state.output.json_mode = True
+
+
+def _accept_json_anywhere(group: click.Group) -> None:
+    """`venice-keys keys list --json` works as well as `venice-keys --json keys list`."""
+    for command in group.commands.values():
+        if command.name not in ("sandbox", "completion"):
+            command.params.append(click.Option(["--json"], is_flag=True, hidden=True,
+                                               expose_value=False, callback=_late_json))
+        if isinstance(command, click.Group):
+            _accept_json_anywhere(command)
+
+
+_accept_json_anywhere(cli)
+
+
+
 def _wants_json(argv: Sequence[str]) -> bool:
     for arg in argv:
         if arg == "--":
@@ -665,8 +701,9 @@ def _wants_json(argv: Sequence[str]) -> bool:
 
 
 def _fail(argv: Sequence[str], exc: BaseException, ctx_state: State | None) -> int:
-    json_mode = ctx_state.output.json_mode if ctx_state else _wants_json(argv)
+    json_mode = _wants_json(argv) or (ctx_state is not None and ctx_state.output.json_mode)
     output = ctx_state.output if ctx_state else Output(json_mode=json_mode)
+    output.json_mode = json_mode
     staking, api_base = DEFAULT_STAKING, "the Venice API"
     if ctx_state is not None and ctx_state._settings is not None:
         staking = ctx_state._settings.staking_contract

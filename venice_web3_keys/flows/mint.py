@@ -2,8 +2,8 @@
 
 Order of events, and why:
 1. The sink is prepared first, so a destination problem costs no request and no key.
-2. Preflight (chain id + sVVV balance, one RPC round trip each, concurrently) runs at the same time
-   as the challenge GET: the mint costs one round trip, not two, before signing.
+2. Preflight (chain id + sVVV balance: one JSON-RPC batch) runs at the same time as the
+   challenge GET: the mint costs one round trip, not two, before signing.
 3. A wallet without sVVV is refused here, before anything is signed or posted.
 4. What we are asked to sign is validated first (challenge.py): a spoofed endpoint gets nothing.
 5. The POST is sent once. Only an explicit "expired" answer is followed by one fresh
@@ -64,15 +64,8 @@ def validate_challenge(challenge: Web3Challenge, *, settings: Settings, address:
 
 
 async def _preflight(chain: ChainReader, address: str) -> WalletStatus:
-    """Chain id and balances in parallel; a wrong chain wins over whatever the balances say."""
-    chain_id, status = await asyncio.gather(
-        chain.chain_id(), chain.wallet_status(address), return_exceptions=True
-    )
-    if isinstance(chain_id, BaseException):
-        raise chain_id
-    if isinstance(status, BaseException):
-        raise status
-    return status
+    """One JSON-RPC batch: eth_chainId (WrongChainError if not ours) plus every balance."""
+    return await chain.wallet_status(address)
 
 
 async def _optional_snapshot(client: AsyncVeniceClient) -> set[str] | None:

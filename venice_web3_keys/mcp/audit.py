@@ -1,4 +1,4 @@
-"""Append-only JSON-lines audit log of every MCP tool call that changes (or tried to change) something.
+"""Append-only JSON-lines audit log of every MCP tool call that changes (or tried to change) keys.
 
 One line per call: time, tool, masked arguments, outcome (ok / refused / error), key ids, rule.
 The log doubles as the persistent counter for the keys-per-hour cap, so a restart does not reset it.

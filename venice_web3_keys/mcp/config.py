@@ -39,7 +39,9 @@ class OperatorConfig:
     policy: Policy = field(default_factory=Policy)
     secrets_dir: Path = field(default_factory=lambda: Path("~/.venice-keys/secrets").expanduser())
     reveal_secrets: bool = False
-    audit_log: Path = field(default_factory=lambda: Path("~/.venice-keys/mcp-audit.jsonl").expanduser())
+    audit_log: Path = field(
+        default_factory=lambda: Path("~/.venice-keys/mcp-audit.jsonl").expanduser()
+    )
     env_file: Path | None = None
     transport: str = "stdio"
     host: str = "127.0.0.1"
@@ -52,7 +54,8 @@ class OperatorConfig:
         """Refuse unsafe HTTP set-ups before binding: short token; off-loopback without a token."""
         if self.auth_token is not None and len(self.auth_token) < MIN_TOKEN_LENGTH:
             raise ConfigError(
-                f"VENICE_MCP_AUTH_TOKEN must be at least {MIN_TOKEN_LENGTH} characters; refusing to start"
+                f"VENICE_MCP_AUTH_TOKEN must be at least {MIN_TOKEN_LENGTH} characters; "
+                "refusing to start"
             )
         if not is_loopback(self.host) and self.auth_token is None:
             raise ConfigError(
@@ -66,20 +69,27 @@ def build_parser() -> argparse.ArgumentParser:
         description="MCP server for Venice.ai API keys (stdio by default). "
         "Secrets and settings come from the environment, never from arguments.",
     )
-    p.add_argument("--http", action="store_true", help="serve Streamable HTTP at /mcp instead of stdio")
+    p.add_argument(
+        "--http", action="store_true", help="serve Streamable HTTP at /mcp instead of stdio"
+    )
     p.add_argument("--host", default=None, help="HTTP bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="HTTP port (default 8000)")
-    p.add_argument("--allow-writes", action="store_true",
-                   help="register the tools that mint, create, update, revoke and rotate keys")
+    p.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="register the tools that mint, create, update, revoke and rotate keys",
+    )
     p.add_argument("--policy", default=None, metavar="FILE", help="policy file (JSON or TOML)")
-    p.add_argument("--env-file", default=None, metavar="PATH", help=".env file with Venice settings")
+    p.add_argument(
+        "--env-file", default=None, metavar="PATH", help=".env file with Venice settings"
+    )
     return p
 
 
 def load_config(
     argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> OperatorConfig:
-    """Combine flags and environment (flags may only switch things on, never loosen the token rule)."""
+    """Combine flags and environment into the operator config (flags only switch things on)."""
     env = os.environ if environ is None else environ
     args = build_parser().parse_args(argv)
     policy_path = args.policy or env.get("VENICE_MCP_POLICY") or None
@@ -89,7 +99,9 @@ def load_config(
         max_sessions = int(env.get("VENICE_MCP_MAX_SESSIONS", "16"))
         idle = float(env.get("VENICE_MCP_SESSION_TTL", "900"))
     except ValueError:
-        raise ConfigError("VENICE_MCP_MAX_SESSIONS / VENICE_MCP_SESSION_TTL must be numbers") from None
+        raise ConfigError(
+            "VENICE_MCP_MAX_SESSIONS / VENICE_MCP_SESSION_TTL must be numbers"
+        ) from None
     if not 0 <= port <= 65535 or max_sessions < 1 or idle <= 0:
         raise ConfigError("port, VENICE_MCP_MAX_SESSIONS or VENICE_MCP_SESSION_TTL out of range")
     home = Path(env.get("HOME") or Path.home())

@@ -89,7 +89,9 @@ class Policy:
         """Refuse a mint/create whose settings exceed the policy (before anything is sent)."""
         if api_key_type not in self.allowed_key_types:
             allowed = ", ".join(sorted(self.allowed_key_types)) or "none"
-            raise refusal("key_type", f"Key type {api_key_type} is not allowed (allowed: {allowed}).")
+            raise refusal(
+                "key_type", f"Key type {api_key_type} is not allowed (allowed: {allowed})."
+            )
         self.check_limits(usd_limit=usd_limit, diem_limit=diem_limit)
         self.check_expiry(expires_at, now=now)
 
@@ -99,7 +101,11 @@ class Policy:
                 "spend_limit_required",
                 "A new or updated key must keep a spend limit: set usd_limit and/or diem_limit.",
             )
-        if self.max_usd_limit is not None and usd_limit is not None and usd_limit > self.max_usd_limit:
+        if (
+            self.max_usd_limit is not None
+            and usd_limit is not None
+            and usd_limit > self.max_usd_limit
+        ):
             raise refusal("max_usd_limit", f"usd_limit may be at most {self.max_usd_limit:g}.")
         if (
             self.max_diem_limit is not None

@@ -39,7 +39,9 @@ class VeniceKeysMCPServer(MCPServer[Any]):
             if name in WRITE_TOOLS and not self.runtime.config.allow_writes:
                 exc = refusal("read_only", "This server is read-only: it does not change keys.")
             else:
-                exc = refusal("tool_allow_list", f"{name} is not on this server's list of allowed tools.")
+                exc = refusal(
+                    "tool_allow_list", f"{name} is not on this server's list of allowed tools."
+                )
             if name in WRITE_TOOLS:
                 raise self.runtime.refuse(name, arguments, exc)
             raise ToolError(str(exc))
@@ -81,7 +83,7 @@ def _version() -> str:
 
 
 def http_app(server: VeniceKeysMCPServer, config: OperatorConfig) -> ASGIApp:
-    """The Streamable HTTP app at /mcp, with session caps and the bearer gate when a token is set."""
+    """Streamable HTTP app at /mcp: session caps, plus the bearer gate when a token is set."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     from venice_web3_keys.mcp.config import is_loopback
@@ -113,8 +115,11 @@ def serve_http(server: VeniceKeysMCPServer, config: OperatorConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `venice-keys-mcp` and `python mcp_server.py`."""
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         config = load_config(argv)
         if config.transport == "http":

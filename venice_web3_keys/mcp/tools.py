@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from venice_web3_keys.api import AsyncVeniceKeys, NewKey
 
 log = logging.getLogger("venice_web3_keys.mcp.tools")
+RULES_NOTE = "A refusal names its rule; only the operator can change the policy."
 T = TypeVar("T")
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -55,7 +56,10 @@ MAX_LIMIT = 9_999_999_999
 # --- argument types (names fixed by interface.md) -----------------------------------------------
 KeyId = Annotated[
     str,
-    Field(pattern=UUID_PATTERN, description="The key's id (a UUID from venice_list_keys); never a secret."),
+    Field(
+        pattern=UUID_PATTERN,
+        description="The key's id (a UUID from venice_list_keys); never a secret.",
+    ),
 ]
 KeyType = Annotated[
     Literal["INFERENCE", "ADMIN"],
@@ -112,7 +116,9 @@ class Limits(BaseModel):
 class WalletStatusResult(BaseModel):
     address: str
     chain_id: int
-    balances: dict[str, str] = Field(description="Whole-token decimal strings: ETH, VVV, sVVV, DIEM.")
+    balances: dict[str, str] = Field(
+        description="Whole-token decimal strings: ETH, VVV, sVVV, DIEM."
+    )
     eligible: bool = Field(description="True when the wallet holds sVVV and can mint a key.")
 
 
@@ -123,7 +129,9 @@ class KeyInfo(BaseModel):
     created_at: str | None = None
     expires_at: str | None = None
     last_used_at: str | None = None
-    last6: str | None = Field(default=None, description="Last 6 characters of the secret (not usable).")
+    last6: str | None = Field(
+        default=None, description="Last 6 characters of the secret (not usable)."
+    )
     consumption_limits: Limits | None = None
     limit_period: str | None = None
     model_privacy: str | None = None
@@ -143,7 +151,9 @@ class NewKeyResult(BaseModel):
     description: str
     last6: str
     fingerprint: str = Field(description="sha256 hex of the secret: identifies it, cannot be used.")
-    secret_file: str | None = Field(description="File on the server host holding the secret (0600).")
+    secret_file: str | None = Field(
+        description="File on the server host holding the secret (0600)."
+    )
     expires_at: str | None = None
     consumption_limits: Limits | None = None
     limit_period: str | None = None
@@ -161,7 +171,9 @@ class RevokeResult(BaseModel):
 class RotateResult(BaseModel):
     new_key: NewKeyResult
     revoked_key_id: str
-    verified: bool = Field(description="True when the new key was checked to work before the revoke.")
+    verified: bool = Field(
+        description="True when the new key was checked to work before the revoke."
+    )
 
 
 class DataResult(BaseModel):
@@ -245,7 +257,7 @@ class ToolRuntime:
         self.policy = config.policy
         self.audit = AuditLog(config.audit_log)
         self._factory = keys_factory
-        self._keys: "AsyncVeniceKeys | None" = None
+        self._keys: AsyncVeniceKeys | None = None
         self._init_lock = anyio.Lock()
         self.make_lock = anyio.Lock()
 
@@ -329,8 +341,14 @@ class ToolRuntime:
         except PolicyError as exc:
             raise self.refuse(tool, args, exc, key_id=key_id) from None
         except AmbiguousCreateError as exc:
-            self.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__,
-                              counts_as_key=makes_key and bool(exc.orphan_ids))
+            self.audit.record(
+                tool,
+                args,
+                "error",
+                key_id=key_id,
+                error_type=type(exc).__name__,
+                counts_as_key=makes_key and bool(exc.orphan_ids),
+            )
             raise ToolError(f"{type(exc).__name__}: {exc}") from None
         except VeniceKeysError as exc:
             self.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__)
@@ -339,8 +357,9 @@ class ToolRuntime:
             self.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__)
             log.exception("%s failed unexpectedly", tool)
             raise ToolError(f"{tool} failed with an internal error (see the server log)") from None
-        self.audit.record(tool, args, "ok", key_id=key_id, new_key_id=new_id(result),
-                          counts_as_key=makes_key)
+        self.audit.record(
+            tool, args, "ok", key_id=key_id, new_key_id=new_id(result), counts_as_key=makes_key
+        )
         return result
 
     # --- confirmation (elicitation) -----------------------------------------------------------
@@ -362,7 +381,7 @@ class ToolRuntime:
     def check_confirmed(
         self, tool: str, args: Mapping[str, Any], answer: Any, key_id: str | None = None
     ) -> bool:
-        """Refuse unless the answer is an accepted `confirm: true`; returns whether a human was asked."""
+        """Refuse unless the answer is an accepted `confirm: true`; True if a human was asked."""
         if isinstance(answer, AcceptedElicitation) and answer.data.confirm:
             return not isinstance(answer.data, _NotAsked)
         raise self.refuse(
@@ -403,22 +422,36 @@ def _ann(title: str, *, read_only: bool, destructive: bool, idempotent: bool) ->
 
 
 ANNOTATIONS: dict[str, ToolAnnotations] = {
-    "venice_wallet_status": _ann("Wallet status on Base", read_only=True, destructive=False, idempotent=True),
+    "venice_wallet_status": _ann(
+        "Wallet status on Base", read_only=True, destructive=False, idempotent=True
+    ),
     "venice_list_keys": _ann("List API keys", read_only=True, destructive=False, idempotent=True),
     "venice_get_key": _ann("Get one API key", read_only=True, destructive=False, idempotent=True),
-    "venice_rate_limits": _ann("Rate limits and balances", read_only=True, destructive=False, idempotent=True),
-    "venice_rate_limit_log": _ann("Rate-limit breaches", read_only=True, destructive=False, idempotent=True),
-    "venice_billing_balance": _ann("Account balance", read_only=True, destructive=False, idempotent=True),
-    "venice_mint_key": _ann("Mint a key with the wallet", read_only=False, destructive=False, idempotent=False),
-    "venice_create_key": _ann("Create a key (admin)", read_only=False, destructive=False, idempotent=False),
-    "venice_update_key": _ann("Update a key's settings", read_only=False, destructive=True, idempotent=True),
+    "venice_rate_limits": _ann(
+        "Rate limits and balances", read_only=True, destructive=False, idempotent=True
+    ),
+    "venice_rate_limit_log": _ann(
+        "Rate-limit breaches", read_only=True, destructive=False, idempotent=True
+    ),
+    "venice_billing_balance": _ann(
+        "Account balance", read_only=True, destructive=False, idempotent=True
+    ),
+    "venice_mint_key": _ann(
+        "Mint a key with the wallet", read_only=False, destructive=False, idempotent=False
+    ),
+    "venice_create_key": _ann(
+        "Create a key (admin)", read_only=False, destructive=False, idempotent=False
+    ),
+    "venice_update_key": _ann(
+        "Update a key's settings", read_only=False, destructive=True, idempotent=True
+    ),
     "venice_revoke_key": _ann("Revoke a key", read_only=False, destructive=True, idempotent=True),
     "venice_rotate_key": _ann("Rotate a key", read_only=False, destructive=True, idempotent=False),
 }
 
 
 def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
-    """Register the tools the operator allows; returns their names. Read-only beats the allow-list."""
+    """Register the tools the operator allows and return their names (read-only wins)."""
     policy = rt.policy
     caps = policy.summary()
     secret_note = (
@@ -450,11 +483,15 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
 
         return await rt.run_read("venice_wallet_status", go)
 
-    add("venice_wallet_status", venice_wallet_status,
-        "Read the ETH, VVV, staked VVV (sVVV) and DIEM balances of a wallet on Base, and whether it "
-        "can mint a Venice API key (eligible = holds sVVV). Without `address` it reports the server's "
+    add(
+        "venice_wallet_status",
+        venice_wallet_status,
+        "Read the ETH, VVV, staked VVV (sVVV) and DIEM balances of a wallet on Base, and whether "
+        "it can mint a Venice API key (eligible = holds sVVV). Without `address` it reports the "
+        "server's "
         "own minting wallet (its private key never leaves the server). Use before venice_mint_key. "
-        "Free: one JSON-RPC read on Base, no transaction.")
+        "Free: one JSON-RPC read on Base, no transaction.",
+    )
 
     async def venice_list_keys() -> KeyList:
         async def go() -> KeyList:
@@ -463,10 +500,14 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
 
         return await rt.run_read("venice_list_keys", go)
 
-    add("venice_list_keys", venice_list_keys,
-        "List every API key on the Venice account: id, type, description, expiry, last 6 characters, "
+    add(
+        "venice_list_keys",
+        venice_list_keys,
+        "List every API key on the Venice account: id, type, description, expiry, last 6 "
+        "characters, "
         "spend caps, limit period, model privacy, recent usage, and `made_by_this_server`. Never "
-        "returns secrets. Needs the operator's admin key. Free, read-only.")
+        "returns secrets. Needs the operator's admin key. Free, read-only.",
+    )
 
     async def venice_get_key(key_id: KeyId) -> KeyInfo:
         async def go() -> KeyInfo:
@@ -474,9 +515,12 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
 
         return await rt.run_read("venice_get_key", go)
 
-    add("venice_get_key", venice_get_key,
+    add(
+        "venice_get_key",
+        venice_get_key,
         "Get one API key by id (UUID from venice_list_keys): settings, caps, usage, expiry, last 6 "
-        "characters and whether this server made it. Never returns the secret. Free, read-only.")
+        "characters and whether this server made it. Never returns the secret. Free, read-only.",
+    )
 
     async def venice_rate_limits() -> DataResult:
         async def go() -> DataResult:
@@ -484,10 +528,14 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
 
         return await rt.run_read("venice_rate_limits", go)
 
-    add("venice_rate_limits", venice_rate_limits,
-        "Rate limits (requests/tokens per minute and per day per model tier) and balances (USD, DIEM) "
+    add(
+        "venice_rate_limits",
+        venice_rate_limits,
+        "Rate limits (requests/tokens per minute and per day per model tier) and balances "
+        "(USD, DIEM) "
         "of the operator's configured Venice key. Use it to explain 429s or a key that stopped "
-        "working because of its spend cap. Free, read-only.")
+        "working because of its spend cap. Free, read-only.",
+    )
 
     async def venice_rate_limit_log() -> LogResult:
         async def go() -> LogResult:
@@ -496,9 +544,12 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
 
         return await rt.run_read("venice_rate_limit_log", go)
 
-    add("venice_rate_limit_log", venice_rate_limit_log,
+    add(
+        "venice_rate_limit_log",
+        venice_rate_limit_log,
         "Recent rate-limit breaches on the account (which key, model, when). Needs the operator's "
-        "admin key. Free, read-only.")
+        "admin key. Free, read-only.",
+    )
 
     async def venice_billing_balance() -> DataResult:
         async def go() -> DataResult:
@@ -506,9 +557,13 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
 
         return await rt.run_read("venice_billing_balance", go)
 
-    add("venice_billing_balance", venice_billing_balance,
-        "The account's spendable balances (USD credits, DIEM) and whether it can consume. Needs the "
-        "operator's admin key. Free, read-only.")
+    add(
+        "venice_billing_balance",
+        venice_billing_balance,
+        "The account's spendable balances (USD credits, DIEM) and whether it can consume. "
+        "Needs the "
+        "operator's admin key. Free, read-only.",
+    )
 
     # --- mint / create ----------------------------------------------------------------------
     def new_key_precheck(tool: str) -> Callable[..., Any]:
@@ -522,19 +577,32 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
             limit_period: str | None = None,
             model_privacy: str | None = None,
         ) -> Any:
-            args = {"api_key_type": api_key_type, "description": description, "expires_at": expires_at,
-                    "usd_limit": usd_limit, "diem_limit": diem_limit, "limit_period": limit_period,
-                    "model_privacy": model_privacy}
+            args = {
+                "api_key_type": api_key_type,
+                "description": description,
+                "expires_at": expires_at,
+                "usd_limit": usd_limit,
+                "diem_limit": diem_limit,
+                "limit_period": limit_period,
+                "model_privacy": model_privacy,
+            }
             try:
                 expiry = _normalise_expiry(expires_at)
-                policy.check_new_key(api_key_type=api_key_type, usd_limit=usd_limit,
-                                     diem_limit=diem_limit, expires_at=expiry)
+                policy.check_new_key(
+                    api_key_type=api_key_type,
+                    usd_limit=usd_limit,
+                    diem_limit=diem_limit,
+                    expires_at=expiry,
+                )
                 rt.check_rate()
                 # The question must read the same on every round (no "now"-derived values).
                 caps_text = f"usd≤{usd_limit}, diem≤{diem_limit}, expires {expires_at}"
                 return rt.confirmation(
-                    tool, ctx, f"Allow the agent to make a new {api_key_type} Venice key "
-                    f"'{description}' ({caps_text})?")
+                    tool,
+                    ctx,
+                    f"Allow the agent to make a new {api_key_type} Venice key "
+                    f"'{description}' ({caps_text})?",
+                )
             except PolicyError as exc:
                 raise rt.refuse(tool, args, exc) from None
             except InvalidInputError as exc:
@@ -553,8 +621,12 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
 
         async def go() -> NewKeyResult:
             expiry = _normalise_expiry(args["expires_at"])
-            policy.check_new_key(api_key_type=args["api_key_type"], usd_limit=args["usd_limit"],
-                                 diem_limit=args["diem_limit"], expires_at=expiry)
+            policy.check_new_key(
+                api_key_type=args["api_key_type"],
+                usd_limit=args["usd_limit"],
+                diem_limit=args["diem_limit"],
+                expires_at=expiry,
+            )
             async with rt.make_lock:
                 rt.check_rate()
                 keys = await rt.keys()
@@ -579,8 +651,9 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
 
     async def venice_mint_key(
         ctx: Context,
-        confirmation: Annotated[ElicitationResult[Confirmation],
-                                Resolve(new_key_precheck("venice_mint_key"))],
+        confirmation: Annotated[
+            ElicitationResult[Confirmation], Resolve(new_key_precheck("venice_mint_key"))
+        ],
         api_key_type: KeyType = "INFERENCE",
         description: Description = "Web3 API Key",
         expires_at: When = None,
@@ -589,47 +662,67 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
         limit_period: Period = None,
         model_privacy: Privacy = None,
     ) -> NewKeyResult:
-        args = {"api_key_type": api_key_type, "description": description, "expires_at": expires_at,
-                "usd_limit": usd_limit, "diem_limit": diem_limit, "limit_period": limit_period,
-                "model_privacy": model_privacy}
+        args = {
+            "api_key_type": api_key_type,
+            "description": description,
+            "expires_at": expires_at,
+            "usd_limit": usd_limit,
+            "diem_limit": diem_limit,
+            "limit_period": limit_period,
+            "model_privacy": model_privacy,
+        }
 
         async def call(keys: "AsyncVeniceKeys", kw: dict[str, Any]) -> "NewKey":
             return await keys.mint_key(**kw)
 
         return await make_key("venice_mint_key", args, confirmation, call)
 
-    add("venice_mint_key", venice_mint_key,
-        "Mint a NEW Venice API key with the server's wallet: the server signs Venice's challenge with "
-        "its own key (which must hold staked VVV on Base; see venice_wallet_status) — no transaction, "
+    add(
+        "venice_mint_key",
+        venice_mint_key,
+        "Mint a NEW Venice API key with the server's wallet: the server signs Venice's challenge "
+        "with its own key (which must hold staked VVV on Base; see venice_wallet_status) — no "
+        "transaction, "
         "no gas, no admin key needed. Each call makes one more key that can spend up to its caps. "
-        f"{secret_note} {new_key_rules}")
+        f"{secret_note} {new_key_rules}",
+    )
 
     async def venice_create_key(
         ctx: Context,
         api_key_type: KeyType,
         description: Description,
-        confirmation: Annotated[ElicitationResult[Confirmation],
-                                Resolve(new_key_precheck("venice_create_key"))],
+        confirmation: Annotated[
+            ElicitationResult[Confirmation], Resolve(new_key_precheck("venice_create_key"))
+        ],
         expires_at: When = None,
         usd_limit: UsdLimit = None,
         diem_limit: DiemLimit = None,
         limit_period: Period = None,
         model_privacy: Privacy = None,
     ) -> NewKeyResult:
-        args = {"api_key_type": api_key_type, "description": description, "expires_at": expires_at,
-                "usd_limit": usd_limit, "diem_limit": diem_limit, "limit_period": limit_period,
-                "model_privacy": model_privacy}
+        args = {
+            "api_key_type": api_key_type,
+            "description": description,
+            "expires_at": expires_at,
+            "usd_limit": usd_limit,
+            "diem_limit": diem_limit,
+            "limit_period": limit_period,
+            "model_privacy": model_privacy,
+        }
 
         async def call(keys: "AsyncVeniceKeys", kw: dict[str, Any]) -> "NewKey":
             return await keys.create_key(**kw)
 
         return await make_key("venice_create_key", args, confirmation, call)
 
-    add("venice_create_key", venice_create_key,
+    add(
+        "venice_create_key",
+        venice_create_key,
         "Create a NEW Venice API key on the account with the operator's admin key (use "
         "venice_mint_key when the account is the wallet's). Each call makes one more key that can "
         "spend up to its caps; a failed call never leaves two usable keys. "
-        f"{secret_note} {new_key_rules}")
+        f"{secret_note} {new_key_rules}",
+    )
 
     # --- update / revoke / rotate -----------------------------------------------------------
     async def load_owned(tool: str, key_id: str, args: Mapping[str, Any]) -> Any:
@@ -648,7 +741,9 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
         """The update_key kwargs for what the caller sent, checked against the policy."""
         sent = explicit_arguments(ctx)
         if args.get("remove_expiry") and args.get("expires_at") is not None:
-            raise InvalidInputError("give expires_at or remove_expiry, not both", field="expires_at")
+            raise InvalidInputError(
+                "give expires_at or remove_expiry, not both", field="expires_at"
+            )
         kw: dict[str, Any] = {}
         if args.get("description") is not None:
             desc = str(args["description"])
@@ -667,27 +762,57 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
             raise InvalidInputError("nothing to update: give at least one setting to change")
         if "usd_limit" in kw or "diem_limit" in kw:
             current = _limits(getattr(key, "consumption_limits", None)) or Limits()
-            policy.check_limits(usd_limit=kw.get("usd_limit", current.usd),
-                                diem_limit=kw.get("diem_limit", current.diem))
+            policy.check_limits(
+                usd_limit=kw.get("usd_limit", current.usd),
+                diem_limit=kw.get("diem_limit", current.diem),
+            )
         if "expires_at" in kw:
             policy.check_expiry(kw["expires_at"])
         return kw
 
-    def update_args(key_id: str, description: str | None, expires_at: str | None,
-                    remove_expiry: bool, usd_limit: float | None, diem_limit: float | None,
-                    limit_period: str | None, model_privacy: str | None) -> dict[str, Any]:
-        return {"key_id": key_id, "description": description, "expires_at": expires_at,
-                "remove_expiry": remove_expiry, "usd_limit": usd_limit, "diem_limit": diem_limit,
-                "limit_period": limit_period, "model_privacy": model_privacy}
+    def update_args(
+        key_id: str,
+        description: str | None,
+        expires_at: str | None,
+        remove_expiry: bool,
+        usd_limit: float | None,
+        diem_limit: float | None,
+        limit_period: str | None,
+        model_privacy: str | None,
+    ) -> dict[str, Any]:
+        return {
+            "key_id": key_id,
+            "description": description,
+            "expires_at": expires_at,
+            "remove_expiry": remove_expiry,
+            "usd_limit": usd_limit,
+            "diem_limit": diem_limit,
+            "limit_period": limit_period,
+            "model_privacy": model_privacy,
+        }
 
     async def update_precheck(
-        ctx: Context, key_id: str, description: str | None = None, expires_at: str | None = None,
-        remove_expiry: bool = False, usd_limit: float | None = None, diem_limit: float | None = None,
-        limit_period: str | None = None, model_privacy: str | None = None,
+        ctx: Context,
+        key_id: str,
+        description: str | None = None,
+        expires_at: str | None = None,
+        remove_expiry: bool = False,
+        usd_limit: float | None = None,
+        diem_limit: float | None = None,
+        limit_period: str | None = None,
+        model_privacy: str | None = None,
     ) -> Any:
         tool = "venice_update_key"
-        args = update_args(key_id, description, expires_at, remove_expiry, usd_limit, diem_limit,
-                           limit_period, model_privacy)
+        args = update_args(
+            key_id,
+            description,
+            expires_at,
+            remove_expiry,
+            usd_limit,
+            diem_limit,
+            limit_period,
+            model_privacy,
+        )
         key = await load_owned(tool, key_id, args)
         try:
             plan = update_plan(key, ctx, args)
@@ -696,8 +821,11 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
             if "expires_at" in plan and plan["expires_at"] is None:
                 change = change.replace("expires_at=None", "remove_expiry=True")
             return rt.confirmation(
-                tool, ctx,
-                f"Allow the agent to change key '{key.description}' (…{key.last6_chars}): {change}?")
+                tool,
+                ctx,
+                f"Allow the agent to change key '{key.description}' (…{key.last6_chars}): "
+                f"{change}?",
+            )
         except PolicyError as exc:
             raise rt.refuse(tool, args, exc, key_id=key_id) from None
         except InvalidInputError as exc:
@@ -711,16 +839,30 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
         description: Description | None = None,
         expires_at: When = None,
         remove_expiry: Annotated[bool, Field(description="true removes the expiry.")] = False,
-        usd_limit: Annotated[float | None, Field(
-            ge=0, le=MAX_LIMIT, description="New USD cap; null removes it; omit to keep it.")] = None,
-        diem_limit: Annotated[float | None, Field(
-            ge=0, le=MAX_LIMIT, description="New DIEM cap; null removes it; omit to keep it.")] = None,
+        usd_limit: Annotated[
+            float | None,
+            Field(ge=0, le=MAX_LIMIT, description="New USD cap; null removes it; omit to keep it."),
+        ] = None,
+        diem_limit: Annotated[
+            float | None,
+            Field(
+                ge=0, le=MAX_LIMIT, description="New DIEM cap; null removes it; omit to keep it."
+            ),
+        ] = None,
         limit_period: Period = None,
         model_privacy: Privacy = None,
     ) -> KeyInfo:
         tool = "venice_update_key"
-        args = update_args(key_id, description, expires_at, remove_expiry, usd_limit, diem_limit,
-                           limit_period, model_privacy)
+        args = update_args(
+            key_id,
+            description,
+            expires_at,
+            remove_expiry,
+            usd_limit,
+            diem_limit,
+            limit_period,
+            model_privacy,
+        )
         rt.check_confirmed(tool, args, confirmation, key_id)
 
         async def go() -> KeyInfo:
@@ -732,19 +874,26 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
 
         return await rt.run_write(tool, args, go, key_id=key_id)
 
-    add("venice_update_key", venice_update_key,
+    add(
+        "venice_update_key",
+        venice_update_key,
         "Change settings of an existing key: description, expiry (expires_at, or remove_expiry), "
-        "usd_limit / diem_limit (a number, or null to remove that cap; omit to keep), limit_period, "
+        "usd_limit / diem_limit (a number, or null to remove that cap; omit to keep), "
+        "limit_period, "
         "model_privacy. Takes effect immediately for every holder of the key. "
-        f"Operator policy: {caps}. A refusal names its rule; only the operator can change the policy.")
+        f"Operator policy: {caps}. {RULES_NOTE}",
+    )
 
     async def revoke_precheck(ctx: Context, key_id: str) -> Any:
         tool = "venice_revoke_key"
         key = await load_owned(tool, key_id, {"key_id": key_id})
         try:
             return rt.confirmation(
-                tool, ctx, f"Allow the agent to REVOKE key '{key.description}' (…{key.last6_chars})? "
-                "Anything using it stops working at once; this cannot be undone.")
+                tool,
+                ctx,
+                f"Allow the agent to REVOKE key '{key.description}' (…{key.last6_chars})? "
+                "Anything using it stops working at once; this cannot be undone.",
+            )
         except PolicyError as exc:
             raise rt.refuse(tool, {"key_id": key_id}, exc, key_id=key_id) from None
 
@@ -765,10 +914,13 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
 
         return await rt.run_write(tool, args, go, key_id=key_id)
 
-    add("venice_revoke_key", venice_revoke_key,
+    add(
+        "venice_revoke_key",
+        venice_revoke_key,
         "Permanently delete (revoke) an API key by id. Everything using it fails from then on; it "
         "cannot be undone. The server may ask the human to confirm first. "
-        f"Operator policy: {caps}. A refusal names its rule; only the operator can change the policy.")
+        f"Operator policy: {caps}. {RULES_NOTE}",
+    )
 
     async def rotate_precheck(ctx: Context, key_id: str) -> Any:
         tool = "venice_rotate_key"
@@ -776,8 +928,11 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
         try:
             rt.check_rate()
             return rt.confirmation(
-                tool, ctx, f"Allow the agent to ROTATE key '{key.description}' (…{key.last6_chars})? "
-                "A successor with the same settings is made and the old key is revoked.")
+                tool,
+                ctx,
+                f"Allow the agent to ROTATE key '{key.description}' (…{key.last6_chars})? "
+                "A successor with the same settings is made and the old key is revoked.",
+            )
         except PolicyError as exc:
             raise rt.refuse(tool, {"key_id": key_id}, exc, key_id=key_id) from None
 
@@ -796,17 +951,26 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
                 key = await keys.get_key(key_id)
                 policy.check_owned(tool, key_id, key.description)
                 result = await keys.rotate_key(
-                    key_id, sink=rt.new_sink(tool), description=mark_description(key.description or "")
+                    key_id,
+                    sink=rt.new_sink(tool),
+                    description=mark_description(key.description or ""),
                 )
-            return RotateResult(new_key=rt.new_key_result(result.new_key),
-                                revoked_key_id=result.revoked_key_id, verified=result.verified)
+            return RotateResult(
+                new_key=rt.new_key_result(result.new_key),
+                revoked_key_id=result.revoked_key_id,
+                verified=result.verified,
+            )
 
         return await rt.run_write(tool, args, go, key_id=key_id, new_id=lambda r: r.new_key.id)
 
-    add("venice_rotate_key", venice_rotate_key,
-        "Replace a key: make a successor with the same type, caps and expiry, save its secret, check "
-        "it works, then revoke the old key. Use when a secret may have leaked or is due for rotation. "
+    add(
+        "venice_rotate_key",
+        venice_rotate_key,
+        "Replace a key: make a successor with the same type, caps and expiry, save its secret, "
+        "check it works, then revoke the old key. Use when a secret may have leaked or is due "
+        "for rotation. "
         f"Counts as one new key. {secret_note} Operator policy: {caps}. A refusal names its rule; "
-        "only the operator can change the policy.")
+        "only the operator can change the policy.",
+    )
 
     return registered

@@ -298,7 +298,7 @@ def control_routes(state: EmulatorState) -> list[Route]:
 
     c = "/_sandbox"
     return [
-        Route(f"{c}", info, methods=["GET"]),
+        Route(f"{c}/state", info, methods=["GET"]),
         Route(f"{c}/faults", add_fault, methods=["POST"]),
         Route(f"{c}/faults", clear_faults, methods=["DELETE"]),
         Route(f"{c}/latency", latency, methods=["POST"]),

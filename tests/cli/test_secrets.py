@@ -1,0 +1,83 @@
+"""Canary: no secret reaches stdout or stderr, except a new key's secret through --print."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.cli.conftest import Run, Result, create_key
+
+
+def _no_leak(results: list[Result], *secrets: str) -> None:
+    for res in results:
+        for secret in secrets:
+            for piece in (secret, secret.removeprefix("0x")):
+                assert piece not in res.stdout, "secret on stdout"
+                assert piece not in res.stderr, "secret on stderr"
+
+
+def test_no_secret_leaks_from_any_command(run: Run, venice_sandbox: Any, venice_wallet: Any,
+                                          tmp_path: Path) -> None:
+    private_key = venice_wallet[1].reveal()
+    env = dict(venice_sandbox.env(venice_wallet[1]))
+    results: list[Result] = []
+
+    def go(*args: str, extra: dict[str, str] | None = None) -> Result:
+        res = run(*args, env={**env, **(extra or {})})
+        results.append(res)
+        return res
+
+    go("wallet", "status")
+    go("--json", "wallet", "status")
+    admin_file = tmp_path / "admin.key"
+    assert go("mint", "--type", "ADMIN", "--description", "a", "--out", str(admin_file)).code == 0
+    admin = admin_file.read_text().strip()
+    with_admin = {"VENICE_ADMIN_KEY": admin}
+    env_file = tmp_path / "keys.env"
+    made = go("--json", "keys", "create", "--type", "INFERENCE", "--description", "c",
+              "--env-out", str(env_file), extra=with_admin)
+    assert made.code == 0, made.stderr
+    inference = env_file.read_text().split("=", 1)[1].strip()
+    key_id = made.json()["id"]
+    for args in (["keys", "list"], ["--json", "keys", "list"], ["keys", "get", key_id],
+                 ["--json", "keys", "get", key_id], ["limits"], ["billing"],
+                 ["keys", "update", key_id, "--usd-limit", "3"],
+                 ["keys", "create", "--type", "INFERENCE", "--description", "d",
+                  "--out", str(tmp_path / "d.key")],
+                 ["keys", "rotate", key_id, "--out", str(tmp_path / "r.key")]):
+        res = go(*args, extra=with_admin)
+        assert res.code == 0, (args, res.stderr)
+    rotated = (tmp_path / "r.key").read_text().strip()
+    # failures too: a wrong key, a secret pasted where an id belongs, a bad --out
+    go("keys", "list", extra={"VENICE_ADMIN_KEY": admin + "x"})
+    go("--json", "keys", "get", admin, extra=with_admin)
+    go("keys", "revoke", inference, "--yes", extra=with_admin)
+    go("keys", "create", "--type", "INFERENCE", "--description", "e", "--out", str(admin_file),
+       extra=with_admin)
+    _no_leak(results, private_key, admin, inference, rotated,
+             (tmp_path / "d.key").read_text().strip())
+
+
+def test_print_is_the_one_way_to_stdout(run: Run, admin_env: dict[str, str],
+                                        tmp_path: Path) -> None:
+    res = run("--json", "keys", "create", "--type", "INFERENCE", "--description", "p",
+              "--print", env=admin_env)
+    assert res.code == 0, res.stderr
+    data = json.loads(res.stdout)
+    secret = data["apiKey"]
+    assert secret.startswith("VENICE_INFERENCE_KEY_") and secret.endswith(data["last6"])
+    assert data["sink"] == {"kind": "stdout", "location": "stdout"}
+    assert secret not in res.stderr
+    # no TTY on stdout here, so no warning; the secret appears exactly once
+    assert res.stdout.count(secret) == 1
+
+    human = run("keys", "create", "--type", "INFERENCE", "--description", "p2", "--print",
+                env=admin_env)
+    assert human.code == 0
+    last = human.stdout.strip().splitlines()[-1]
+    assert last.startswith("VENICE_INFERENCE_KEY_")
+    assert last not in human.stderr
+
+    quiet = create_key(run, admin_env, tmp_path / "q")
+    assert "apiKey" not in quiet
