@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import Run, Result, create_key
+from tests.cli.conftest import Result, Run, create_key
 
 
 def _no_leak(results: list[Result], *secrets: str) -> None:
@@ -81,3 +81,34 @@ def test_print_is_the_one_way_to_stdout(run: Run, admin_env: dict[str, str],
 
     quiet = create_key(run, admin_env, tmp_path / "q")
     assert "apiKey" not in quiet
+
+
+def test_print_to_a_terminal_warns_on_stderr(admin_env: dict[str, str], tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from tests.cli.conftest import BIN, clean_env
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([str(BIN), "keys", "create", "--type", "INFERENCE",
+                             "--description", "tty", "--print"], stdin=subprocess.DEVNULL,
+                            stdout=slave, stderr=subprocess.PIPE, env=clean_env(admin_env),
+                            cwd=tmp_path)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) == 0
+    assert "warning" in err and "once" in err
+    assert b"VENICE_INFERENCE_KEY_" in shown
+    assert "VENICE_INFERENCE_KEY_" not in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import anyio
 import httpx
 import pytest
 from mcp import Client
@@ -76,11 +77,14 @@ async def test_loopback_without_token_serves(operator: Operator) -> None:
         assert {t.name for t in (await run.client.list_tools()).tools} == READ_TOOLS
 
 
-async def test_session_cap(operator: Operator) -> None:
-    operator.extra_env["VENICE_MCP_MAX_SESSIONS"] = "1"
+async def test_session_cap_and_idle_ttl(operator: Operator) -> None:
+    operator.extra_env.update(VENICE_MCP_MAX_SESSIONS="1", VENICE_MCP_SESSION_TTL="1")
     with http_server(operator, operator.home / "http.log") as url:
         async with httpx.AsyncClient(timeout=10) as http:
             first = await http.post(url, json=INIT, headers=HEADERS)
             assert first.status_code == 200 and first.headers.get("mcp-session-id")
             second = await http.post(url, json=INIT, headers=HEADERS)
             assert second.status_code == 503
+            await anyio.sleep(2.5)  # the idle session is reaped, freeing its slot
+            third = await http.post(url, json=INIT, headers=HEADERS)
+            assert third.status_code == 200

@@ -1,8 +1,8 @@
 """Shared fixtures for the emulator tests: a real anvil chain and the emulator on loopback HTTP.
 
-Imported by the `test_emulator_*` modules (not a conftest, so it stays within the emulator's
-files). The server is real uvicorn on a free port in a thread; the chain is the sandbox's
-LocalChain (anvil, chain id 8453, tokens at the mainnet addresses).
+Loaded by the `test_emulator_*` modules with `pytest_plugins` (not a conftest, so it stays
+within the emulator's files). The server is real uvicorn on a free port in a thread; the chain
+is the sandbox's LocalChain (anvil, chain id 8453, tokens at the mainnet addresses).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Emu:
 
 
 @pytest.fixture(scope="session")
-def chain() -> Iterator[LocalChain]:
+def emu_chain() -> Iterator[LocalChain]:
     local = LocalChain.start()
     try:
         yield local
@@ -84,7 +84,7 @@ class SwappableApp:
 
 
 @pytest.fixture(scope="session")
-def emulator_server() -> Iterator[tuple[SwappableApp, int]]:
+def emu_server() -> Iterator[tuple[SwappableApp, int]]:
     swappable = SwappableApp()
     server = ServerThread(swappable)
     port = server.start()
@@ -95,8 +95,9 @@ def emulator_server() -> Iterator[tuple[SwappableApp, int]]:
 
 
 @pytest.fixture
-def emu(chain: LocalChain, emulator_server: tuple[SwappableApp, int]) -> Iterator[Emu]:
-    swappable, port = emulator_server
+def emu(emu_chain: LocalChain, emu_server: tuple[SwappableApp, int]) -> Iterator[Emu]:
+    swappable, port = emu_server
+    chain = emu_chain
     clock = FakeClock()
     state = EmulatorState(rpc_url=chain.rpc_url, clock=clock)
     swappable.app = create_app(state)

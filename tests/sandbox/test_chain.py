@@ -206,7 +206,7 @@ def test_snapshot_and_revert(chain: LocalChain) -> None:
 
 def test_verbose_anvil_log_never_blocks_the_node(chain: LocalChain) -> None:
     # anvil logs every request to stdout; if nobody drained the pipe (~64 KiB) it would hang.
-    calls = [("eth_blockNumber", [])] * 1000
+    calls: list[tuple[str, list[object]]] = [("eth_blockNumber", [])] * 1000
     for _ in range(10):
         assert len(chain.batch(calls)) == 1000
 

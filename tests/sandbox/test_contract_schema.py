@@ -18,8 +18,10 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.sandbox.emulator_support import Emu, bearer, chain, emu, emulator_server, mint  # noqa: F401
+from tests.sandbox.emulator_support import Emu, bearer, mint
 from venice_web3_keys.sandbox.emulator import Fault
+
+pytest_plugins = ["tests.sandbox.emulator_support"]
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC_PATH = Path(os.environ.get("VENICE_OPENAPI_SPEC")
@@ -46,6 +48,16 @@ UNDOCUMENTED_OK = {
     ("post", "/api_keys/generate_web3_key", 429),  # notes §3a.6: assume the 20/min cap applies
     ("post", "/api_keys/generate_web3_key", 500),
     ("get", "/api_keys/generate_web3_key", 500),
+}
+
+# The SIWE challenge (notes §3b) is a pending change the spec does not describe yet.
+SIWE_CHALLENGE = {
+    "type": "object", "required": ["success", "data"], "additionalProperties": False,
+    "properties": {"success": {"enum": [True]}, "data": {
+        "type": "object", "required": ["message", "nonce", "expiresAt"],
+        "additionalProperties": False,
+        "properties": {"message": {"type": "string"}, "nonce": {"type": "string"},
+                       "expiresAt": {"type": "string"}}}},
 }
 
 
@@ -191,6 +203,10 @@ def test_every_response_matches_the_official_schema(
         template = template_of(path)
         seen_ops.add((method, template, status))
         schema = response_schema(method, template, status)
+        if (method, template, status) == ("get", "/api_keys/generate_web3_key", 200) and (
+            "message" in body["data"]
+        ):
+            schema = SIWE_CHALLENGE
         if schema is None:
             undocumented.add((method, template, status))
             schema = convert({"$ref": "#/components/schemas/"

@@ -10,18 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sandbox.emulator_support import (  # noqa: F401
-    Emu,
-    bearer,
-    chain,
-    emu,
-    emulator_server,
-    mint,
-    start_emulator,
-)
+from tests.sandbox.emulator_support import Emu, bearer, mint, start_emulator
 from venice_web3_keys.sandbox.emulator import EmulatorState, FakeClock, Fault
 
 NEW_KEY = {"apiKeyType": "INFERENCE", "description": "k"}
+
+pytest_plugins = ["tests.sandbox.emulator_support"]
 
 
 def count_keys(emu: Emu, admin: dict[str, str]) -> int:

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox.emulator_support import Emu, bearer, chain, emu, emulator_server  # noqa: F401
+from tests.sandbox.emulator_support import Emu, bearer, mint
 from venice_web3_keys.sandbox.emulator.state import MAX_ACTIVE_KEYS
+
+pytest_plugins = ["tests.sandbox.emulator_support"]
 
 
 def create(emu: Emu, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
@@ -246,8 +248,6 @@ def test_accepted_forms_and_structural_errors(emu: Emu) -> None:
 
 
 def test_twenty_creations_per_rolling_minute_mints_included(emu: Emu) -> None:
-    from tests.sandbox.emulator_support import mint
-
     address, wallet_key = emu.chain.new_wallet(svvv=1)
     admin = mint(emu, address, wallet_key.reveal(), apiKeyType="ADMIN").json()["data"]["apiKey"]
     emu.clock.advance(30)
@@ -314,7 +314,8 @@ def test_rate_limit_log_and_billing_balance(emu: Emu) -> None:
 def test_last_used_at_tracks_use(emu: Emu) -> None:
     _, admin = emu.admin()
     key = create(emu, admin)
-    assert emu.http.get(f"/api_keys/{key['id']}", headers=admin).json()["data"]["lastUsedAt"] is None
+    fresh = emu.http.get(f"/api_keys/{key['id']}", headers=admin).json()["data"]
+    assert fresh["lastUsedAt"] is None
     emu.clock.advance(5)
     emu.http.get("/api_keys/rate_limits", headers=bearer(key["apiKey"]))
     used = emu.http.get(f"/api_keys/{key['id']}", headers=admin).json()["data"]["lastUsedAt"]

@@ -1,13 +1,15 @@
-"""The wallet mint over real HTTP and a real anvil, in both variants, with every documented error."""
+"""The wallet mint over real HTTP and a real anvil, both variants, every documented error."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.emulator_support import Emu, bearer, chain, emu, emulator_server, mint, sign  # noqa: F401
+from tests.sandbox.emulator_support import Emu, bearer, mint, sign
 from venice_web3_keys.sandbox.emulator import jwt, siwe
 
 MINT = "/api_keys/generate_web3_key"
+
+pytest_plugins = ["tests.sandbox.emulator_support"]
 
 
 def error_of(response: object) -> str:
@@ -112,7 +114,7 @@ def test_jwt_expires_after_fifteen_minutes(emu: Emu) -> None:
 
 def test_signature_must_be_by_the_address_over_the_exact_bytes(emu: Emu) -> None:
     address, key = emu.chain.new_wallet(svvv=1)
-    other, other_key = emu.chain.new_wallet(svvv=1)
+    _, other_key = emu.chain.new_wallet(svvv=1)
     token = emu.http.get(MINT).json()["data"]["token"]
     base = {"address": address, "token": token, "apiKeyType": "INFERENCE"}
     for signature in (sign(token, other_key.reveal()), sign(token + " ", key.reveal()),

@@ -8,6 +8,8 @@ import textwrap
 from pathlib import Path
 
 USER_TESTS = '''
+from datetime import UTC, datetime
+
 import httpx
 from eth_account import Account
 
@@ -44,11 +46,13 @@ def test_dirties_the_emulator(venice_sandbox, venice_wallet):
 def test_next_test_gets_a_clean_sandbox(venice_sandbox, venice_chain, venice_wallet):
     assert venice_chain.pid == SEEN["pid"]  # one anvil for the session
     assert venice_wallet[0] != SEEN["wallet"]  # a fresh wallet per test
-    assert venice_sandbox.emulator.faults.pending() == {{}}
+    assert venice_sandbox.emulator.faults.pending() == {}
     assert venice_sandbox.emulator.faults.latency == 0
     assert venice_sandbox.emulator.mint_variant == "{variant}"
+    drift = venice_sandbox.emulator.clock.now() - datetime.now(UTC)
+    assert abs(drift.total_seconds()) < 60  # the real clock is back
     url = venice_sandbox.api_base_url + "/api_keys/generate_web3_key"
-    reply = httpx.get(url, params={{"address": venice_wallet[0]}})
+    reply = httpx.get(url, params={"address": venice_wallet[0]})
     assert reply.status_code == 200
     assert ("token" if "{variant}" == "jwt" else "message") in reply.json()["data"]
 '''
@@ -56,7 +60,8 @@ def test_next_test_gets_a_clean_sandbox(venice_sandbox, venice_chain, venice_wal
 
 def run_user_suite(tmp_path: Path, variant: str, *args: str) -> subprocess.CompletedProcess[str]:
     other = "siwe" if variant == "jwt" else "jwt"
-    (tmp_path / "test_user.py").write_text(USER_TESTS.format(variant=variant, other=other))
+    source = USER_TESTS.replace("{variant}", variant).replace("{other}", other)
+    (tmp_path / "test_user.py").write_text(source)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "test_user.py", *args],

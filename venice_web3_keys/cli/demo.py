@@ -38,9 +38,9 @@ class _Narrator:
         if not self.output.json_mode:
             self.output.out.print(f"   {text}")
 
-    def new_key(self, new: NewKey, verb: str) -> None:
+    def new_key(self, new: NewKey, verb: str, notes: tuple[str, ...] = ()) -> None:
         if not self.output.json_mode:
-            self.output.new_key(new.to_public_dict(), verb=verb)
+            self.output.new_key(new.to_public_dict(), verb=verb, notes=notes)
 
 
 def run_demo(output: Output, *, keep: bool = False) -> None:
@@ -131,9 +131,9 @@ async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> None:
         narrator.step("Rotate the customer key (new key, verify, then revoke the old one)")
         rotation = await vk.rotate_key(customer.id, sink=FileSink(folder / "acme-rotated.key"))
         narrator.steps[-1].update(to_jsonable(rotation.to_public_dict()))
-        narrator.new_key(rotation.new_key, "Rotated to")
-        narrator.say(f"old key {rotation.revoked_key_id} revoked; successor "
-                     f"{'verified' if rotation.verified else 'NOT verified'}")
+        narrator.new_key(rotation.new_key, "Rotated to", notes=(
+            f"old key: {rotation.revoked_key_id} revoked; successor "
+            f"{'verified working' if rotation.verified else 'NOT verified'}",))
 
         narrator.step("Revoke the customer's key (customer churned)")
         await vk.revoke_key(rotation.new_key.id)
