@@ -1,20 +1,17 @@
-"""Shared fixtures for the emulator tests: a real anvil chain and the emulator on loopback HTTP.
+"""Helpers for the emulator tests: uvicorn in a thread, the test view of an emulator, signing.
 
-Loaded by the `test_emulator_*` modules with `pytest_plugins` (not a conftest, so it stays
-within the emulator's files). The server is real uvicorn on a free port in a thread; the chain
-is the sandbox's LocalChain (anvil, chain id 8453, tokens at the mainnet addresses).
+The fixtures live in emulator_fixtures.py (loaded with `pytest_plugins`, not a conftest, so they
+stay within the emulator's files).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 import uvicorn
 
 from venice_web3_keys.sandbox.chain import LocalChain
@@ -59,19 +56,9 @@ class Emu:
         return key_id, {"Authorization": f"Bearer {secret.reveal()}"}
 
 
-@pytest.fixture(scope="session")
-def emu_chain() -> Iterator[LocalChain]:
-    local = LocalChain.start()
-    try:
-        yield local
-    finally:
-        local.stop()
-
-
 def start_emulator(state: EmulatorState) -> tuple[ServerThread, int]:
     server = ServerThread(create_app(state))
     return server, server.start()
-
 
 class SwappableApp:
     """One uvicorn for the whole session; each test plugs in a fresh emulator app (fast)."""
@@ -81,32 +68,6 @@ class SwappableApp:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
-
-
-@pytest.fixture(scope="session")
-def emu_server() -> Iterator[tuple[SwappableApp, int]]:
-    swappable = SwappableApp()
-    server = ServerThread(swappable)
-    port = server.start()
-    try:
-        yield swappable, port
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def emu(emu_chain: LocalChain, emu_server: tuple[SwappableApp, int]) -> Iterator[Emu]:
-    swappable, port = emu_server
-    chain = emu_chain
-    clock = FakeClock()
-    state = EmulatorState(rpc_url=chain.rpc_url, clock=clock)
-    swappable.app = create_app(state)
-    origin = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=f"{origin}/api/v1", timeout=10) as http:
-        try:
-            yield Emu(state, clock, f"{origin}/api/v1", origin, http, chain)
-        finally:
-            state.release_hangs()
 
 
 def sign(text: str, private_key: str) -> str:

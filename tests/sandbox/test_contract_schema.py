@@ -21,7 +21,7 @@ import yaml
 from tests.sandbox.emulator_support import Emu, bearer, mint
 from venice_web3_keys.sandbox.emulator import Fault
 
-pytest_plugins = ["tests.sandbox.emulator_support"]
+pytest_plugins = ["tests.sandbox.emulator_fixtures"]
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC_PATH = Path(os.environ.get("VENICE_OPENAPI_SPEC")

@@ -15,7 +15,7 @@ from venice_web3_keys.sandbox.emulator import EmulatorState, FakeClock, Fault
 
 NEW_KEY = {"apiKeyType": "INFERENCE", "description": "k"}
 
-pytest_plugins = ["tests.sandbox.emulator_support"]
+pytest_plugins = ["tests.sandbox.emulator_fixtures"]
 
 
 def count_keys(emu: Emu, admin: dict[str, str]) -> int:

@@ -10,7 +10,7 @@ import pytest
 from tests.sandbox.emulator_support import Emu, bearer, mint
 from venice_web3_keys.sandbox.emulator.state import MAX_ACTIVE_KEYS
 
-pytest_plugins = ["tests.sandbox.emulator_support"]
+pytest_plugins = ["tests.sandbox.emulator_fixtures"]
 
 
 def create(emu: Emu, headers: dict[str, str], **fields: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.sandbox.emulator_support import Emu, bearer, mint, sign
@@ -9,7 +10,7 @@ from venice_web3_keys.sandbox.emulator import jwt, siwe
 
 MINT = "/api_keys/generate_web3_key"
 
-pytest_plugins = ["tests.sandbox.emulator_support"]
+pytest_plugins = ["tests.sandbox.emulator_fixtures"]
 
 
 def error_of(response: object) -> str:
@@ -250,3 +251,26 @@ def test_admin_create_echoes_faithfully(emu: Emu) -> None:
                                                                                 "diem": 10}}
     data = emu.http.post("/api_keys", json=body, headers=headers).json()["data"]
     assert data["consumptionLimit"] == {"usd": 0, "diem": 10, "vcu": None}
+
+
+def test_concurrent_posts_of_one_challenge_mint_once(emu: Emu) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    address, key, message = _siwe_setup(emu)
+    body = {"address": address, "signature": sign(message, key), "message": message,
+            "apiKeyType": "INFERENCE"}
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(
+            lambda _: httpx.post(emu.base_url + MINT, json=body, timeout=10).status_code,
+            range(4)))
+    assert statuses == [200, 400, 400, 400]
+    assert len(emu.state.live_keys(address)) == 1
+
+
+def test_importing_the_emulator_does_not_load_eth_account() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, venice_web3_keys.sandbox.emulator as e; "
+            "assert 'eth_account' not in sys.modules, 'eth_account imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
