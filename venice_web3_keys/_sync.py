@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
-__all__ = ["SyncRunner"]
+__all__ = ["SyncRunner", "blocking"]
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
 class SyncRunner:
@@ -90,3 +92,41 @@ class SyncRunner:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+class _SyncFacade(Protocol):
+    _core: Any
+    _runner: SyncRunner
+
+
+class blocking(Generic[_P, _T]):
+    """`name = blocking(AsyncCore.name)`: the sync twin of an async method, by construction.
+
+    The owner class has `_core` (the async object) and `_runner` (a SyncRunner). Each access
+    returns a function with the async method's name, docstring and signature (for `help()` and
+    IDEs) whose only job is `runner.run(core.name(...))`: the sync face can never drift from, or
+    duplicate, the async logic.
+    """
+
+    def __init__(self, method: Callable[Concatenate[Any, _P], Coroutine[Any, Any, _T]]) -> None:
+        self._name = method.__name__
+        self.__doc__ = method.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> blocking[_P, _T]: ...
+    @overload
+    def __get__(self, obj: _SyncFacade, owner: type[Any]) -> Callable[_P, _T]: ...
+
+    def __get__(
+        self, obj: _SyncFacade | None, owner: type[Any]
+    ) -> blocking[_P, _T] | Callable[_P, _T]:
+        if obj is None:
+            return self
+        method: Callable[_P, Coroutine[Any, Any, _T]] = getattr(obj._core, self._name)
+        runner = obj._runner
+
+        @functools.wraps(method)
+        def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+            return runner.run(method(*args, **kwargs))
+
+        return call

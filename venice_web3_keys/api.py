@@ -9,14 +9,15 @@ configured instead of spending a request on a 402.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Unpack
 
+from venice_web3_keys._sync import blocking
 from venice_web3_keys.errors import ConfigError
 from venice_web3_keys.flows._result import NewKey, RotationResult
+from venice_web3_keys.flows._spec import KeyOptions, Limit, When
 from venice_web3_keys.models import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -36,11 +37,7 @@ if TYPE_CHECKING:
     from venice_web3_keys.signer import Signer
     from venice_web3_keys.sinks import SecretSink
 
-__all__ = ["AsyncVeniceKeys", "NewKey", "RotationResult", "VeniceKeys"]
-
-T = TypeVar("T")
-Limit = float | int | str | None
-When = str | datetime | date | timedelta | None
+__all__ = ["AsyncVeniceKeys", "KeyOptions", "NewKey", "RotationResult", "VeniceKeys"]
 
 
 class AsyncVeniceKeys:
@@ -143,22 +140,17 @@ class AsyncVeniceKeys:
         *,
         api_key_type: str = "INFERENCE",
         description: str = "Web3 API Key",
-        expires_at: When = None,
-        usd_limit: Limit = None,
-        diem_limit: Limit = None,
-        limit_period: str | None = None,
-        model_privacy: str | None = None,
         sink: SecretSink | None = None,
+        **options: Unpack[KeyOptions],
     ) -> NewKey:
-        """Mint a key by signing Venice's challenge with the configured wallet (needs sVVV)."""
+        """Mint a key by signing Venice's challenge with the configured wallet (needs sVVV).
+
+        `options`: expires_at, usd_limit, diem_limit, limit_period, model_privacy (KeyOptions).
+        """
         from venice_web3_keys.flows._spec import build_spec
         from venice_web3_keys.flows.mint import mint_key
 
-        spec = build_spec(
-            api_key_type=api_key_type, description=description, expires_at=expires_at,
-            usd_limit=usd_limit, diem_limit=diem_limit, limit_period=limit_period,
-            model_privacy=model_privacy,
-        )
+        spec = build_spec(api_key_type=api_key_type, description=description, **options)
         signer = await self._wallet()
         return await mint_key(
             self.client,
@@ -186,22 +178,17 @@ class AsyncVeniceKeys:
         *,
         api_key_type: str,
         description: str,
-        expires_at: When = None,
-        usd_limit: Limit = None,
-        diem_limit: Limit = None,
-        limit_period: str | None = None,
-        model_privacy: str | None = None,
         sink: SecretSink | None = None,
+        **options: Unpack[KeyOptions],
     ) -> NewKey:
-        """Create a key with the admin key; an ambiguous outcome is reconciled, never re-sent."""
+        """Create a key with the admin key; an ambiguous outcome is reconciled, never re-sent.
+
+        `options`: expires_at, usd_limit, diem_limit, limit_period, model_privacy (KeyOptions).
+        """
         from venice_web3_keys.flows._spec import build_spec
         from venice_web3_keys.flows.create import create_key
 
-        spec = build_spec(
-            api_key_type=api_key_type, description=description, expires_at=expires_at,
-            usd_limit=usd_limit, diem_limit=diem_limit, limit_period=limit_period,
-            model_privacy=model_privacy,
-        )
+        spec = build_spec(api_key_type=api_key_type, description=description, **options)
         return await create_key(self._need_admin("creating a key"), spec, sink=sink)
 
     async def update_key(
@@ -262,25 +249,16 @@ class AsyncVeniceKeys:
     # ------------------------------------------------------------------ dApp customers
 
     async def provision_customer_key(
-        self,
-        customer_id: str,
-        *,
-        usd_limit: Limit = None,
-        diem_limit: Limit = None,
-        limit_period: str | None = "MONTH",
-        expires_at: When = None,
-        model_privacy: str | None = None,
-        sink: SecretSink | None = None,
+        self, customer_id: str, *, sink: SecretSink | None = None, **options: Unpack[KeyOptions]
     ) -> NewKey:
-        """A capped INFERENCE key described `cust:<customer_id>` (a USD or DIEM cap is required)."""
+        """A capped INFERENCE key described `cust:<customer_id>` (a USD or DIEM cap is required).
+
+        `options` as for create_key; limit_period defaults to MONTH here.
+        """
         from venice_web3_keys.flows.customers import provision_customer_key
 
         client = self._need_admin("provisioning a customer key")
-        return await provision_customer_key(
-            client, customer_id, usd_limit=usd_limit, diem_limit=diem_limit,
-            limit_period=limit_period, expires_at=expires_at, model_privacy=model_privacy,
-            sink=sink,
-        )
+        return await provision_customer_key(client, customer_id, sink=sink, **options)
 
     async def customer_keys(self, customer_id: str) -> list[ApiKey]:
         from venice_web3_keys.flows.customers import customer_keys, validate_customer_id
@@ -321,7 +299,9 @@ class AsyncVeniceKeys:
 class VeniceKeys:
     """Synchronous twin of AsyncVeniceKeys: each method runs the async one on a private loop.
 
-    A given `http_client` must be an httpx.AsyncClient (it is used on that private loop).
+    The methods are generated from AsyncVeniceKeys (same names, signatures and docstrings), so
+    there is no logic here to drift. A given `http_client` must be an httpx.AsyncClient (it is
+    used on that private loop).
     """
 
     def __init__(
@@ -334,133 +314,46 @@ class VeniceKeys:
     ) -> None:
         from venice_web3_keys._sync import SyncRunner
 
-        self._async = AsyncVeniceKeys(
+        self._core = AsyncVeniceKeys(
             settings, signer=signer, password_prompt=password_prompt, http_client=http_client
         )
         self._runner: SyncRunner = SyncRunner()
 
     @classmethod
     def from_env(cls, env_file: str | Path | None = None, **overrides: Any) -> VeniceKeys:
+        """Settings from the environment and a .env file (see interface.md for the names)."""
         from venice_web3_keys.settings import load_settings
 
         return cls(load_settings(env_file, **overrides))
 
     @property
     def settings(self) -> Settings:
-        return self._async.settings
+        return self._core.settings
 
     @property
     def async_keys(self) -> AsyncVeniceKeys:
         """The async core this wrapper drives."""
-        return self._async
+        return self._core
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self._runner.run(coro)
-
-    def wallet_status(self, address: str | None = None) -> WalletStatus:
-        return self._run(self._async.wallet_status(address))
-
-    def mint_key(
-        self,
-        *,
-        api_key_type: str = "INFERENCE",
-        description: str = "Web3 API Key",
-        expires_at: When = None,
-        usd_limit: Limit = None,
-        diem_limit: Limit = None,
-        limit_period: str | None = None,
-        model_privacy: str | None = None,
-        sink: SecretSink | None = None,
-    ) -> NewKey:
-        return self._run(self._async.mint_key(
-            api_key_type=api_key_type, description=description, expires_at=expires_at,
-            usd_limit=usd_limit, diem_limit=diem_limit, limit_period=limit_period,
-            model_privacy=model_privacy, sink=sink,
-        ))
-
-    def list_keys(self) -> list[ApiKey]:
-        return self._run(self._async.list_keys())
-
-    def get_key(self, key_id: str) -> ApiKey:
-        return self._run(self._async.get_key(key_id))
-
-    def create_key(
-        self,
-        *,
-        api_key_type: str,
-        description: str,
-        expires_at: When = None,
-        usd_limit: Limit = None,
-        diem_limit: Limit = None,
-        limit_period: str | None = None,
-        model_privacy: str | None = None,
-        sink: SecretSink | None = None,
-    ) -> NewKey:
-        return self._run(self._async.create_key(
-            api_key_type=api_key_type, description=description, expires_at=expires_at,
-            usd_limit=usd_limit, diem_limit=diem_limit, limit_period=limit_period,
-            model_privacy=model_privacy, sink=sink,
-        ))
-
-    def update_key(
-        self,
-        key_id: str,
-        *,
-        description: str | Unset = UNSET,
-        expires_at: When | Unset = UNSET,
-        usd_limit: Limit | Unset = UNSET,
-        diem_limit: Limit | Unset = UNSET,
-        limit_period: str | Unset = UNSET,
-        model_privacy: str | Unset = UNSET,
-    ) -> ApiKey:
-        return self._run(self._async.update_key(
-            key_id, description=description, expires_at=expires_at, usd_limit=usd_limit,
-            diem_limit=diem_limit, limit_period=limit_period, model_privacy=model_privacy,
-        ))
-
-    def revoke_key(self, key_id: str) -> None:
-        return self._run(self._async.revoke_key(key_id))
-
-    def rotate_key(
-        self, key_id: str, *, sink: SecretSink | None = None, description: str | None = None
-    ) -> RotationResult:
-        return self._run(self._async.rotate_key(key_id, sink=sink, description=description))
-
-    def rate_limits(self) -> RateLimits:
-        return self._run(self._async.rate_limits())
-
-    def rate_limit_log(self) -> list[RateLimitLogEntry]:
-        return self._run(self._async.rate_limit_log())
-
-    def billing_balance(self) -> BillingBalance:
-        return self._run(self._async.billing_balance())
-
-    def provision_customer_key(
-        self,
-        customer_id: str,
-        *,
-        usd_limit: Limit = None,
-        diem_limit: Limit = None,
-        limit_period: str | None = "MONTH",
-        expires_at: When = None,
-        model_privacy: str | None = None,
-        sink: SecretSink | None = None,
-    ) -> NewKey:
-        return self._run(self._async.provision_customer_key(
-            customer_id, usd_limit=usd_limit, diem_limit=diem_limit, limit_period=limit_period,
-            expires_at=expires_at, model_privacy=model_privacy, sink=sink,
-        ))
-
-    def customer_keys(self, customer_id: str) -> list[ApiKey]:
-        return self._run(self._async.customer_keys(customer_id))
-
-    def revoke_customer_keys(self, customer_id: str) -> list[str]:
-        return self._run(self._async.revoke_customer_keys(customer_id))
+    wallet_status = blocking(AsyncVeniceKeys.wallet_status)
+    mint_key = blocking(AsyncVeniceKeys.mint_key)
+    list_keys = blocking(AsyncVeniceKeys.list_keys)
+    get_key = blocking(AsyncVeniceKeys.get_key)
+    create_key = blocking(AsyncVeniceKeys.create_key)
+    update_key = blocking(AsyncVeniceKeys.update_key)
+    revoke_key = blocking(AsyncVeniceKeys.revoke_key)
+    rotate_key = blocking(AsyncVeniceKeys.rotate_key)
+    rate_limits = blocking(AsyncVeniceKeys.rate_limits)
+    rate_limit_log = blocking(AsyncVeniceKeys.rate_limit_log)
+    billing_balance = blocking(AsyncVeniceKeys.billing_balance)
+    provision_customer_key = blocking(AsyncVeniceKeys.provision_customer_key)
+    customer_keys = blocking(AsyncVeniceKeys.customer_keys)
+    revoke_customer_keys = blocking(AsyncVeniceKeys.revoke_customer_keys)
 
     def close(self) -> None:
         """Close the HTTP clients, then stop the private event loop."""
         try:
-            self._run(self._async.aclose())
+            self._runner.run(self._core.aclose())
         finally:
             self._runner.close()
 

@@ -70,7 +70,9 @@ def _numeric_date(claims: dict[str, Any], name: str) -> datetime | None:
         raise _refuse(f"the token's {name!r} claim is out of range") from None
 
 
-def validate_jwt_token(token: str, *, now: datetime | None = None) -> None:
+def validate_jwt_token(
+    token: str, *, now: datetime | None = None, expected_address: str | None = None
+) -> None:
     """Accept only a well-formed, current, short-lived JWT; else UnsafeSigningRequestError.
 
     The signature part cannot be verified here (Venice's key is not public); the point is to refuse
@@ -89,7 +91,7 @@ def validate_jwt_token(token: str, *, now: datetime | None = None) -> None:
     alg = header.get("alg")
     if not isinstance(alg, str) or not alg:
         raise _refuse("the token header has no algorithm")
-    if alg.lower() == "none":
+    if alg.strip().lower() == "none":
         raise _refuse("the token is unsigned (alg 'none'), so Venice did not issue it")
     exp = _numeric_date(claims, "exp")
     if exp is None:
@@ -111,6 +113,32 @@ def validate_jwt_token(token: str, *, now: datetime | None = None) -> None:
     nbf = _numeric_date(claims, "nbf")
     if nbf is not None and nbf > current + SKEW:
         raise _refuse("the token is not valid yet ('nbf' is in the future)")
+    _check_jwt_claims(claims, expected_address)
+
+
+#: claims that make a "token" an EIP-712 typed-data payload or a transaction, not a mint token
+_FOREIGN_SHAPES = (("types", "primaryType"), ("domain", "message"), ("to", "value"),
+                   ("to", "data"), ("chainId", "to"))
+_ADDRESS_CLAIMS = ("address", "wallet", "walletAddress", "sub")
+
+
+def _check_jwt_claims(claims: dict[str, Any], expected_address: str | None) -> None:
+    for shape in _FOREIGN_SHAPES:
+        if all(name in claims for name in shape):
+            raise _refuse(
+                f"the token's payload has {' and '.join(map(repr, shape))} fields: it looks "
+                "like typed data or a transaction, not a Venice mint token"
+            )
+    if expected_address is None:
+        return
+    ours = checksum_address(expected_address)
+    for name in _ADDRESS_CLAIMS:
+        value = claims.get(name)
+        if not (isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", value.strip())):
+            continue  # only a claim that IS an Ethereum address can name another wallet
+        theirs = checksum_address(value.strip())
+        if theirs != ours:
+            raise _refuse(f"the token's {name!r} claim names wallet {theirs}, not ours ({ours})")
 
 
 def _human(delta: timedelta) -> str:

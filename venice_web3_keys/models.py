@@ -366,18 +366,42 @@ def _enum(kind: str) -> Any:
     return check
 
 
-def _limits_body(usd: float | Unset | None, diem: float | Unset | None,
-                 *, keep_none: bool) -> dict[str, float | None]:
-    # Only `usd` / `diem`: `vcu` is deprecated and never sent.
-    body: dict[str, float | None] = {}
-    for name, value in (("usd", usd), ("diem", diem)):
-        if value is UNSET or (value is None and not keep_none):
-            continue
-        body[name] = value
-    return body
+class _KeyFields(_Request):
+    """The field rules KeySpec and KeyUpdate share, and their one camelCase body builder."""
+
+    _v_desc = field_validator("description", mode="before", check_fields=False)(_description)
+    _v_exp = field_validator("expires_at", mode="before", check_fields=False)(_expires)
+    _v_usd = field_validator("usd_limit", mode="before", check_fields=False)(
+        _limit_validator("usd_limit"))
+    _v_diem = field_validator("diem_limit", mode="before", check_fields=False)(
+        _limit_validator("diem_limit"))
+    _v_period = field_validator("limit_period", mode="before", check_fields=False)(
+        _enum("limit_period"))
+    _v_privacy = field_validator("model_privacy", mode="before", check_fields=False)(
+        _enum("model_privacy"))
+
+    def _body(self, *, omit: Unset | None) -> dict[str, Any]:
+        """Every field under its wire name, except those that are `omit` (None on create) or UNSET.
+
+        Limits nest under `consumptionLimit` with only `usd` / `diem` (`vcu` is deprecated and
+        never sent).
+        """
+        body: dict[str, Any] = {}
+        limits: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is omit or value is UNSET:
+                continue
+            if name in ("usd_limit", "diem_limit"):
+                limits[name.removesuffix("_limit")] = value
+            else:
+                body[to_camel(name)] = value
+        if limits:
+            body["consumptionLimit"] = limits
+        return body
 
 
-class KeySpec(_Request):
+class KeySpec(_KeyFields):
     """What a new key should look like (create or mint). Validated on construction."""
 
     api_key_type: ApiKeyType
@@ -389,29 +413,13 @@ class KeySpec(_Request):
     model_privacy: ModelPrivacy | None = None
 
     _v_type = field_validator("api_key_type", mode="before")(_enum("api_key_type"))
-    _v_desc = field_validator("description", mode="before")(_description)
-    _v_exp = field_validator("expires_at", mode="before")(_expires)
-    _v_usd = field_validator("usd_limit", mode="before")(_limit_validator("usd_limit"))
-    _v_diem = field_validator("diem_limit", mode="before")(_limit_validator("diem_limit"))
-    _v_period = field_validator("limit_period", mode="before")(_enum("limit_period"))
-    _v_privacy = field_validator("model_privacy", mode="before")(_enum("model_privacy"))
 
     def to_body(self) -> dict[str, Any]:
-        """The JSON body for POST /api_keys (and the key part of a web3 mint)."""
-        body: dict[str, Any] = {"apiKeyType": self.api_key_type, "description": self.description}
-        if self.expires_at is not None:
-            body["expiresAt"] = self.expires_at
-        limits = _limits_body(self.usd_limit, self.diem_limit, keep_none=False)
-        if limits:
-            body["consumptionLimit"] = limits
-        if self.limit_period is not None:
-            body["limitPeriod"] = self.limit_period
-        if self.model_privacy is not None:
-            body["modelPrivacy"] = self.model_privacy
-        return body
+        """The JSON body for POST /api_keys (and the key part of a web3 mint); None is omitted."""
+        return self._body(omit=None)
 
 
-class KeyUpdate(_Request):
+class KeyUpdate(_KeyFields):
     """A PATCH: UNSET fields are left alone; None on a limit or expiry removes it."""
 
     id: str
@@ -431,13 +439,6 @@ class KeyUpdate(_Request):
 
         return validate_key_id(value)
 
-    _v_desc = field_validator("description", mode="before")(_description)
-    _v_exp = field_validator("expires_at", mode="before")(_expires)
-    _v_usd = field_validator("usd_limit", mode="before")(_limit_validator("usd_limit"))
-    _v_diem = field_validator("diem_limit", mode="before")(_limit_validator("diem_limit"))
-    _v_period = field_validator("limit_period", mode="before")(_enum("limit_period"))
-    _v_privacy = field_validator("model_privacy", mode="before")(_enum("model_privacy"))
-
     @model_validator(mode="after")
     def _something_to_change(self) -> KeyUpdate:
         fields = ("description", "expires_at", "usd_limit", "diem_limit", "limit_period",
@@ -448,16 +449,4 @@ class KeyUpdate(_Request):
 
     def to_body(self) -> dict[str, Any]:
         """The JSON body for PATCH /api_keys; None becomes JSON null (= remove)."""
-        body: dict[str, Any] = {"id": self.id}
-        if self.description is not UNSET:
-            body["description"] = self.description
-        if self.expires_at is not UNSET:
-            body["expiresAt"] = self.expires_at
-        limits = _limits_body(self.usd_limit, self.diem_limit, keep_none=True)
-        if limits:
-            body["consumptionLimit"] = limits
-        if self.limit_period is not UNSET:
-            body["limitPeriod"] = self.limit_period
-        if self.model_privacy is not UNSET:
-            body["modelPrivacy"] = self.model_privacy
-        return body
+        return self._body(omit=UNSET)

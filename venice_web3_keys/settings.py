@@ -46,6 +46,8 @@ ENV_VARS: dict[str, str] = {
 }
 
 _SECRET_FIELDS = frozenset({"admin_key", "api_key", "wallet_private_key", "wallet_password"})
+#: secrets sent in an HTTP header: a control character would break (and echo) the header
+_HEADER_SECRETS = frozenset({"VENICE_ADMIN_KEY", "VENICE_API_KEY"})
 _PRIVATE_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 
 
@@ -209,6 +211,9 @@ def _secret(value: Any, var: str) -> SecretValue | None:
     else:
         raise ConfigError(f"{var} must be a string")
     text = text.strip()
+    if var in _HEADER_SECRETS and any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+        raise ConfigError(f"{var} contains a control character (e.g. a newline); "
+                          "its value is not shown")
     return SecretValue(text) if text else None
 
 

@@ -20,7 +20,7 @@ from tests.client.helpers import (
     resp,
 )
 from venice_web3_keys import errors as E
-from venice_web3_keys._sync import SyncRunner
+from venice_web3_keys._sync import SyncRunner, blocking
 from venice_web3_keys.client import AsyncVeniceClient, VeniceClient
 from venice_web3_keys.models import KeySpec, KeyUpdate
 
@@ -92,17 +92,21 @@ class TestSyncRunner:
 
 
 def _public(cls: type) -> set[str]:
-    return {n for n, v in vars(cls).items() if not n.startswith("_") and callable(v)}
+    return {n for n, v in vars(cls).items()
+            if not n.startswith("_") and (callable(v) or isinstance(v, blocking))}
 
 
 def test_same_surface_as_async() -> None:
     async_methods = _public(AsyncVeniceClient) - {"aclose"}
     sync_methods = _public(VeniceClient) - {"close"}
     assert async_methods == sync_methods
-    for name in async_methods:
-        a = inspect.signature(getattr(AsyncVeniceClient, name))
-        s = inspect.signature(getattr(VeniceClient, name))
-        assert list(a.parameters) == list(s.parameters), name
+    with VeniceClient(BASE, admin_key=ADMIN) as client:
+        for name in async_methods:
+            a = inspect.signature(getattr(client.aio, name))
+            s = inspect.signature(getattr(client, name))
+            assert a.parameters == s.parameters, name
+            assert not inspect.iscoroutinefunction(getattr(client, name)), name
+            assert getattr(client, name).__doc__ == getattr(client.aio, name).__doc__
 
 
 def _sync_client(script: Script, runner: SyncRunner | None = None) -> VeniceClient:

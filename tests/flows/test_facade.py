@@ -56,6 +56,32 @@ async def test_sync_facade_behaves_like_the_async_core(account: Account,
     await vk.revoke_key(a.id)
 
 
+def test_sync_facade_has_the_async_surface(account: Account) -> None:
+    """Every public coroutine of the core has a blocking twin with the same signature and doc."""
+    import inspect
+
+    names = {n for n, v in vars(AsyncVeniceKeys).items()
+             if not n.startswith("_") and inspect.iscoroutinefunction(v)} - {"aclose"}
+    assert {"mint_key", "create_key", "rotate_key", "provision_customer_key"} <= names
+    with VeniceKeys(account.settings) as sync:
+        for name in sorted(names):
+            twin, core = getattr(sync, name), getattr(sync.async_keys, name)
+            assert not inspect.iscoroutinefunction(twin), name
+            assert inspect.signature(twin) == inspect.signature(core), name
+            assert twin.__doc__ == core.__doc__, name
+
+
+async def test_unknown_key_option_is_refused_before_any_request(
+        vk: AsyncVeniceKeys, request_log: Any) -> None:
+    before = len(request_log)
+    options: dict[str, Any] = {"colour": "red"}
+    with pytest.raises(InvalidInputError, match="colour"):
+        await vk.create_key(api_key_type="INFERENCE", description="x", **options)
+    with pytest.raises(InvalidInputError, match="colour"):
+        await vk.provision_customer_key("c1", usd_limit=1, **options)
+    assert len(request_log) == before
+
+
 def _run_python(code: str, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, env=env, check=False)

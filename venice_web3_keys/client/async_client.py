@@ -12,7 +12,7 @@ import logging
 from collections.abc import Generator, Mapping
 from importlib import metadata
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -41,7 +41,7 @@ from venice_web3_keys.secret import SecretValue
 from .errors_map import error_from_response
 from .retry import RETRYABLE_STATUS, RetryPolicy, Sleep, parse_retry_after
 
-__all__ = ["USER_AGENT", "AsyncVeniceClient"]
+__all__ = ["USER_AGENT", "AsyncVeniceClient", "ClientOptions"]
 
 log = logging.getLogger("venice_web3_keys.client")
 
@@ -71,6 +71,18 @@ class _NoAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers.pop("Authorization", None)
         yield request
+
+
+class ClientOptions(TypedDict, total=False):
+    """AsyncVeniceClient's keyword arguments, so the sync face forwards them typed, not copied."""
+
+    admin_key: SecretValue | None
+    api_key: SecretValue | None
+    timeout: float
+    max_retries: int
+    max_retry_wait: float
+    http_client: httpx.AsyncClient | None
+    sleep: Sleep | None
 
 
 class AsyncVeniceClient:
@@ -217,8 +229,11 @@ class AsyncVeniceClient:
                     method=method, path=path)
                 retryable = True
             except httpx.HTTPError as exc:
+                # h11 quotes the offending header value ("Bearer <key>") in LocalProtocolError.
+                detail = ("a request header is not valid HTTP; does a key contain a control "
+                          "character?" if isinstance(exc, httpx.LocalProtocolError) else str(exc))
                 raise APIConnectionError(
-                    f"{method} {path}: request failed ({type(exc).__name__}: {exc})",
+                    f"{method} {path}: request failed ({type(exc).__name__}: {detail})",
                     method=method, path=path) from None
             else:
                 log.debug("%s %s -> %d (attempt %d)", method, path, response.status_code,

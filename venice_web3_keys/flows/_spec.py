@@ -1,9 +1,13 @@
-"""Turn friendly caller input into a validated KeySpec, before any request is sent."""
+"""The key options shared by mint, create and provision, and their one conversion to a KeySpec.
+
+They are declared once, as a TypedDict, so that every public method taking them (async core and
+sync twin alike) is typed by the same list and validated by the same code before any request.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 if TYPE_CHECKING:
     from venice_web3_keys.models import KeySpec
@@ -12,26 +16,28 @@ Limit = float | int | str | None
 When = str | datetime | date | timedelta | None
 
 
-def build_spec(
-    *,
-    api_key_type: str,
-    description: str,
-    expires_at: When = None,
-    usd_limit: Limit = None,
-    diem_limit: Limit = None,
-    limit_period: str | None = None,
-    model_privacy: str | None = None,
-) -> KeySpec:
-    """KeySpec validates every field on construction (InvalidInputError naming the field)."""
+class KeyOptions(TypedDict, total=False):
+    """Optional settings of a new key; each one omitted is left to Venice's default.
+
+    expires_at: "YYYY-MM-DD", an ISO datetime with an offset, a duration ("30d"), a date,
+    datetime or timedelta. usd_limit / diem_limit: 0..9999999999 or None (no cap).
+    limit_period: EPOCH | MONTH | LIFETIME. model_privacy: ALL | PRIVATE_TEXT | PRIVATE_ONLY.
+    """
+
+    expires_at: When
+    usd_limit: Limit
+    diem_limit: Limit
+    limit_period: str | None
+    model_privacy: str | None
+
+
+def build_spec(*, api_key_type: str, description: str, **options: Unpack[KeyOptions]) -> KeySpec:
+    """KeySpec validates every field on construction (InvalidInputError naming the field).
+
+    An unknown option (possible when called with a plain dict) is refused the same way.
+    """
     from venice_web3_keys.models import KeySpec
 
     fields: dict[str, Any] = {
-        "api_key_type": api_key_type,
-        "description": description,
-        "expires_at": expires_at,
-        "usd_limit": usd_limit,
-        "diem_limit": diem_limit,
-        "limit_period": limit_period,
-        "model_privacy": model_privacy,
-    }
+        "api_key_type": api_key_type, "description": description, **options}
     return KeySpec(**fields)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from venice_web3_keys.errors import APIError, InvalidInputError, KeyNotFoundError, VeniceKeysError
-from venice_web3_keys.flows._spec import Limit, When, build_spec
+from venice_web3_keys.flows._spec import KeyOptions, build_spec
 from venice_web3_keys.flows.create import SETTLE_DELAYS, create_key
 
 if TYPE_CHECKING:
@@ -48,24 +48,17 @@ async def provision_customer_key(
     client: AsyncVeniceClient,
     customer_id: str,
     *,
-    usd_limit: Limit = None,
-    diem_limit: Limit = None,
-    limit_period: str | None = "MONTH",
-    expires_at: When = None,
-    model_privacy: str | None = None,
     sink: SecretSink | None = None,
     settle_delays: Sequence[float] = SETTLE_DELAYS,
+    **options: Unpack[KeyOptions],
 ) -> NewKey:
-    """A capped INFERENCE key described `cust:<id>`; a USD or DIEM cap is required."""
+    """A capped INFERENCE key described `cust:<id>`; a USD or DIEM cap is required.
+
+    limit_period defaults to MONTH: a per-customer cap is usually a monthly budget.
+    """
+    options.setdefault("limit_period", "MONTH")
     spec = build_spec(
-        api_key_type="INFERENCE",
-        description=customer_description(customer_id),
-        expires_at=expires_at,
-        usd_limit=usd_limit,
-        diem_limit=diem_limit,
-        limit_period=limit_period,
-        model_privacy=model_privacy,
-    )
+        api_key_type="INFERENCE", description=customer_description(customer_id), **options)
     if spec.usd_limit is None and spec.diem_limit is None:
         raise InvalidInputError(
             "a customer key needs a spend cap: set usd_limit or diem_limit", field="usd_limit"

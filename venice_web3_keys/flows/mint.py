@@ -59,7 +59,7 @@ def validate_challenge(challenge: Web3Challenge, *, settings: Settings, address:
         return challenge.message
     if not challenge.token:
         raise UnsafeSigningRequestError("the challenge has neither a token nor a message")
-    validate_jwt_token(challenge.token)
+    validate_jwt_token(challenge.token, expected_address=address)
     return challenge.token
 
 

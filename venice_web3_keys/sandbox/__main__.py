@@ -10,12 +10,24 @@ import argparse
 import signal
 import sys
 import threading
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import FrameType
 
 from venice_web3_keys.errors import VeniceKeysError
+from venice_web3_keys.sandbox.runner import DEFAULT_STARTING_USD, Sandbox
 
 BANNER = "SANDBOX ONLY — throwaway wallet, never fund it on a real chain"
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="keep the emulator's state in this JSON file across runs")
     parser.add_argument("--port", type=int, default=0, metavar="N",
                         help="emulator port on 127.0.0.1 (default: a free port)")
+    parser.add_argument("--starting-usd", type=_amount, default=DEFAULT_STARTING_USD,
+                        metavar="USD", help="USD credit of every new account (default: "
+                        f"{DEFAULT_STARTING_USD}; 0 is a new Venice account)")
+    parser.add_argument("--diem", type=_amount, default=Decimal(10), metavar="N",
+                        help="DIEM held by the printed wallet, i.e. its daily DIEM allowance "
+                        "(default: 10)")
     return parser
 
 
@@ -42,21 +60,20 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
 
-    from venice_web3_keys.sandbox.runner import Sandbox
-
     try:
         sandbox = Sandbox.start(mint_variant=args.variant, persist_path=args.persist,
-                                port=args.port)
+                                port=args.port, starting_usd=args.starting_usd)
     except VeniceKeysError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        address, key = sandbox.new_wallet()
+        address, key = sandbox.new_wallet(diem=args.diem)
         lines = [
             f"# {BANNER}",
             f"# Venice API emulator ({args.variant} mint) + local Base chain (anvil, chain id "
             f"{sandbox.chain_id}), ready in {sandbox.ready_seconds:.2f}s",
-            f"# wallet {address}: 1 ETH, 100 sVVV (staked VVV)",
+            f"# wallet {address}: 1 ETH, 100 sVVV (staked VVV), {args.diem} DIEM; "
+            f"new accounts get ${args.starting_usd} of credit",
             *(f"{name}={value}" for name, value in sandbox.env(key).items()),
             "# Ctrl-C stops the sandbox.",
         ]

@@ -1,11 +1,26 @@
 """pytest fixtures for testing your own code against the sandbox (entry point `pytest11`).
 
-    def test_my_integration(venice_sandbox, venice_wallet):
-        address, private_key = venice_wallet
-        settings = venice_sandbox.env(private_key)   # VENICE_API_BASE_URL, BASE_RPC_URL, ...
+Installing venice-web3-keys makes these fixtures available in any pytest run; they need the
+anvil binary (`npm install @foundry-rs/anvil`, or Foundry, or VENICE_ANVIL_BIN):
 
-One sandbox (anvil + emulator, ~0.1-0.5 s) serves the whole session; each test gets it back
-with faults, latency, mint variant and clock restored, and isolates itself with fresh wallets.
+    venice_sandbox     the running `Sandbox` (.api_base_url, .rpc_url, .chain, .emulator, .env())
+    venice_chain       its `LocalChain` (fund(), balance_of(), snapshot()/revert())
+    venice_wallet      a fresh wallet with 1 ETH and 100 sVVV: (address, private key SecretValue)
+    venice_admin_key   an ADMIN key (ApiKeySecret) in venice_wallet's account, made without a mint
+    venice_sandbox_session  the session-scoped sandbox behind them (no reset between tests)
+
+    def test_my_integration(venice_sandbox, venice_wallet, venice_admin_key):
+        address, private_key = venice_wallet
+        env = venice_sandbox.env(private_key)   # VENICE_API_BASE_URL, BASE_RPC_URL, ...
+        env["VENICE_ADMIN_KEY"] = venice_admin_key.reveal()
+        venice_sandbox.emulator.faults.add("POST /api_keys", Fault.commit_then_fail())
+
+One sandbox (anvil + emulator) serves the whole session; after each test its faults, latency,
+mint variant and clock are restored, and tests isolate themselves with fresh wallets (accounts
+and keys are kept). Accounts start with $10 of USD credit and follow the wallet's DIEM on chain,
+so a fresh wallet's keys pass `rate_limits.accessPermitted`. `--venice-sandbox-variant=siwe`
+switches the default mint to the pending SIWE challenge.
+
 pytest loads this module in every run of every project that installs the package, so it
 imports nothing heavy and starts nothing until a fixture is requested.
 """
@@ -20,7 +35,7 @@ import pytest
 if TYPE_CHECKING:
     from venice_web3_keys.sandbox.chain import LocalChain
     from venice_web3_keys.sandbox.runner import Sandbox
-    from venice_web3_keys.secret import SecretValue
+    from venice_web3_keys.secret import ApiKeySecret, SecretValue
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,3 +76,15 @@ def venice_chain(venice_sandbox_session: Sandbox) -> LocalChain:
 def venice_wallet(venice_sandbox_session: Sandbox) -> tuple[str, SecretValue]:
     """A fresh wallet holding 1 ETH and 100 sVVV: (checksummed address, private key)."""
     return venice_sandbox_session.new_wallet()
+
+
+@pytest.fixture
+def venice_admin_key(venice_sandbox_session: Sandbox,
+                     venice_wallet: tuple[str, SecretValue]) -> ApiKeySecret:
+    """An ADMIN key in the account of `venice_wallet`, as if that wallet had minted it.
+
+    Made through the emulator's Python API (no mint, so it does not use one of the account's
+    20 creations a minute); use it as VENICE_ADMIN_KEY for admin routes.
+    """
+    _, secret = venice_sandbox_session.emulator.create_account_with_admin_key(venice_wallet[0])
+    return secret

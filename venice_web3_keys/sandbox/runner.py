@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("venice_web3_keys.sandbox.runner")
 
 MINT_VARIANTS = ("jwt", "siwe")
+#: USD credit of every new sandbox account. Venice starts accounts at $0, which would leave a
+#: fresh wallet's keys with `accessPermitted: false`; a little credit keeps the happy path real.
+DEFAULT_STARTING_USD = Decimal(10)
 _START_TIMEOUT = 15.0
 
 
@@ -55,10 +58,21 @@ class Sandbox:
 
     @classmethod
     def start(cls, *, mint_variant: str = "jwt", persist_path: Path | None = None,
-              port: int = 0, chain_id: int = 8453) -> Sandbox:
-        """Start anvil, then the emulator on 127.0.0.1:`port` (0 = a free port)."""
+              port: int = 0, chain_id: int = 8453,
+              starting_usd: Decimal | int | str = DEFAULT_STARTING_USD) -> Sandbox:
+        """Start anvil, then the emulator on 127.0.0.1:`port` (0 = a free port).
+
+        Balances: each account gets `starting_usd` of USD credit, and its DIEM follows the
+        wallet's DIEM token balance on the chain (`new_wallet(diem=5)` -> 5 DIEM a day).
+        """
         if mint_variant not in MINT_VARIANTS:
             raise ConfigError(f"mint variant must be one of {', '.join(MINT_VARIANTS)}")
+        try:
+            usd = Decimal(str(starting_usd))
+        except ArithmeticError:
+            usd = Decimal(-1)
+        if not usd.is_finite() or usd < 0:
+            raise ConfigError("starting USD credit must be a number >= 0")
         began = time.perf_counter()
         sock = _bind_loopback(port)  # first: a busy --port fails before anvil starts
         try:
@@ -71,9 +85,12 @@ class Sandbox:
 
             from venice_web3_keys.sandbox.emulator import EmulatorState, create_app
 
-            state = EmulatorState(rpc_url=chain.rpc_url, chain_id=chain_id,
-                                  mint_variant=mint_variant,  # type: ignore[arg-type]
-                                  persist_path=persist_path)
+            try:
+                state = EmulatorState(rpc_url=chain.rpc_url, chain_id=chain_id,
+                                      mint_variant=mint_variant,  # type: ignore[arg-type]
+                                      persist_path=persist_path, starting_usd=usd)
+            except (ValueError, OSError) as exc:  # an unreadable --persist file
+                raise ConfigError(str(exc)) from None
             config = uvicorn.Config(create_app(state), log_level="warning", access_log=False,
                                     lifespan="on", timeout_graceful_shutdown=2)
             server = uvicorn.Server(config)

@@ -190,6 +190,7 @@ def api_routes(state: EmulatorState) -> list[Route]:
 
     async def rate_limits(request: Request) -> Response:
         caller = authenticate(state, request, admin=False)
+        await web3_mint.refresh_diem(state, caller.account)
         return JSONResponse({"data": state.rate_limits_view(caller)})
 
     async def rate_limit_log(request: Request) -> Response:
@@ -200,6 +201,7 @@ def api_routes(state: EmulatorState) -> list[Route]:
 
     async def billing_balance(request: Request) -> Response:
         caller = authenticate(state, request, admin=True)
+        await web3_mint.refresh_diem(state, caller.account)
         return JSONResponse(state.billing_view(caller.account))
 
     async def web3_challenge(request: Request) -> Response:
@@ -243,7 +245,8 @@ def control_routes(state: EmulatorState) -> list[Route]:
 
     async def info(request: Request) -> Response:
         return JSONResponse({"mintVariant": state.mint_variant, "latency": state.faults.latency,
-                             "faults": state.faults.pending(), "now": iso_ms(state.now())})
+                             "faults": state.faults.pending(), "now": iso_ms(state.now()),
+                             "startingUsd": float(state.starting_usd)})
 
     async def add_fault(request: Request) -> Response:
         data = await body_of(request)
@@ -446,6 +449,7 @@ def create_app(state: EmulatorState) -> Starlette:
             HTTPException: not_found,
             ValueError: control_error,
             KeyError: control_error,
+            TypeError: control_error,
         },
     )
     app.add_middleware(FaultMiddleware, state=state)

@@ -117,6 +117,8 @@ class FaultPlan:
         """Queue `fault` for the next `times` requests to `route` (e.g. "POST /api_keys")."""
         if route not in ROUTES:
             raise ValueError(f"unknown route {route!r}; one of {sorted(ROUTES)}")
+        if times < 1:
+            raise ValueError("times must be >= 1")
         with self._lock:
             self._queues.setdefault(route, deque()).extend([fault] * times)
 

@@ -29,6 +29,7 @@ from venice_web3_keys.sandbox.emulator.faults import FaultPlan
 from venice_web3_keys.secret import ApiKeySecret
 
 STAKING_CONTRACT = "0x321b7ff75154472B18EDb199033fF4D116F340Ff"
+DIEM_TOKEN = "0xF4d97F2da56e8c3098f3a8D538DB630A2606a024"
 CREATIONS_PER_MINUTE = 20
 MAX_ACTIVE_KEYS = 500
 RATE_LIMIT_LOG_SIZE = 50
@@ -144,7 +145,11 @@ class StoredKey:
 
 @dataclass
 class Account:
-    """A wallet address is an account; it holds balances, keys and its own logs."""
+    """A wallet address is an account; it holds balances, keys and its own logs.
+
+    DIEM follows the wallet's DIEM token balance on chain (read at mint and on the balance
+    views) until `pinned` is set by `set_balances`, after which the test's numbers stand.
+    """
 
     address: str
     usd: Decimal | None = Decimal(0)
@@ -152,6 +157,7 @@ class Account:
     diem_epoch_allocation: Decimal = Decimal(0)
     bundled_credits: Decimal | None = None
     earned_credits: Decimal | None = None
+    pinned: bool = False
     creations: list[float] = field(default_factory=list)  # epoch seconds, rolling window
     rate_limit_log: list[dict[str, str]] = field(default_factory=list)  # newest first
 
@@ -204,14 +210,22 @@ class EmulatorState:
         rpc_url: str,
         chain_id: int = 8453,
         staking_contract: str = STAKING_CONTRACT,
+        diem_token: str = DIEM_TOKEN,
         mint_variant: MintVariant = "jwt",
         clock: Clock | None = None,
         persist_path: Path | str | None = None,
         rpc_timeout: float = 5.0,
+        starting_usd: Decimal | float | int | str = 0,
     ) -> None:
+        """`starting_usd` is the USD credit of every new account: 0 is Venice's empty account;
+        the `Sandbox` gives more so a fresh wallet's keys pass `rate_limits.accessPermitted`."""
         self.rpc_url = rpc_url
         self.chain_id = chain_id
         self.staking_contract = staking_contract
+        self.diem_token = diem_token
+        self.starting_usd = Decimal(str(starting_usd))
+        if not self.starting_usd.is_finite() or self.starting_usd < 0:
+            raise ValueError("starting_usd must be a number >= 0")
         self.rpc_timeout = rpc_timeout
         self.clock: Clock = clock or SystemClock()
         self.persist_path = Path(persist_path) if persist_path else None
@@ -227,7 +241,12 @@ class EmulatorState:
         self._by_hash: dict[str, str] = {}
         self.challenges: dict[str, Challenge] = {}
         if self.persist_path and self.persist_path.exists():
-            self._load(self.persist_path)
+            try:
+                self._load(self.persist_path)
+            except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError is a ValueError
+                raise ValueError(f"{self.persist_path} is not a readable emulator state file "
+                                 f"({type(exc).__name__}); delete it or pick another "
+                                 "path") from None
 
     # -- configuration -------------------------------------------------------------------------
     @property
@@ -253,7 +272,7 @@ class EmulatorState:
         with self.lock:
             acct = self.accounts.get(address.lower())
             if acct is None:
-                acct = Account(address=address)
+                acct = Account(address=address, usd=self.starting_usd)
                 self.accounts[address.lower()] = acct
             return acct
 
@@ -266,9 +285,13 @@ class EmulatorState:
         diem_epoch_allocation: Decimal | float | int | str | None = None,
         bundled_credits: Decimal | float | int | str | None = None,
     ) -> None:
-        """Set an account's balances; a `None` DIEM means "does not stake DIEM"."""
+        """Set an account's balances; a `None` DIEM means "does not stake DIEM".
+
+        The values are pinned: the on-chain DIEM balance no longer overrides them.
+        """
         with self.lock:
             acct = self.account(address)
+            acct.pinned = True
             acct.usd = _dec(usd)
             acct.diem = _dec(diem)
             acct.diem_epoch_allocation = _dec(diem_epoch_allocation) or acct.diem or Decimal(0)
@@ -314,6 +337,19 @@ class EmulatorState:
                                            None, {}, "EPOCH", "ALL", enforce_limits=False)
             self._save()
             return key.id, secret
+
+    def sync_chain_diem(self, address: str, diem_wei: int) -> None:
+        """Follow the wallet's DIEM on chain: held DIEM is treated as staked, so its amount is
+        both the epoch allocation and the balance (null when zero, as for a non-staker)."""
+        with self.lock:
+            acct = self.account(address)
+            if acct.pinned:
+                return
+            amount = Decimal(diem_wei) / Decimal(10**18) if diem_wei > 0 else None
+            if (acct.diem, acct.diem_epoch_allocation) != (amount, amount or Decimal(0)):
+                acct.diem = amount
+                acct.diem_epoch_allocation = amount or Decimal(0)
+                self._save()
 
     # -- keys ------------------------------------------------------------------------------------
     def authenticate(self, secret: str) -> StoredKey | None:

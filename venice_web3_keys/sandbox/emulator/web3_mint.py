@@ -3,7 +3,7 @@
 A look-alike would let a client that signs the wrong bytes, or talks to the wrong chain, pass
 its tests; here the signature is recovered with eth_account and the staking balance is read with
 a raw JSON-RPC `eth_call` to `balanceOf(address)` on the staking contract, as Venice's backend
-reads Base.
+reads Base. The same batch reads the wallet's DIEM, which the account's DIEM balance follows.
 """
 
 from __future__ import annotations
@@ -59,13 +59,17 @@ def recover(text: str, signature: str) -> str | None:
         return None
 
 
-async def staked_balance(state: EmulatorState, address: str) -> int:
-    """sVVV balance (wei) over one JSON-RPC batch that also checks the chain id."""
+async def wallet_balances(state: EmulatorState, address: str) -> tuple[int, int]:
+    """(sVVV, DIEM) balances in wei over one JSON-RPC batch that also checks the chain id.
+
+    Any failure (unreachable node, wrong chain, no contract) is Venice's "Could not verify".
+    """
     data = BALANCE_OF + address[2:].lower().rjust(64, "0")
     batch = [
         {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-        {"jsonrpc": "2.0", "id": 2, "method": "eth_call",
-         "params": [{"to": state.staking_contract, "data": data}, "latest"]},
+        *({"jsonrpc": "2.0", "id": i, "method": "eth_call",
+           "params": [{"to": to, "data": data}, "latest"]}
+          for i, to in ((2, state.staking_contract), (3, state.diem_token))),
     ]
     try:
         async with httpx.AsyncClient(timeout=state.rpc_timeout) as client:
@@ -74,12 +78,33 @@ async def staked_balance(state: EmulatorState, address: str) -> int:
         replies = {r["id"]: r for r in response.json()}
         if int(replies[1]["result"], 16) != state.chain_id:
             raise ValueError("wrong chain")
-        result = replies[2]["result"]
-        if not isinstance(result, str) or len(result) < 3:
+        results = [replies[2]["result"], replies[3].get("result")]
+        if not isinstance(results[0], str) or len(results[0]) < 3:
             raise ValueError("no contract at the staking address")
-        return int(result, 16)
+        diem = int(results[1], 16) if isinstance(results[1], str) and len(results[1]) > 2 else 0
+        return int(results[0], 16), diem
     except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
         raise _bad(RPC_FAILED) from exc
+
+
+async def staked_balance(state: EmulatorState, address: str) -> int:
+    """sVVV balance (wei); also brings the account's DIEM up to date with the chain."""
+    svvv, diem = await wallet_balances(state, address)
+    state.sync_chain_diem(address, diem)
+    return svvv
+
+
+async def refresh_diem(state: EmulatorState, address: str) -> None:
+    """Before a balance view: follow the chain's DIEM; if the node is down, keep the last value
+    (a billing read should not fail because Base is slow)."""
+    with state.lock:
+        if state.account(address).pinned:
+            return
+    try:
+        _, diem = await wallet_balances(state, address)
+    except EmulatorHTTPError:
+        return
+    state.sync_chain_diem(address, diem)
 
 
 def _check_token(state: EmulatorState, token: str) -> None:
