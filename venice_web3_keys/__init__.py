@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _ERRORS = (
-    "VeniceKeysError", "ConfigError", "InvalidInputError", "WalletError",
+    "VeniceKeysError", "ConfigError", "MissingCredentialsError", "InvalidInputError",
+    "WalletError",
     "UnsafeSigningRequestError", "SinkError", "ChainError", "ChainUnreachableError",
     "WrongChainError", "MissingContractError", "NotEligibleError", "APIError",
     "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Unpack
 
 from venice_web3_keys._sync import blocking
-from venice_web3_keys.errors import ConfigError
+from venice_web3_keys.errors import MissingCredentialsError
 from venice_web3_keys.flows._result import NewKey, RotationResult
 from venice_web3_keys.flows._spec import KeyOptions, Limit, When
 from venice_web3_keys.models import UNSET, Unset
@@ -119,7 +119,7 @@ class AsyncVeniceKeys:
 
     def _need_admin(self, action: str) -> AsyncVeniceClient:
         if self.settings.admin_key is None:
-            raise ConfigError(f"{action} needs an ADMIN key: set VENICE_ADMIN_KEY")
+            raise MissingCredentialsError(f"{action} needs an ADMIN key: set VENICE_ADMIN_KEY")
         return self.client
 
     # ------------------------------------------------------------------ wallet
@@ -237,7 +237,8 @@ class AsyncVeniceKeys:
     async def rate_limits(self) -> RateLimits:
         """Rate limits and balances of VENICE_API_KEY, else of the admin key."""
         if self.settings.api_key is None and self.settings.admin_key is None:
-            raise ConfigError("rate limits need a key: set VENICE_API_KEY or VENICE_ADMIN_KEY")
+            raise MissingCredentialsError(
+                "rate limits need a key: set VENICE_API_KEY or VENICE_ADMIN_KEY")
         return await self.client.rate_limits()
 
     async def rate_limit_log(self) -> list[RateLimitLogEntry]:

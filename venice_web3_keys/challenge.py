@@ -18,6 +18,7 @@ from typing import Any
 
 from .addresses import checksum_address
 from .errors import InvalidInputError, UnsafeSigningRequestError
+from .timeparse import utc_now
 
 #: Clock skew tolerated between this machine and Venice.
 SKEW = timedelta(seconds=60)
@@ -37,14 +38,6 @@ _NONCE = re.compile(r"[A-Za-z0-9]{8,}")
 
 def _refuse(reason: str) -> UnsafeSigningRequestError:
     return UnsafeSigningRequestError(f"refusing to sign: {reason}")
-
-
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(UTC)
 
 
 def _b64json(part: str, what: str) -> dict[str, Any]:
@@ -78,7 +71,7 @@ def validate_jwt_token(
     The signature part cannot be verified here (Venice's key is not public); the point is to refuse
     anything that is not shaped like a Venice mint token, or that would stay usable for long.
     """
-    current = _now(now)
+    current = utc_now(now)
     if not isinstance(token, str) or not token:
         raise _refuse("the server sent no token")
     if len(token) > MAX_LENGTH:
@@ -269,7 +262,7 @@ def validate_siwe_message(
 ) -> None:
     """Accept only Venice's key-creation challenge for this wallet, chain and API, valid now and
     for at most an hour; otherwise UnsafeSigningRequestError naming the first thing wrong."""
-    current = _now(now)
+    current = utc_now(now)
     ours = checksum_address(expected_address)
     msg = parse_siwe_message(message)
     if msg.domain != expected_domain:
@@ -279,6 +272,8 @@ def validate_siwe_message(
     if msg.scheme is not None and not expected_uri.startswith(f"{msg.scheme}://{msg.domain}/"):
         raise _refuse(f"the challenge's scheme {msg.scheme[:20]!r} does not match the API's")
     try:
+        if not re.fullmatch(r"0x[0-9a-fA-F]{40}", msg.address):  # exactly, no padding
+            raise InvalidInputError("not an address", field="challenge address")
         theirs = checksum_address(msg.address, field="challenge address")
     except InvalidInputError:
         raise _refuse("the challenge's address line is not an Ethereum address") from None

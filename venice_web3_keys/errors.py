@@ -18,6 +18,13 @@ class ConfigError(VeniceKeysError):
     """A setting is missing, malformed or contradicts another one."""
 
 
+class MissingCredentialsError(ConfigError):
+    """A credential the call needs (admin key, API key, wallet) is not configured; nothing sent.
+
+    Not the server's 402 "no credentials" answer: that is CredentialsRequiredError.
+    """
+
+
 class InvalidInputError(VeniceKeysError, ValueError):
     """Caller input was rejected locally; nothing was sent over the network."""
 

@@ -31,7 +31,8 @@ def format_datetime(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def _now(now: datetime | None) -> datetime:
+def utc_now(now: datetime | None = None) -> datetime:
+    """`now` (which must be timezone-aware) in UTC, or the current time: the one clock seam."""
     if now is None:
         return datetime.now(UTC)
     if now.tzinfo is None:
@@ -70,7 +71,7 @@ def parse_expires(
     when: str | datetime | date | timedelta, *, now: datetime | None = None
 ) -> str:
     """Normalise `when` to a future Venice `expiresAt` string, or raise InvalidInputError."""
-    current = _now(now)
+    current = utc_now(now)
     if isinstance(when, datetime):
         return _from_datetime(when, current)
     if isinstance(when, date):

@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.cli.conftest import Run, create_key, request_log
 
+UUID = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"
 PUBLIC_KEY_FIELDS = {"id", "apiKeyType", "description", "last6", "fingerprint", "sink"}
 ANSI = re.compile(r"\x1b\[")
 
@@ -223,12 +224,41 @@ def test_inference_key_on_admin_route_exits_4(run: Run, admin_env: dict[str, str
     assert "ADMIN" in res.stderr
 
 
-def test_missing_admin_key_exits_2_and_says_how(run: Run, venice_sandbox: Any) -> None:
+def test_missing_admin_key_exits_4_and_says_how(run: Run, venice_sandbox: Any) -> None:
+    """No credential to send is an authentication failure (4), found before any request."""
     before = request_log(venice_sandbox)
     res = run("keys", "list", env=venice_sandbox.env())
-    assert res.code == 2
+    assert res.code == 4, res.stderr
     assert "VENICE_ADMIN_KEY" in res.stderr and "mint --type ADMIN" in res.stderr
+    for args in (["billing"], ["limits"], ["limits", "log"], ["keys", "revoke", UUID, "--yes"]):
+        res = run("--json", *args, env=venice_sandbox.env())
+        assert res.code == 4, (args, res.stderr)
+        assert res.json()["error"]["type"] == "MissingCredentialsError"
     assert request_log(venice_sandbox) == before
+
+
+def test_mint_without_a_wallet_exits_4(run: Run, venice_sandbox: Any, tmp_path: Path) -> None:
+    before = request_log(venice_sandbox)
+    res = run("--json", "mint", "--type", "INFERENCE", "--description", "x", "--out",
+              str(tmp_path / "k"), env=venice_sandbox.env())
+    assert res.code == 4, res.stderr
+    assert "VENICE_WALLET_KEYSTORE" in res.json()["error"]["message"]
+    assert request_log(venice_sandbox) == before
+    assert not (tmp_path / "k").exists()
+
+
+def test_billing_and_limits_read_as_plain_words(run: Run, admin_env: dict[str, str]) -> None:
+    bill = run("billing", env=admin_env)
+    assert bill.code == 0, bill.stderr
+    for label in ("Account balance", "can consume", "USD", "DIEM per epoch"):
+        assert label in bill.stdout, label
+    assert "bundledCredits" not in bill.stdout and "0.0 " not in bill.stdout
+    lim = run("limits", env=admin_env)
+    assert lim.code == 0, lim.stderr
+    assert re.search(r"balances\s+│ USD \d", lim.stdout), lim.stdout
+    assert "USD: " not in lim.stdout
+    for line in (bill.stdout + lim.stdout).splitlines():
+        assert line == line.rstrip(), f"trailing spaces in {line!r}"
 
 
 def test_env_file_and_global_overrides(run: Run, venice_sandbox: Any,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -14,14 +15,19 @@ def test_demo_runs_to_completion(run: Run) -> None:
     res = run("demo", timeout=120)
     assert res.code == 0, res.stderr
     out = res.stdout
-    for text in ("Start a local Base chain", "Wallet status", "holds sVVV",
+    for text in ("Start a local Base chain", "Check the wallet on Base", "holds sVVV",
                  "Mint an ADMIN key", "Minted ADMIN key", "cust:acme", "$25 + 5 DIEM / MONTH",
                  "Rate limits", "The key list", "Rotated to INFERENCE key", "Revoke",
-                 "(mode 0o600)", "Stop everything", "Demo complete"):
+                 "(mode 0o600)", "Stop everything", "Demo complete",
+                 "$ venice-keys keys rotate", "verified working"):
         assert text in out, text
+    # the funded wallet's account can pay: limits show it permitted, with its DIEM
+    assert re.search(r"access permitted\s+│ yes", out), out
+    assert re.search(r"balances\s+│ USD \d+, DIEM 5", out), out
     assert "VENICE_ADMIN_KEY_" not in out + res.stderr
     assert "VENICE_INFERENCE_KEY_" not in out + res.stderr
-    secret_file = next(line for line in out.splitlines() if "secret file" in line).split()[2]
+    secret_file = next(line for line in out.splitlines()
+                       if line.lstrip().startswith("secret file ")).split()[2]
     assert not Path(secret_file).parent.exists(), "the temporary secrets folder was kept"
 
 
@@ -34,6 +40,9 @@ def test_demo_json_is_one_object(run: Run) -> None:
     assert data["ok"] is True
     titles = [s["title"] for s in data["steps"]]
     assert len(titles) == 10 and titles[-1] == "Stop everything"
+    assert all(s["why"] for s in data["steps"]), "every step says why"
+    limits = next(s for s in data["steps"] if s["title"].startswith("Rate limits"))["limits"]
+    assert limits["accessPermitted"] is True
     rotate = next(s for s in data["steps"] if s["title"].startswith("Rotate"))
     assert rotate["verified"] is True
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.client.helpers import KEY_ID, NEW_SECRET, api_key_json, created_json
 from venice_web3_keys.errors import InvalidInputError
@@ -195,3 +197,46 @@ class TestOthers:
         assert bal.balances.bundled_credits == Decimal("3.5")
         entry = RateLimitLogEntry.model_validate({"apiKeyId": KEY_ID, "rateLimitType": "RPM"})
         assert entry.api_key_id == KEY_ID and entry.timestamp is None
+
+
+# --------------------------------------------------------------------------- property-based
+
+_WIRE = {"expires_at": "expiresAt", "limit_period": "limitPeriod",
+         "model_privacy": "modelPrivacy", "description": "description"}
+_OPTIONS = st.fixed_dictionaries({}, optional={
+    "expires_at": st.sampled_from(["2099-01-01", "30d", None]),
+    "usd_limit": st.one_of(st.none(), st.integers(0, 9_999_999_999)),
+    "diem_limit": st.one_of(st.none(), st.floats(0, 1e6, allow_nan=False)),
+    "limit_period": st.sampled_from(["EPOCH", "month", None]),
+    "model_privacy": st.sampled_from(["ALL", "private_only", None]),
+})
+
+
+@given(_OPTIONS)
+def test_spec_body_has_exactly_the_fields_set(options: dict[str, object]) -> None:
+    """A create sends only what the caller set: None is "not set" and never becomes null."""
+    body = KeySpec(api_key_type="INFERENCE", description="d", **options).to_body()
+    expected = {_WIRE[k] for k, v in options.items() if v is not None and k in _WIRE}
+    limits = {k.removesuffix("_limit") for k, v in options.items()
+              if k.endswith("_limit") and v is not None}
+    assert set(body) == {"apiKeyType", "description"} | expected | (
+        {"consumptionLimit"} if limits else set())
+    assert set(body.get("consumptionLimit", {})) == limits
+    assert None not in body.values()
+
+
+@given(_OPTIONS.filter(bool))
+def test_update_body_sends_none_as_null_and_omits_the_rest(options: dict[str, object]) -> None:
+    """A PATCH sends every field passed (None = remove) and nothing else."""
+    options = {k: v for k, v in options.items()
+               if v is not None or k in ("expires_at", "usd_limit", "diem_limit")}
+    if not options:
+        return
+    body = KeyUpdate(id=KEY_ID, **options).to_body()
+    limits = {k.removesuffix("_limit"): v for k, v in options.items() if k.endswith("_limit")}
+    assert set(body) == {"id"} | {_WIRE[k] for k in options if k in _WIRE} | (
+        {"consumptionLimit"} if limits else set())
+    for name, value in limits.items():
+        assert (body["consumptionLimit"][name] is None) == (value is None)
+    if "expires_at" in options:
+        assert (body["expiresAt"] is None) == (options["expires_at"] is None)

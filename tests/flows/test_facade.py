@@ -71,17 +71,6 @@ def test_sync_facade_has_the_async_surface(account: Account) -> None:
             assert twin.__doc__ == core.__doc__, name
 
 
-async def test_unknown_key_option_is_refused_before_any_request(
-        vk: AsyncVeniceKeys, request_log: Any) -> None:
-    before = len(request_log)
-    options: dict[str, Any] = {"colour": "red"}
-    with pytest.raises(InvalidInputError, match="colour"):
-        await vk.create_key(api_key_type="INFERENCE", description="x", **options)
-    with pytest.raises(InvalidInputError, match="colour"):
-        await vk.provision_customer_key("c1", usd_limit=1, **options)
-    assert len(request_log) == before
-
-
 def _run_python(code: str, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, env=env, check=False)
@@ -130,6 +119,9 @@ BAD_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("create_key", {"api_key_type": "INFERENCE", "description": "x", "model_privacy": "SOME"}),
     ("mint_key", {"expires_at": "soon"}),
     ("mint_key", {"api_key_type": "SUPER"}),
+    # An option splatted from a plain dict is not checked by mypy: refused by name, locally.
+    ("mint_key", {"colour": "red"}),
+    ("create_key", {"api_key_type": "INFERENCE", "description": "x", "colour": "red"}),
     ("get_key", {"key_id": "VENICE_ADMIN_KEY_abc"}),
     ("revoke_key", {"key_id": "123"}),
     ("update_key", {"key_id": "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"}),

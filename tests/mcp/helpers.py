@@ -8,23 +8,11 @@ from typing import Any
 
 from mcp_types import CallToolResult
 
+from venice_web3_keys.mcp import policy
 from venice_web3_keys.settings import load_settings
 
-READ_TOOLS = {
-    "venice_wallet_status",
-    "venice_list_keys",
-    "venice_get_key",
-    "venice_rate_limits",
-    "venice_rate_limit_log",
-    "venice_billing_balance",
-}
-WRITE_TOOLS = {
-    "venice_mint_key",
-    "venice_create_key",
-    "venice_update_key",
-    "venice_revoke_key",
-    "venice_rotate_key",
-}
+READ_TOOLS = set(policy.READ_TOOLS)
+WRITE_TOOLS = set(policy.WRITE_TOOLS)
 ALL_TOOLS = READ_TOOLS | WRITE_TOOLS
 
 

@@ -18,7 +18,7 @@ EXPECTED_HINTS = {  # name: (readOnly, destructive, idempotent, openWorld)
     "venice_billing_balance": (True, False, True, True),
     "venice_mint_key": (False, False, False, True),
     "venice_create_key": (False, False, False, True),
-    "venice_update_key": (False, True, True, True),
+    "venice_update_key": (False, True, False, True),
     "venice_revoke_key": (False, True, True, True),
     "venice_rotate_key": (False, True, False, True),
 }

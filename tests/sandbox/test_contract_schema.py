@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.sandbox.emulator_support import Emu, bearer, mint
+from tests.sandbox.emulator_support import Emu, bearer, mint, sign
 from venice_web3_keys.sandbox.emulator import Fault
 
 pytest_plugins = ["tests.sandbox.emulator_fixtures"]
@@ -48,6 +48,9 @@ UNDOCUMENTED_OK = {
     ("post", "/api_keys/generate_web3_key", 429),  # notes §3a.6: assume the 20/min cap applies
     ("post", "/api_keys/generate_web3_key", 500),
     ("get", "/api_keys/generate_web3_key", 500),
+    # Injected faults: a 429 or 5xx can come from any route (gateway, rate limiter).
+    ("get", "/api_keys/rate_limits", 429),
+    ("post", "/api_keys", 503),
 }
 
 # The SIWE challenge (notes §3b) is a pending change the spec does not describe yet.
@@ -90,6 +93,25 @@ def convert(node: Any) -> Any:
         else:
             out = {"anyOf": [out, {"type": "null"}]}
     return out
+
+
+def discovery_schema() -> dict[str, Any]:
+    """The 402 sent without credentials: the spec's x402 402 body (top-up), which it documents
+    only there, plus the fields notes §1 lists (`error`, `resource`, `extensions`,
+    `authOptions`); `accepts[]` items stay as strict as the spec makes them."""
+    schema: dict[str, Any] = convert(SPEC["paths"]["/x402/top-up"]["post"]["responses"]["402"][
+        "content"]["application/json"]["schema"])
+    schema["additionalProperties"] = True
+    schema["required"] = [*schema["required"], "error", "resource", "extensions", "authOptions"]
+    schema["properties"]["error"] = {"enum": ["Authentication required"]}
+    schema["properties"]["extensions"] = {
+        "type": "object", "required": ["sign-in-with-x"], "properties": {"sign-in-with-x": {
+            "type": "object", "required": ["info"], "properties": {"info": {
+                "type": "object",
+                "required": ["domain", "uri", "version", "nonce", "issuedAt",
+                             "expirationTime", "statement"],
+                "properties": {"nonce": {"type": "string", "pattern": "^[0-9A-Za-z]{8,}$"}}}}}}}
+    return schema
 
 
 def template_of(path: str) -> str:
@@ -190,6 +212,45 @@ def exercise(emu: Emu) -> None:
                                                     "description": "burst"})
     emu.state.faults.add("GET /api_keys", Fault.error(500))
     http.get("/api_keys", headers=admin)
+    emu.state.faults.add("GET /api_keys/rate_limits", Fault.rate_limited(3))
+    http.get("/api_keys/rate_limits", headers=admin)
+    emu.state.faults.add("POST /api_keys", Fault.commit_then_fail(503))
+    emu.clock.advance(61)
+    http.post("/api_keys", headers=admin, json={"apiKeyType": "ADMIN", "description": "lost"})
+    # Validation and business 400s that the scenario above did not reach.
+    http.post("/api_keys", headers=admin, json={"apiKeyType": "INFERENCE", "description": "x",
+                                                "expiresAt": "2020-01-01"})
+    http.request("DELETE", "/api_keys", headers=admin, json={"id": created["id"]})
+    http.request("DELETE", "/api_keys", headers=admin, json={"key": 1})
+    http.post("/api_keys", headers=admin, content=b"{not json")
+    # Every documented mint error text, each from a real failure, in both variants.
+    emu.state.mint_variant = "jwt"
+    svvv_less, svvv_less_key = emu.chain.new_wallet(svvv=0)
+    mint(emu, svvv_less, svvv_less_key.reveal())  # no staked VVV
+    emu.clock.advance(16 * 60)
+    http.post("/api_keys/generate_web3_key", json={
+        "address": address, "signature": "0x00", "token": token, "apiKeyType": "INFERENCE"})
+    for bad in ("a.b.c", token[:-2] + "xx"):
+        http.post("/api_keys/generate_web3_key", json={
+            "address": address, "signature": "0x00", "token": bad, "apiKeyType": "INFERENCE"})
+    emu.state.mint_variant = "siwe"
+    message = http.get("/api_keys/generate_web3_key",
+                       params={"address": address}).json()["data"]["message"]
+    for text in (message.replace("URI: ", "URI: x"), "hello"):
+        http.post("/api_keys/generate_web3_key", json={
+            "address": address, "signature": "0x00", "message": text, "apiKeyType": "ADMIN"})
+    http.get("/api_keys/generate_web3_key", params={"address": "0x12"})
+    # Balances with every optional field, and a key whose limit is used up.
+    emu.state.set_balances(address, usd=0, diem=None, bundled_credits=3)
+    http.get("/api_keys/rate_limits", headers=admin)
+    http.get("/billing/balance", headers=admin)
+    # The 500-active-keys cap.
+    account = emu.state.account(address)
+    while len(emu.state.live_keys(address)) < 500:
+        emu.state._insert_key(account, "INFERENCE", "filler", None, {}, "EPOCH", "ALL",
+                              enforce_limits=False)
+    emu.clock.advance(61)
+    http.post("/api_keys", headers=admin, json={"apiKeyType": "INFERENCE", "description": "x"})
 
 
 def test_every_response_matches_the_official_schema(
@@ -199,8 +260,11 @@ def test_every_response_matches_the_official_schema(
     exercise(emu)
     seen_ops = set()
     undocumented = set()
+    discovery = jsonschema.Draft7Validator(discovery_schema())
     for method, path, status, body in recorder.seen:
         template = template_of(path)
+        if status == 402:
+            discovery.validate(body)
         seen_ops.add((method, template, status))
         schema = response_schema(method, template, status)
         if (method, template, status) == ("get", "/api_keys/generate_web3_key", 200) and (
@@ -224,7 +288,37 @@ def test_every_response_matches_the_official_schema(
         for method in SPEC["paths"][template]:
             assert (method, template) in ops, (method, template)
     statuses = {s for _, _, s, _ in recorder.seen}
-    assert {200, 400, 401, 402, 429, 500} <= statuses
+    assert {200, 400, 401, 402, 429, 500, 503} <= statuses
+    # Every error text the emulator can send for these routes was seen (and validated above).
+    errors = {b.get("error") for _, _, s, b in recorder.seen if s >= 400}
+    expected = {
+        "Authentication required", "Authentication failed", "Admin API key required",
+        "Invalid request parameters", "API key not found", "API key not found or expired",
+        "API key could not be found", "Rate limit exceeded", "An unknown error occurred",
+        "Maximum number of active API keys (500) reached",
+        "Invalid wallet address", "JWT has expired", "JWT signature is invalid",
+        "JWT is malformed", "Wallet signature does not match", f"Wallet {address_of(recorder)} "
+        "has no staked VVV on Base",
+        "This message is not a valid Venice API key authorization challenge",
+    }
+    assert expected <= errors, expected - errors
+
+
+def address_of(recorder: Recorder) -> str:
+    """The sVVV-less wallet of the scenario, read back from its refusal."""
+    for _, _, _, body in recorder.seen:
+        text = str(body.get("error", "")) if isinstance(body, dict) else ""
+        if text.endswith("has no staked VVV on Base"):
+            return text.split()[1]
+    raise AssertionError("no 'no staked VVV' refusal was seen")
+
+
+def test_undocumented_paths_answer_standard_errors(emu: Emu) -> None:
+    standard = jsonschema.Draft7Validator(convert({"$ref": "#/components/schemas/StandardError"}))
+    for method, path in (("GET", "/nowhere"), ("PUT", "/api_keys")):
+        response = emu.http.request(method, path)
+        assert response.status_code in (404, 405)
+        standard.validate(response.json())
 
 
 def test_the_converter_handles_nullable_forms() -> None:
@@ -266,4 +360,60 @@ def test_create_accepts_exactly_what_the_request_schema_accepts(emu: Emu,
         "application/json"]["schema"])
     _, admin = emu.admin()
     response = emu.http.post("/api_keys", json=body, headers=admin)
+    assert (response.status_code == 200) == jsonschema.Draft7Validator(schema).is_valid(body)
+
+
+PATCH_CASES = [
+    {},
+    {"description": "renamed"},
+    {"description": "x" * 65},
+    {"expiresAt": None},
+    {"expiresAt": ""},
+    {"expiresAt": "2026-12-31"},
+    {"expiresAt": "2026-12-31T00:00:00+01:00"},
+    {"consumptionLimit": {"usd": None, "diem": 3}},
+    {"consumptionLimit": {"usd": -1}},
+    {"limitPeriod": "LIFETIME", "modelPrivacy": "ALL"},
+    {"limitPeriod": "WEEK"},
+    {"apiKeyType": "ADMIN"},
+    {"unknown": True},
+]
+
+
+@pytest.mark.parametrize("fields", PATCH_CASES)
+def test_patch_accepts_exactly_what_the_request_schema_accepts(emu: Emu,
+                                                               fields: dict[str, Any]) -> None:
+    schema = convert(SPEC["paths"]["/api_keys"]["patch"]["requestBody"]["content"][
+        "application/json"]["schema"])
+    _, admin = emu.admin()
+    key_id = emu.http.post("/api_keys", headers=admin, json={
+        "apiKeyType": "INFERENCE", "description": "k"}).json()["data"]["id"]
+    body = {"id": key_id, **fields}
+    response = emu.http.patch("/api_keys", json=body, headers=admin)
+    assert (response.status_code == 200) == jsonschema.Draft7Validator(schema).is_valid(body)
+
+
+MINT_CASES = [
+    {},
+    {"description": "x" * 64, "limitPeriod": "MONTH", "modelPrivacy": "PRIVATE_ONLY"},
+    {"consumptionLimit": {"usd": 0, "diem": None, "vcu": 1}},
+    {"expiresAt": "2026-12-31T23:59:59.000Z"},
+    {"expiresAt": "tomorrow"},
+    {"apiKeyType": "ROOT"},
+    {"message": "x"},
+    {"chainId": 8453},
+]
+
+
+@pytest.mark.parametrize("fields", MINT_CASES)
+def test_mint_accepts_what_the_request_schema_accepts(emu: Emu, fields: dict[str, Any]) -> None:
+    """JWT variant (the one the spec describes). The one deliberate difference: the spec sets
+    no maxLength on the web3 `description`; we keep the 64 of POST /api_keys (notes §2.9)."""
+    schema = convert(SPEC["paths"]["/api_keys/generate_web3_key"]["post"]["requestBody"][
+        "content"]["application/json"]["schema"])
+    address, wallet = emu.chain.new_wallet(svvv=1)
+    token = emu.http.get("/api_keys/generate_web3_key").json()["data"]["token"]
+    body = {"address": address, "signature": sign(token, wallet.reveal()), "token": token,
+            "apiKeyType": "INFERENCE", **fields}
+    response = emu.http.post("/api_keys/generate_web3_key", json=body)
     assert (response.status_code == 200) == jsonschema.Draft7Validator(schema).is_valid(body)

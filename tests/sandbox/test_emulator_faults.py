@@ -219,8 +219,8 @@ def test_persistence_round_trip(emu: Emu, tmp_path: Path) -> None:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10)
         after = client.get("/api_keys", headers=bearer(admin)).json()
         assert [k["id"] for k in after["data"]] == [k["id"] for k in before["data"]]
-        assert client.get("/billing/balance", headers=bearer(admin)).json()["balances"][
-            "usd"] == 7.0
+        balances = client.get("/billing/balance", headers=bearer(admin)).json()["balances"]
+        assert (balances["usd"], balances["diem"]) == (7.0, 2.0)  # still pinned, not the chain's
         limits = client.get(f"/api_keys/{key_id}", headers=bearer(admin)).json()["data"]
         assert limits["consumptionLimits"]["usd"] == 3
         client.delete("/api_keys", params={"id": key_id}, headers=bearer(admin))
@@ -228,3 +228,93 @@ def test_persistence_round_trip(emu: Emu, tmp_path: Path) -> None:
         server.stop()
     third: Any = EmulatorState(rpc_url=emu.chain.rpc_url, clock=clock, persist_path=path)
     assert key_id not in third.keys and len(third.keys) == 1
+
+
+# Every fault kind once more, this time through the sandbox-only control route, as a test
+# written in another language (or a manual curl) would inject it.
+def _control_add(emu: Emu, route: str, fault: dict[str, Any], times: int = 1) -> None:
+    reply = httpx.post(emu.origin + "/_sandbox/faults",
+                       json={"route": route, "fault": fault, "times": times}, timeout=10)
+    assert reply.status_code == 200, reply.text
+
+
+def test_control_route_status_body_and_times(emu: Emu) -> None:
+    _, admin = emu.admin()
+    _control_add(emu, "GET /api_keys", {"status": 503, "body": {"error": "maintenance"}},
+                 times=2)
+    replies = [emu.http.get("/api_keys", headers=admin) for _ in range(3)]
+    assert [(r.status_code, r.json().get("error")) for r in replies[:2]] == [
+        (503, "maintenance")] * 2
+    assert replies[2].status_code == 200
+
+
+def test_control_route_rate_limited_with_retry_after(emu: Emu) -> None:
+    _control_add(emu, "GET /api_keys/generate_web3_key", {"status": 429, "retry_after": 2.5})
+    reply = emu.http.get("/api_keys/generate_web3_key")
+    assert (reply.status_code, reply.headers["retry-after"]) == (429, "2.5")
+    assert reply.json() == {"error": "Rate limit exceeded"}
+
+
+def test_control_route_commit_then_fail(emu: Emu) -> None:
+    _, admin = emu.admin()
+    _control_add(emu, "POST /api_keys", {"status": 502, "commit": True})
+    assert emu.http.post("/api_keys", json=NEW_KEY, headers=admin).status_code == 502
+    assert count_keys(emu, admin) == 2  # the key exists although the answer was an error
+
+
+def test_control_route_commit_then_drop(emu: Emu) -> None:
+    _, admin = emu.admin()
+    _control_add(emu, "POST /api_keys", {"drop": True, "commit": True})
+    with pytest.raises(httpx.RemoteProtocolError):
+        emu.http.post("/api_keys", json=NEW_KEY, headers=admin)
+    assert count_keys(emu, admin) == 2
+
+
+def test_control_route_hang(emu: Emu) -> None:
+    _, admin = emu.admin()
+    _control_add(emu, "PATCH /api_keys", {"hang": 5})
+    with pytest.raises(httpx.ReadTimeout):
+        emu.http.patch("/api_keys", json={"id": "x"}, headers=admin, timeout=0.3)
+
+
+def test_control_route_malformed_and_latency(emu: Emu) -> None:
+    _, admin = emu.admin()
+    _control_add(emu, "GET /billing/balance", {"malformed": True})
+    with pytest.raises(json.JSONDecodeError):
+        emu.http.get("/billing/balance", headers=admin).json()
+    _control_add(emu, "GET /billing/balance", {"latency": 0.3})
+    started = time.monotonic()
+    assert emu.http.get("/billing/balance", headers=admin).status_code == 200
+    assert time.monotonic() - started >= 0.3
+    assert httpx.post(emu.origin + "/_sandbox/latency", json={"seconds": 0.2}).status_code == 200
+    started = time.monotonic()
+    emu.http.get("/billing/balance", headers=admin)
+    assert time.monotonic() - started >= 0.2
+    assert httpx.delete(emu.origin + "/_sandbox/faults").status_code == 200  # latency off too
+    assert emu.state.faults.latency == 0
+
+
+@pytest.mark.parametrize("payload", [
+    {"route": "GET /api_keys", "fault": {"status": "500"}},
+    {"route": "GET /api_keys", "fault": {"latency": "slow"}},
+    {"route": "GET /api_keys", "fault": {"status": 500}, "times": 0},
+    {"route": "GET /api_keys", "fault": {"status": 500}, "times": "x"},
+    {"route": "GET /api_keys", "fault": {"status": 99}},
+    {"fault": {"status": 500}},
+])
+def test_control_route_rejects_bad_faults_with_400(emu: Emu, payload: dict[str, Any]) -> None:
+    reply = httpx.post(emu.origin + "/_sandbox/faults", json=payload, timeout=10)
+    assert reply.status_code == 400 and reply.json()["error"]
+    assert emu.state.faults.pending() == {}
+    bad_latency = httpx.post(emu.origin + "/_sandbox/latency", json={"seconds": None})
+    assert bad_latency.status_code == 400
+
+
+def test_a_corrupt_state_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="not a readable emulator state file"):
+        EmulatorState(rpc_url="http://127.0.0.1:9", persist_path=path)
+    path.write_text(json.dumps({"version": 1}))
+    with pytest.raises(ValueError, match="delete it or pick another path"):
+        EmulatorState(rpc_url="http://127.0.0.1:9", persist_path=path)

@@ -43,6 +43,20 @@ def test_dirties_the_emulator(venice_sandbox, venice_wallet):
     SEEN["wallet"] = venice_wallet[0]
 
 
+def test_admin_key_fixture_is_in_the_wallets_account(venice_sandbox, venice_wallet,
+                                                      venice_admin_key):
+    assert "VENICE_ADMIN_KEY_" not in repr(venice_admin_key)
+    headers = {"Authorization": f"Bearer {venice_admin_key.reveal()}"}
+    api = venice_sandbox.api_base_url
+    assert httpx.get(api + "/api_keys", headers=headers).status_code == 200
+    created = httpx.post(api + "/api_keys", headers=headers,
+                         json={"apiKeyType": "INFERENCE", "description": "user test"})
+    key_id = created.json()["data"]["id"]
+    assert venice_sandbox.emulator.keys[key_id].account == venice_wallet[0]
+    limits = httpx.get(api + "/api_keys/rate_limits", headers=headers).json()["data"]
+    assert limits["accessPermitted"] is True  # a fresh sandbox account has credit
+
+
 def test_next_test_gets_a_clean_sandbox(venice_sandbox, venice_chain, venice_wallet):
     assert venice_chain.pid == SEEN["pid"]  # one anvil for the session
     assert venice_wallet[0] != SEEN["wallet"]  # a fresh wallet per test
@@ -71,13 +85,13 @@ def run_user_suite(tmp_path: Path, variant: str, *args: str) -> subprocess.Compl
 def test_fixtures_work_in_a_user_project(tmp_path: Path) -> None:
     result = run_user_suite(tmp_path, "jwt")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert "4 passed" in result.stdout
 
 
 def test_variant_option(tmp_path: Path) -> None:
     result = run_user_suite(tmp_path, "siwe", "--venice-sandbox-variant", "siwe")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert "4 passed" in result.stdout
 
 
 def test_a_failing_user_test_is_reported(tmp_path: Path) -> None:

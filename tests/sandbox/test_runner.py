@@ -102,6 +102,24 @@ def test_stop_closes_both_servers() -> None:
 def test_bad_variant_is_refused_before_starting_anything() -> None:
     with pytest.raises(ConfigError, match="variant"):
         Sandbox.start(mint_variant="oauth")
+    with pytest.raises(ConfigError, match="starting USD"):
+        Sandbox.start(starting_usd="-5")
+
+
+def test_a_fresh_wallet_is_usable_for_inference(sandbox: Sandbox) -> None:
+    address, key = sandbox.new_wallet(diem=3)
+    secret = mint(sandbox.api_base_url, address, key).json()["data"]["apiKey"]
+    limits = httpx.get(f"{sandbox.api_base_url}/api_keys/rate_limits",
+                       headers={"Authorization": f"Bearer {secret}"}).json()["data"]
+    assert limits["accessPermitted"] is True
+    assert limits["balances"] == {"USD": 10.0, "DIEM": 3.0}  # starting credit + DIEM on chain
+
+
+def test_an_unreadable_persist_file_is_a_config_error(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text("[]")
+    with pytest.raises(ConfigError, match="not a readable emulator state file"):
+        Sandbox.start(persist_path=state)
 
 
 def _start_cli(*args: str) -> tuple[subprocess.Popen[str], dict[str, str], list[str]]:
@@ -124,7 +142,7 @@ def _start_cli(*args: str) -> tuple[subprocess.Popen[str], dict[str, str], list[
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_module_entry_point_prints_env_and_stops_cleanly(sig: signal.Signals) -> None:
-    proc, values, lines = _start_cli("--variant", "siwe")
+    proc, values, lines = _start_cli("--variant", "siwe", "--diem", "2", "--starting-usd", "3.5")
     try:
         assert set(values) == {"VENICE_API_BASE_URL", "BASE_RPC_URL", "VENICE_CHAIN_ID",
                                "VENICE_WALLET_PRIVATE_KEY"}, lines
@@ -140,6 +158,12 @@ def test_module_entry_point_prints_env_and_stops_cleanly(sig: signal.Signals) ->
             {"to": "0x321b7ff75154472B18EDb199033fF4D116F340Ff",
              "data": "0x70a08231" + address[2:].lower().rjust(64, "0")}, "latest"]})
         assert int(balance.json()["result"], 16) > 0  # the printed wallet is funded
+        diem = httpx.post(rpc, json={"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": [
+            {"to": "0xF4d97F2da56e8c3098f3a8D538DB630A2606a024",
+             "data": "0x70a08231" + address[2:].lower().rjust(64, "0")}, "latest"]})
+        assert int(diem.json()["result"], 16) == 2 * 10**18  # --diem 2
+        assert httpx.get(f"{api.removesuffix('/api/v1')}/_sandbox/state").json()[
+            "startingUsd"] == 3.5
         proc.send_signal(sig)
         assert proc.wait(timeout=15) == 0
     finally:
@@ -159,3 +183,11 @@ def test_module_entry_point_reports_a_busy_port() -> None:
     assert proc.returncode == 2
     assert f"127.0.0.1:{s.port}" in proc.stderr
     assert "PRIVATE_KEY" not in proc.stdout
+
+
+@pytest.mark.parametrize("args", [["--starting-usd", "lots"], ["--diem", "-1"]])
+def test_module_entry_point_refuses_bad_amounts(args: list[str]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "venice_web3_keys.sandbox", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert args[0] in proc.stderr and "PRIVATE_KEY" not in proc.stdout

@@ -161,3 +161,15 @@ async def test_expired_answer_is_re_signed_exactly_once(venice_sandbox: Any) -> 
     assert len([r for r in sent if r.method == "POST"]) == 2
     assert len(signer.signed) == 2 and signer.signed[0] != signer.signed[1]
     assert address
+
+
+@pytest.mark.parametrize("address", [
+    "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23 ", " 0x2c7536E3605D9C16a7a3D7b1898e529396a65c23",
+    "2c7536E3605D9C16a7a3D7b1898e529396a65c23", "0X2c7536E3605D9C16a7a3D7b1898e529396a65c23",
+])
+def test_siwe_address_line_must_be_canonical(address: str) -> None:
+    from tests.core.test_challenge import check
+    from tests.core.test_challenge import siwe as core_siwe
+
+    with pytest.raises(UnsafeSigningRequestError, match="address"):
+        check(core_siwe(address=address))

@@ -17,7 +17,12 @@ import click
 
 from venice_web3_keys.cli import failures
 from venice_web3_keys.cli.render import Output, decimal_str, to_jsonable
-from venice_web3_keys.errors import ConfigError, InvalidInputError, VeniceKeysError
+from venice_web3_keys.errors import (
+    ConfigError,
+    InvalidInputError,
+    MissingCredentialsError,
+    VeniceKeysError,
+)
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import AsyncVeniceKeys, NewKey
@@ -29,6 +34,7 @@ T = TypeVar("T")
 
 PROG = "venice-keys"
 COMPLETE_VAR = "_VENICE_KEYS_COMPLETE"
+DEBUG_VAR = "VENICE_KEYS_DEBUG"
 DEFAULT_STAKING = "0x321b7ff75154472B18EDb199033fF4D116F340Ff"
 KEY_TYPES = ("INFERENCE", "ADMIN")
 PERIODS = ("EPOCH", "MONTH", "LIFETIME")
@@ -49,6 +55,15 @@ class _Choice(click.Choice[str]):
                 if str(c).lower().startswith(incomplete.lower())]
 
 
+class _Group(click.Group):
+    """Lists its commands in the order they are declared (the workflow order), not A-Z."""
+
+    group_class = type  # sub-groups are _Group too
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
 # ---- shared state --------------------------------------------------------------------------
 
 
@@ -61,6 +76,8 @@ class State:
     rpc_url: str | None
     output: Output
     _settings: Settings | None = field(default=None, repr=False)
+    #: what may have happened if the call in flight is interrupted (None: a read)
+    in_flight: str | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
         if self._settings is None:
@@ -78,13 +95,17 @@ class State:
         return self._settings
 
     def call(self, what: str, fn: Callable[[AsyncVeniceKeys], Awaitable[T]], *,
-             settings: Settings | None = None) -> T:
-        """Run one facade call on a fresh event loop, with a spinner on stderr."""
+             settings: Settings | None = None, writes: str | None = None) -> T:
+        """Run one facade call on a fresh event loop, with a spinner on stderr.
+
+        `writes` says what a Ctrl-C during the call may leave behind (None for a read).
+        """
         import asyncio
 
         from venice_web3_keys.api import AsyncVeniceKeys
 
         resolved = settings or self.settings()
+        self.in_flight = writes
 
         async def go() -> T:
             vk = AsyncVeniceKeys(resolved)
@@ -259,13 +280,17 @@ def _new_key_out(state: State, new: NewKey, choice: SinkChoice, *, verb: str,
         sys.stdout.flush()
 
 
+_MAY_HAVE_MADE_A_KEY = ("a key may have been made before the interrupt: check "
+                        f"`{PROG} keys list` and revoke any you do not want")
+
+
 def _make_key(state: State, what: str, choice: SinkChoice,
               fn: Callable[[AsyncVeniceKeys], Awaitable[T]], *,
               settings: Settings | None = None) -> T:
     """A key-making call; if it fails, the prepared sink is undone (no empty file left)."""
     choice.prepare()
     try:
-        return state.call(what, fn, settings=settings)
+        return state.call(what, fn, settings=settings, writes=_MAY_HAVE_MADE_A_KEY)
     except BaseException:
         choice.abort()
         raise
@@ -282,21 +307,30 @@ def _wallet_status_dict(status: Any) -> dict[str, Any]:
     }
 
 
+def _show(state: State, data: Any, human: Callable[[Any], None], *,
+          as_list: bool = False) -> None:
+    """A read command's result: one JSON object (`{"data": [...]}` for a list) or `human`."""
+    if state.output.json_mode:
+        state.output.emit_json({"data": data} if as_list else data)
+    else:
+        human(data)
+
+
 # ---- the group -----------------------------------------------------------------------------
 
 _EPILOG = f"""\b
-Secrets (wallet private key, admin key, keystore password) are read from the
-environment, a .env file, a password file or a hidden prompt, never from arguments.
-Exit codes: 0 ok, 2 invalid input (nothing sent), 3 wallet cannot mint (no sVVV),
-4 authentication or permission refused, 1 anything else.
+Secrets (wallet private key, admin key, keystore password) come from the
+environment, a .env file, a password file or a hidden prompt; never from argv.
+Exit codes: 0 ok; 2 invalid input (nothing sent); 3 the wallet cannot mint
+(no sVVV); 4 no credential, or authentication/permission refused; 1 other.
 \b
-Shell completion:  eval "$({COMPLETE_VAR}=bash_source {PROG})"   (or zsh_source,
-fish_source); `{PROG} completion SHELL` prints the script.
+Shell completion: eval "$({COMPLETE_VAR}=bash_source {PROG})"
+(or zsh_source, fish_source), or `{PROG} completion bash|zsh|fish`.
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-             epilog=_EPILOG)
+@click.group(cls=_Group, epilog=_EPILOG,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--env-file", type=click.Path(dir_okay=False), metavar="PATH",
               help="Read settings from this .env file (default: ./.env if present).")
 @click.option("--json", "json_mode", is_flag=True, help="Print exactly one JSON object on stdout.")
@@ -431,15 +465,20 @@ def mint(state: State, key_type: str, description: str, expires: str | None,
          usd_limit: str | None, diem_limit: str | None, limit_period: str | None,
          model_privacy: str | None, out: str | None, env_out: str | None, keyring: str | None,
          print_: bool, password_file: str | None) -> None:
-    """Mint a new API key by signing Venice's challenge with the wallet (needs sVVV)."""
+    """Mint a key with the wallet's signature (needs sVVV on Base).
+
+    The wallet comes from VENICE_WALLET_KEYSTORE (plus a password file or a hidden prompt) or
+    VENICE_WALLET_PRIVATE_KEY; the one-time secret goes to exactly one SINK.
+    """
     kwargs = _key_options(description=description, expires=expires, usd_limit=usd_limit,
                           diem_limit=diem_limit, limit_period=limit_period,
                           model_privacy=model_privacy)
     choice = _sink(out, env_out, keyring, print_)
     settings = state.settings()
     if not settings.has_wallet:
-        raise ConfigError("no wallet configured: set VENICE_WALLET_KEYSTORE (create one with "
-                          "`venice-keys wallet new --keystore PATH`) or VENICE_WALLET_PRIVATE_KEY")
+        raise MissingCredentialsError(
+            "minting needs a wallet: set VENICE_WALLET_KEYSTORE (create one with "
+            f"`{PROG} wallet new --keystore PATH`) or VENICE_WALLET_PRIVATE_KEY")
     settings = _with_password(settings, password_file)
     new = _make_key(state, "Minting with the wallet…", choice, lambda vk: vk.mint_key(
         api_key_type=key_type.upper(), sink=choice.sink, **kwargs), settings=settings)
@@ -475,12 +514,12 @@ def keys() -> None:
 @keys.command("list")
 @pass_state
 def keys_list(state: State) -> None:
-    """All active keys, newest first (secrets are never shown: last 6 characters only)."""
+    """All active keys, newest first (secrets masked).
+
+    A key shows only its last 6 characters; `--json` prints `{"data": [...]}`.
+    """
     items = state.call("Listing keys…", lambda vk: vk.list_keys())
-    if state.output.json_mode:
-        state.output.emit_json({"data": items})
-    else:
-        state.output.keys_table(items)
+    _show(state, items, state.output.keys_table, as_list=True)
 
 
 @keys.command("get")
@@ -490,10 +529,7 @@ def keys_get(state: State, key_id: str) -> None:
     """One key, with its usage."""
     key_id = _key_id(key_id)
     key = state.call("Fetching key…", lambda vk: vk.get_key(key_id))
-    if state.output.json_mode:
-        state.output.emit_json(key)
-    else:
-        state.output.key_detail(key)
+    _show(state, key, state.output.key_detail)
 
 
 @keys.command("create")
@@ -504,7 +540,7 @@ def keys_create(state: State, key_type: str, description: str, expires: str | No
                 usd_limit: str | None, diem_limit: str | None, limit_period: str | None,
                 model_privacy: str | None, out: str | None, env_out: str | None,
                 keyring: str | None, print_: bool) -> None:
-    """Create a key with the ADMIN key; the secret goes to exactly one SINK."""
+    """Create a key with the ADMIN key (secret to one SINK)."""
     kwargs = _key_options(description=description, expires=expires, usd_limit=usd_limit,
                           diem_limit=diem_limit, limit_period=limit_period,
                           model_privacy=model_privacy)
@@ -544,7 +580,8 @@ def keys_update(state: State, key_id: str, description: str | None, expires: str
     if not kwargs:
         raise InvalidInputError("nothing to update: give at least one option "
                                 "(see `venice-keys keys update --help`)")
-    key = state.call("Updating key…", lambda vk: vk.update_key(key_id, **kwargs))
+    key = state.call("Updating key…", lambda vk: vk.update_key(key_id, **kwargs),
+                     writes=f"the update may have been applied: check `{PROG} keys get {key_id}`")
     if state.output.json_mode:
         state.output.emit_json(key)
     else:
@@ -565,7 +602,8 @@ def keys_revoke(state: State, key_id: str, yes: bool) -> None:
                                     "pass --yes (no terminal to ask on)", field="yes")
         if not click.confirm(f"Revoke key {key_id}? It stops working at once", err=True):
             raise click.Abort()
-    state.call("Revoking key…", lambda vk: vk.revoke_key(key_id))
+    state.call("Revoking key…", lambda vk: vk.revoke_key(key_id),
+               writes=f"the key may be revoked already: check `{PROG} keys list`")
     if state.output.json_mode:
         state.output.emit_json({"id": key_id, "revoked": True})
     else:
@@ -578,7 +616,10 @@ def keys_revoke(state: State, key_id: str, yes: bool) -> None:
 @pass_state
 def keys_rotate(state: State, key_id: str, out: str | None, env_out: str | None,
                 keyring: str | None, print_: bool) -> None:
-    """Make a successor with the same settings, deliver it, verify it, then revoke the old key."""
+    """Replace a key: new one verified, then the old one revoked.
+
+    The successor copies the old key's type, description, expiry, caps and model privacy.
+    """
     key_id = _key_id(key_id)
     choice = _sink(out, env_out, keyring, print_)
     result = _make_key(state, "Rotating key…", choice,
@@ -596,16 +637,16 @@ def keys_rotate(state: State, key_id: str, out: str | None, env_out: str | None,
 @cli.group(invoke_without_command=True)
 @click.pass_context
 def limits(ctx: click.Context) -> None:
-    """Rate limits and balances of the calling key (VENICE_API_KEY, else the admin key)."""
+    """Rate limits and balances of the calling key.
+
+    The calling key is VENICE_API_KEY, else VENICE_ADMIN_KEY. `limits log` lists recent breaches.
+    """
     if ctx.invoked_subcommand is not None:
         return
     state = ctx.find_object(State)
     assert state is not None
     data = state.call("Reading rate limits…", lambda vk: vk.rate_limits())
-    if state.output.json_mode:
-        state.output.emit_json(data)
-    else:
-        state.output.rate_limits(to_jsonable(data))
+    _show(state, data, lambda d: state.output.rate_limits(to_jsonable(d)))
 
 
 @limits.command("log")
@@ -613,10 +654,7 @@ def limits(ctx: click.Context) -> None:
 def limits_log(state: State) -> None:
     """Recent rate-limit breaches of the account (admin)."""
     entries = state.call("Reading the rate-limit log…", lambda vk: vk.rate_limit_log())
-    if state.output.json_mode:
-        state.output.emit_json({"data": entries})
-    else:
-        state.output.rate_limit_log(to_jsonable(entries))
+    _show(state, entries, lambda d: state.output.rate_limit_log(to_jsonable(d)), as_list=True)
 
 
 @cli.command()
@@ -624,10 +662,7 @@ def limits_log(state: State) -> None:
 def billing(state: State) -> None:
     """Account balance (admin)."""
     data = state.call("Reading the balance…", lambda vk: vk.billing_balance())
-    if state.output.json_mode:
-        state.output.emit_json(data)
-    else:
-        state.output.mapping_table("Account balance", to_jsonable(data))
+    _show(state, data, lambda d: state.output.billing(to_jsonable(d)))
 
 
 # ---- sandbox / demo / completion -----------------------------------------------------------
@@ -637,7 +672,11 @@ def billing(state: State) -> None:
              add_help_option=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def sandbox(args: Sequence[str]) -> None:
-    """Run the local Venice emulator + local chain in the foreground (Ctrl-C stops it)."""
+    """Run the local Venice emulator and Base chain.
+
+    Prints .env lines (API base, RPC URL, a funded throwaway wallet); Ctrl-C stops them.
+    `venice-keys sandbox --help` lists its options.
+    """
     from venice_web3_keys.sandbox.__main__ import main as sandbox_main
 
     rc = sandbox_main(list(args))
@@ -648,7 +687,11 @@ def sandbox(args: Sequence[str]) -> None:
 @click.option("--keep", is_flag=True, help="Keep the temporary folder of demo secrets.")
 @pass_state
 def demo(state: State, keep: bool) -> None:
-    """The whole flow, end to end, on a throwaway local sandbox, narrated step by step."""
+    """The whole flow, narrated, on a throwaway local sandbox.
+
+    Starts a local chain and the Venice emulator, funds a wallet, mints an ADMIN key, makes a
+    capped customer key, rotates and revokes it, then stops everything. Nothing real is touched.
+    """
     from venice_web3_keys.cli.demo import run_demo
 
     run_demo(state.output, keep=keep)
@@ -658,7 +701,10 @@ def demo(state: State, keep: bool) -> None:
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 @click.pass_context
 def completion(ctx: click.Context, shell: str) -> None:
-    """Print the shell completion script, e.g. `venice-keys completion bash >> ~/.bashrc`."""
+    """Print the shell completion script for bash, zsh or fish.
+
+    For example: venice-keys completion bash >> ~/.bashrc
+    """
     from click.shell_completion import get_completion_class
 
     comp_cls = get_completion_class(shell)
@@ -700,14 +746,28 @@ def _wants_json(argv: Sequence[str]) -> bool:
     return False
 
 
-def _fail(argv: Sequence[str], exc: BaseException, ctx_state: State | None) -> int:
-    json_mode = _wants_json(argv) or (ctx_state is not None and ctx_state.output.json_mode)
-    output = ctx_state.output if ctx_state else Output(json_mode=json_mode)
+def _output_for(argv: Sequence[str], state: State | None) -> Output:
+    """The running command's output, in JSON mode if `--json` was given anywhere."""
+    json_mode = _wants_json(argv) or (state is not None and state.output.json_mode)
+    output = state.output if state is not None else Output(json_mode=json_mode)
     output.json_mode = json_mode
+    return output
+
+
+def _fail(argv: Sequence[str], exc: BaseException, state: State | None) -> int:
+    """Report a failure (one JSON object in `--json` mode; always on stderr); the exit code."""
+    output = _output_for(argv, state)
     staking, api_base = DEFAULT_STAKING, "the Venice API"
-    if ctx_state is not None and ctx_state._settings is not None:
-        staking = ctx_state._settings.staking_contract
-        api_base = ctx_state._settings.api_base_url
+    if state is not None and state._settings is not None:
+        staking = state._settings.staking_contract
+        api_base = state._settings.api_base_url
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        # `venice-keys` or `venice-keys keys` alone: the help, not an "error: Usage: ..." wall
+        if output.json_mode:
+            output.error("UsageError", "missing command", f"see `{exc.ctx.command_path} --help`")
+        else:
+            sys.stderr.write(exc.format_message() + "\n")
+        return exc.exit_code
     if isinstance(exc, click.ClickException):
         usage_ctx = getattr(exc, "ctx", None)
         path = usage_ctx.command_path if usage_ctx is not None else PROG
@@ -719,6 +779,24 @@ def _fail(argv: Sequence[str], exc: BaseException, ctx_state: State | None) -> i
                  failures.hint(exc, staking_contract=staking, api_base=api_base),
                  failures.error_fields(exc))
     return failures.exit_code(exc)
+
+
+def _interrupted(argv: Sequence[str], state: State | None) -> int:
+    """Ctrl-C: say what the interrupted call may have left behind; exit 130 like a shell."""
+    hint = state.in_flight if state is not None else None
+    _output_for(argv, state).error(
+        "Interrupted", "interrupted" if hint else "interrupted: nothing was changed", hint)
+    return failures.EXIT_INTERRUPTED
+
+
+def _unexpected(argv: Sequence[str], exc: Exception, state: State | None) -> int:
+    """A failure no error class describes: its type (not its text, which might hold a secret)."""
+    detail = f": {exc.strerror} ({exc.filename})" if isinstance(exc, OSError) and \
+        exc.strerror else ""
+    _output_for(argv, state).error(
+        "UnexpectedError", f"unexpected {type(exc).__name__}{detail}",
+        f"rerun with {DEBUG_VAR}=1 for a traceback, and report it if it looks like a bug")
+    return failures.EXIT_FAILURE
 
 
 def _log_to_stderr() -> None:
@@ -734,18 +812,30 @@ def _log_to_stderr() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run the CLI and exit with the interface's exit codes."""
+    import os
+
     args = list(sys.argv[1:] if argv is None else argv)
     _log_to_stderr()
+    state = None
     try:
-        rv = cli.main(args=args, prog_name=PROG, complete_var=COMPLETE_VAR,
-                      standalone_mode=False)
+        try:
+            rv = cli.main(args=args, prog_name=PROG, complete_var=COMPLETE_VAR,
+                          standalone_mode=False)
+        finally:
+            state = _STATE[-1] if _STATE else None
         code = rv if isinstance(rv, int) else 0
-    except click.Abort:
-        sys.stderr.write("aborted: nothing was changed\n")
-        code = 1
-    except (click.ClickException, VeniceKeysError) as exc:
-        code = _fail(args, exc, _STATE[-1] if _STATE else None)
+    except click.Abort as exc:  # click turns Ctrl-C and EOF at a prompt into Abort
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            code = _interrupted(args, state)
+        else:  # declined a confirmation, or stdin closed at a prompt
+            _output_for(args, state).error("Aborted", "aborted: nothing was changed", None)
+            code = failures.EXIT_FAILURE
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        code = 130
+        code = _interrupted(args, state)
+    except (click.ClickException, VeniceKeysError) as exc:
+        code = _fail(args, exc, state)
+    except Exception as exc:
+        if os.environ.get(DEBUG_VAR):
+            raise
+        code = _unexpected(args, exc, state)
     sys.exit(code)

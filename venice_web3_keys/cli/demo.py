@@ -28,17 +28,28 @@ class _Narrator:
         self.steps: list[dict[str, Any]] = []
         self.started = time.perf_counter()
 
-    def step(self, title: str, **record: Any) -> None:
+    def step(self, title: str, why: str, command: str | None = None, **record: Any) -> None:
+        """A numbered step: what happens, why, and the CLI command that does the same."""
         self.n += 1
-        self.steps.append({"step": self.n, "title": title, **to_jsonable(record)})
-        if not self.output.json_mode:
-            self.output.out.print(f"\n[bold cyan]{self.n}.[/bold cyan] [bold]{title}[/bold]")
+        self.steps.append({"step": self.n, "title": title, "why": why,
+                           **({"command": command} if command else {}), **to_jsonable(record)})
+        if self.output.json_mode:
+            return
+        from rich.markup import escape
+
+        self.output.out.print(f"\n[bold cyan]{self.n}.[/bold cyan] [bold]{escape(title)}[/bold]")
+        self.output.out.print(f"   {escape(why)}")
+        if command:
+            self.output.out.print(f"   [dim]$ {escape(command)}[/dim]")
 
     def say(self, text: str) -> None:
         if not self.output.json_mode:
-            self.output.out.print(f"   {text}")
+            from rich.markup import escape
+
+            self.output.out.print(f"   {escape(text)}")
 
     def new_key(self, new: NewKey, verb: str, notes: tuple[str, ...] = ()) -> None:
+        self.steps[-1]["key"] = new.to_public_dict()
         if not self.output.json_mode:
             self.output.new_key(new.to_public_dict(), verb=verb, notes=notes)
 
@@ -50,29 +61,36 @@ def run_demo(output: Output, *, keep: bool = False) -> None:
     narrator = _Narrator(output)
     folder = Path(tempfile.mkdtemp(prefix="venice-keys-demo-"))
     folder.chmod(0o700)
-    narrator.step("Start a local Base chain (anvil, chain id 8453) and the Venice API emulator")
+    narrator.step("Start a local Base chain and the Venice API emulator",
+                  "local anvil (chain 8453) + an api.venice.ai emulator: nothing real is touched",
+                  "venice-keys sandbox")
     with output.spinner("Starting the sandbox…"):
         sandbox = Sandbox.start()
     try:
         narrator.say(f"chain    {sandbox.rpc_url}")
         narrator.say(f"emulator {sandbox.api_base_url}   (ready in {sandbox.ready_seconds:.2f}s)")
-        asyncio.run(_flow(narrator, sandbox, folder))
+        files = asyncio.run(_flow(narrator, sandbox, folder))
     finally:
         with output.spinner("Stopping the sandbox…"):
             sandbox.stop()
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
     elapsed = time.perf_counter() - narrator.started
-    narrator.step("Stop everything", stopped=True, secretsFolder=str(folder) if keep else None)
-    narrator.say("anvil and the emulator are stopped; "
-                 + (f"secrets kept in {folder}" if keep else "the temporary secrets are deleted"))
+    narrator.step("Stop everything", "the chain and emulator stop; the secret files are "
+                  "deleted unless --keep", stopped=True,
+                  secretsFolder=str(folder) if keep else None)
+    for path, mode in files:
+        narrator.say(f"secret file {path} (mode {mode})")
+    narrator.say(f"stopped; secrets kept in {folder}" if keep else "stopped; secrets deleted")
     if output.json_mode:
         output.emit_json({"ok": True, "seconds": round(elapsed, 2), "steps": narrator.steps})
     else:
-        output.out.print(f"\n[green]✓ Demo complete[/green] in {elapsed:.1f}s.")
+        output.out.print(f"\n[green]✓ Demo complete[/green] in {elapsed:.1f}s. "
+                         "Try it yourself: `venice-keys sandbox` prints the .env lines.")
 
 
-async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> None:
+async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> list[tuple[Path, str]]:
+    """Steps 2-9 through the library facade; returns the secret files and their modes."""
     import dataclasses
 
     from venice_web3_keys.api import AsyncVeniceKeys
@@ -82,8 +100,9 @@ async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> None:
 
     out = narrator.output
 
-    narrator.step("Create a throwaway wallet and fund it (1 ETH, 100 sVVV) on the local chain")
-    address, private_key = sandbox.new_wallet()
+    narrator.step("Create a throwaway wallet: 1 ETH, 100 sVVV and 5 DIEM",
+                  "minting needs staked VVV (sVVV); staked DIEM is inference credit")
+    address, private_key = sandbox.new_wallet(eth=1, svvv=100, diem=5)
     narrator.say(f"wallet {address} (its private key stays in memory only)")
     settings = Settings(api_base_url=sandbox.api_base_url, rpc_urls=(sandbox.rpc_url,),
                         chain_id=sandbox.chain_id, wallet_private_key=private_key)
@@ -91,61 +110,70 @@ async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> None:
     async with AsyncVeniceKeys(settings) as wallet_vk:
         status = await wallet_vk.wallet_status()
         balances = {k: decimal_str(v) for k, v in status.balances.items()}
-        narrator.step("Wallet status on Base", address=status.address, chainId=status.chain_id,
-                      balances=balances, eligible=status.eligible)
+        narrator.step("Check the wallet on Base", "one batched RPC call; any sVVV at all makes "
+                      "the wallet eligible", "venice-keys wallet status",
+                      address=status.address, chainId=status.chain_id, balances=balances,
+                      eligible=status.eligible)
         if not out.json_mode:
             out.wallet_status({"address": status.address, "chainId": status.chain_id,
                                "balances": balances, "eligible": status.eligible},
                               staking_contract=settings.staking_contract)
 
         admin_file = folder / "admin.key"
-        narrator.step("Mint an ADMIN key by signing Venice's challenge with the wallet")
+        narrator.step("Mint an ADMIN key with the wallet",
+                      "the wallet signs Venice's challenge; the secret goes straight to a 0600 "
+                      "file", "venice-keys mint --type ADMIN --description 'demo admin' "
+                      "--expires 1d --out admin.key")
         admin = await wallet_vk.mint_key(api_key_type="ADMIN", description="demo admin",
                                          expires_at=parse_expires("1d"),
                                          sink=FileSink(admin_file))
-        narrator.steps[-1]["key"] = admin.to_public_dict()
         narrator.new_key(admin, "Minted")
 
     admin_settings = dataclasses.replace(settings, wallet_private_key=None,
                                          admin_key=admin.secret)
     async with AsyncVeniceKeys(admin_settings) as vk:
-        narrator.step("Use the ADMIN key to create a capped INFERENCE key for customer 'acme'")
+        narrator.step("Create a capped INFERENCE key for customer 'acme'",
+                      "one key per customer with a monthly cap: no customer can run up the bill",
+                      "venice-keys keys create --type INFERENCE --description cust:acme "
+                      "--usd-limit 25 --diem-limit 5 --limit-period MONTH --out acme.key")
         customer = await vk.provision_customer_key(
             "acme", usd_limit=25, diem_limit=5, limit_period="MONTH",
             expires_at=parse_expires("30d"), sink=FileSink(folder / "acme.key"))
-        narrator.steps[-1]["key"] = customer.to_public_dict()
         narrator.new_key(customer, "Created")
 
-        narrator.step("Rate limits and balances (as seen by the ADMIN key)")
+        narrator.step("Rate limits and balances", "what the calling key (here the ADMIN key) "
+                      "may use, and what the account pays with", "venice-keys limits")
         limits = await vk.rate_limits()
         narrator.steps[-1]["limits"] = to_jsonable(limits)
         if not out.json_mode:
             out.rate_limits(to_jsonable(limits))
 
-        narrator.step("The key list")
+        narrator.step("The key list", "secrets are never shown again: only their last 6 "
+                      "characters", "venice-keys keys list")
         keys = await vk.list_keys()
         narrator.steps[-1]["keys"] = to_jsonable(keys)
         if not out.json_mode:
-            out.keys_table(keys)
+            out.keys_table(keys, title=None)
 
-        narrator.step("Rotate the customer key (new key, verify, then revoke the old one)")
+        narrator.step("Rotate the customer key", "the successor copies the caps; it is verified "
+                      "working before the old key is revoked",
+                      f"venice-keys keys rotate {customer.id} --out acme-rotated.key")
         rotation = await vk.rotate_key(customer.id, sink=FileSink(folder / "acme-rotated.key"))
         narrator.steps[-1].update(to_jsonable(rotation.to_public_dict()))
         narrator.new_key(rotation.new_key, "Rotated to", notes=(
             f"old key: {rotation.revoked_key_id} revoked; successor "
             f"{'verified working' if rotation.verified else 'NOT verified'}",))
 
-        narrator.step("Revoke the customer's key (customer churned)")
+        narrator.step("Revoke the customer's key", "the customer churned: the key stops "
+                      "working at once", f"venice-keys keys revoke {rotation.new_key.id} --yes")
         await vk.revoke_key(rotation.new_key.id)
         remaining = await vk.list_keys()
         narrator.steps[-1].update({"revoked": rotation.new_key.id,
                                    "remaining": [k.id for k in remaining]})
-        narrator.say(f"revoked {rotation.new_key.id}; {len(remaining)} key(s) left "
-                     "(the ADMIN key)")
-        if not out.json_mode:
-            out.keys_table(remaining, title="Keys after the revoke")
-    for path in (admin_file, folder / "acme.key", folder / "acme-rotated.key"):
-        narrator.say(f"secret file {path} (mode {_mode(path)})")
+        left = ", ".join(f"{k.description} ({k.api_key_type})" for k in remaining) or "none"
+        narrator.say(f"revoked {rotation.new_key.id}; keys left: {left}")
+    paths = (admin_file, folder / "acme.key", folder / "acme-rotated.key")
+    return [(path, _mode(path)) for path in paths]
 
 
 def _mode(path: Path) -> str:

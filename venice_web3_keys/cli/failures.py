@@ -11,10 +11,13 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_NOT_ELIGIBLE = 3
 EXIT_AUTH = 4
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 
 
 def exit_code(exc: BaseException) -> int:
     """Exit code of interface.md for an exception raised by a command."""
+    if isinstance(exc, E.MissingCredentialsError):
+        return EXIT_AUTH  # the request could not be authenticated: same fix as a refused key
     if isinstance(exc, E.InvalidInputError | E.ConfigError):
         return EXIT_USAGE
     if isinstance(exc, E.NotEligibleError):
@@ -32,7 +35,7 @@ def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | N
             return "check the balances with `venice-keys wallet status`"
         return (f"this wallet holds no sVVV on Base: stake VVV at {staking_contract} first "
                 "(any non-zero amount is enough), then run `venice-keys wallet status`")
-    if isinstance(exc, E.ConfigError) and "VENICE_ADMIN_KEY" in str(exc):
+    if isinstance(exc, E.MissingCredentialsError) and "VENICE_ADMIN_KEY" in str(exc):
         return ("put VENICE_ADMIN_KEY in the environment or .env; a wallet with sVVV can mint "
                 "one: `venice-keys mint --type ADMIN --description admin --env-out .env:"
                 "VENICE_ADMIN_KEY`")
@@ -45,8 +48,11 @@ def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | N
         return "the key was refused: check VENICE_ADMIN_KEY / VENICE_API_KEY (revoked or expired?)"
     if isinstance(exc, E.PermissionDeniedError):
         return "this key is not allowed to do that (model privacy or key type)"
-    if isinstance(exc, E.KeyNotFoundError | E.NotFoundError):
+    if isinstance(exc, E.KeyNotFoundError):
         return "check the id with `venice-keys keys list` (expired and revoked keys are gone)"
+    if isinstance(exc, E.NotFoundError):
+        return ("check the id with `venice-keys keys list` (expired and revoked keys are gone)"
+                f", and that VENICE_API_BASE_URL ({api_base}) is the Venice API")
     if isinstance(exc, E.WrongChainError):
         return f"BASE_RPC_URL reports chain {exc.actual}; point it at Base (chain {exc.expected})"
     if isinstance(exc, E.ChainUnreachableError):

@@ -71,7 +71,7 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def relative(when: datetime, *, now: datetime | None = None) -> str:
-    """'in 29d', '3h ago', 'now'."""
+    """'in 29d', '3h ago', 'just now'."""
     now = now or datetime.now(UTC)
     seconds = int((when - now).total_seconds())
     future = seconds >= 0
@@ -80,7 +80,7 @@ def relative(when: datetime, *, now: datetime | None = None) -> str:
         if seconds >= size:
             amount = f"{seconds // size}{unit}"
             return f"in {amount}" if future else f"{amount} ago"
-    return "now"
+    return "just now"
 
 
 def when_text(value: Any, *, empty: str = "never") -> str:
@@ -187,22 +187,30 @@ class Output:
 
     # ---- human renderings -------------------------------------------------------------
 
-    def table(self, title: str | None = None) -> Table:
+    def table(self) -> Table:
         from rich.table import Table
 
-        return Table(title=title, title_justify="left", show_lines=False, header_style="bold")
+        return Table(show_lines=False, header_style="bold")
+
+    def show(self, table: Table, title: str | None = None) -> None:
+        """A table under a bold title line (not rich's title, which pads the line with spaces)."""
+        if title:
+            from rich.markup import escape
+
+            self.out.print(f"[bold]{escape(title)}[/bold]")
+        self.out.print(table)
 
     def keys_table(self, keys: Sequence[Any], *, title: str | None = "API keys") -> None:
-        table = self.table(title)
+        if not keys:
+            self.out.print("No API keys.")
+            return
+        table = self.table()
         table.add_column("id", no_wrap=True)
         for col in ("type", "description", "key", "expires", "limit", "usage"):
             table.add_column(col, overflow="fold")
         for key in keys:
             table.add_row(*self._key_row(key))
-        if not keys:
-            self.out.print("No API keys.")
-            return
-        self.out.print(table)
+        self.show(table, title)
 
     def _key_row(self, key: Any) -> list[str]:
         from rich.markup import escape
@@ -222,7 +230,7 @@ class Output:
     def key_detail(self, key: Any) -> None:
         from rich.markup import escape
 
-        table = self.table(f"API key {field(key, 'id')}")
+        table = self.table()
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
         rows = [
@@ -239,7 +247,7 @@ class Output:
         ]
         for name, value in rows:
             table.add_row(name, value)
-        self.out.print(table)
+        self.show(table, f"API key {field(key, 'id')}")
 
     def new_key(self, info: Mapping[str, Any], *, verb: str = "Created",
                 notes: Sequence[str] = ()) -> None:
@@ -277,19 +285,35 @@ class Output:
             )
 
     def mapping_table(self, title: str, data: Mapping[str, Any]) -> None:
-        table = self.table(title)
+        table = self.table()
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
         for name, value in data.items():
             if isinstance(value, Mapping):
-                value = ", ".join(f"{k}: {_scalar(v)}" for k, v in value.items()) or "-"
+                value = ", ".join(f"{k} {_amount(v)}" for k, v in value.items()
+                                  if v is not None) or "none"
             table.add_row(str(name), _scalar(value))
-        self.out.print(table)
+        self.show(table, title)
+
+    def billing(self, data: Mapping[str, Any]) -> None:
+        """The account balance (`billing`), in plain words."""
+        balances = data.get("balances") or {}
+        currency = data.get("consumptionCurrency")
+        self.mapping_table("Account balance", {
+            "can consume": (f"yes, paying in {currency}" if currency else "yes")
+            if data.get("canConsume") else "NO (no balance to pay with)",
+            "USD": _amount(balances.get("usd")),
+            "DIEM": _amount(balances.get("diem")),
+            "DIEM per epoch": _amount(data.get("diemEpochAllocation")),
+            "bundled credits": _amount(balances.get("bundledCredits")),
+            "earned credits": _amount(balances.get("earnedCredits")),
+        })
 
     def rate_limits(self, data: Mapping[str, Any]) -> None:
         balances = data.get("balances") or {}
         summary = {
-            "access permitted": "yes" if data.get("accessPermitted") else "NO",
+            "access permitted": "yes" if data.get("accessPermitted")
+            else "NO (no USD or DIEM balance to pay with)",
             "tier": _scalar(field(data.get("apiTier") or {}, "id")),
             "balances": balances or "none",
             "key expires": when_text(data.get("keyExpiration")),
@@ -298,7 +322,7 @@ class Output:
         self.mapping_table("Rate limits and balances of the calling key", summary)
         models = data.get("rateLimits") or []
         if models:
-            table = self.table("Per-model limits")
+            table = self.table()
             table.add_column("model")
             table.add_column("limits")
             for entry in models:
@@ -307,20 +331,25 @@ class Output:
                     for lim in (field(entry, "rateLimits") or [])
                 )
                 table.add_row(str(field(entry, "apiModelId") or "-"), limits or "-")
-            self.out.print(table)
+            self.show(table, "Per-model limits")
 
     def rate_limit_log(self, entries: Sequence[Mapping[str, Any]]) -> None:
         if not entries:
             self.out.print("No rate-limit breaches recorded.")
             return
-        table = self.table("Recent rate-limit breaches")
+        table = self.table()
         for col in ("when", "key", "model", "tier", "type"):
             table.add_column(col, overflow="fold")
         for e in entries:
             table.add_row(when_text(e.get("timestamp"), empty="-"), _scalar(e.get("apiKeyId")),
                           _scalar(e.get("modelId")), _scalar(e.get("rateLimitTier")),
                           _scalar(e.get("rateLimitType")))
-        self.out.print(table)
+        self.show(table, "Recent rate-limit breaches")
+
+
+def _amount(value: Any) -> str:
+    """A balance or amount ("10.0", 10.0, Decimal) as plain decimal text; '-' when absent."""
+    return "-" if value is None else decimal_str(value)
 
 
 def _scalar(value: Any) -> str:

@@ -76,26 +76,16 @@ class NewKey:
         readback: ApiKey | None = None,
     ) -> NewKey:
         """Combine the create echo with the authoritative read-back (the echo's limits lie)."""
-        if readback is not None:
-            return cls(
-                id=created.id,
-                api_key_type=str(readback.api_key_type or created.api_key_type),
-                description=str(readback.description or created.description or ""),
-                expires_at=readback.expires_at,
-                consumption_limits=readback.consumption_limits,
-                limit_period=readback.limit_period,
-                model_privacy=readback.model_privacy,
-                secret=created.secret,
-                sink=sink,
-            )
+        src: ApiKey | CreatedKey = created if readback is None else readback
+        limits = created.consumption_limit if readback is None else readback.consumption_limits
         return cls(
             id=created.id,
-            api_key_type=str(created.api_key_type),
-            description=str(created.description or ""),
-            expires_at=created.expires_at,
-            consumption_limits=created.consumption_limit,
-            limit_period=created.limit_period,
-            model_privacy=created.model_privacy,
+            api_key_type=str(src.api_key_type or created.api_key_type),
+            description=str(src.description or created.description or ""),
+            expires_at=src.expires_at,
+            consumption_limits=limits,
+            limit_period=src.limit_period,
+            model_privacy=src.model_privacy,
             secret=created.secret,
             sink=sink,
         )

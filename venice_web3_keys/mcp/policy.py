@@ -41,6 +41,7 @@ OWNER_MARKER = "[mcp] "
 DESCRIPTION_MAX = 64
 
 ConfirmMode = Literal["auto", "required", "off"]
+SummaryScope = Literal["all", "new_key", "update", "revoke", "rotate"]
 
 
 def refusal(rule: str, detail: str) -> PolicyError:
@@ -101,18 +102,12 @@ class Policy:
                 "spend_limit_required",
                 "A new or updated key must keep a spend limit: set usd_limit and/or diem_limit.",
             )
-        if (
-            self.max_usd_limit is not None
-            and usd_limit is not None
-            and usd_limit > self.max_usd_limit
+        for name, value, cap in (
+            ("usd_limit", usd_limit, self.max_usd_limit),
+            ("diem_limit", diem_limit, self.max_diem_limit),
         ):
-            raise refusal("max_usd_limit", f"usd_limit may be at most {self.max_usd_limit:g}.")
-        if (
-            self.max_diem_limit is not None
-            and diem_limit is not None
-            and diem_limit > self.max_diem_limit
-        ):
-            raise refusal("max_diem_limit", f"diem_limit may be at most {self.max_diem_limit:g}.")
+            if cap is not None and value is not None and value > cap:
+                raise refusal(f"max_{name}", f"{name} may be at most {cap:g}.")
 
     def check_expiry(self, expires_at: str | None, *, now: datetime | None = None) -> None:
         """`expires_at` is the normalised Venice form ("YYYY-MM-DD" or ISO UTC), or None."""
@@ -145,24 +140,33 @@ class Policy:
                 f"{tool} may only act on keys this server made; key {key_id} was not made here.",
             )
 
-    def summary(self) -> str:
-        """One paragraph for the server instructions and tool descriptions (no off-switch hints)."""
-        parts = [f"key types: {', '.join(sorted(self.allowed_key_types)) or 'none'}"]
-        if self.require_spend_limit:
-            parts.append("usd_limit and/or diem_limit required")
-        if self.max_usd_limit is not None:
-            parts.append(f"usd_limit <= {self.max_usd_limit:g}")
-        if self.max_diem_limit is not None:
-            parts.append(f"diem_limit <= {self.max_diem_limit:g}")
-        if self.require_expiry:
-            parts.append("expires_at required")
-        if self.max_lifetime_days is not None:
-            parts.append(f"expires_at at most {self.max_lifetime_days:g} days ahead")
-        if self.max_keys_per_hour is not None:
-            parts.append(f"at most {self.max_keys_per_hour} new keys per hour")
-        if self.own_keys_only:
+    def summary(self, scope: SummaryScope = "all") -> str:
+        """The rules bearing on `scope`, for instructions and tool descriptions (no off-switch)."""
+        new = scope in ("all", "new_key")
+        caps = new or scope == "update"
+        parts: list[str] = []
+        if new:
+            parts.append(f"key types: {', '.join(sorted(self.allowed_key_types)) or 'none'}")
+        if caps:
+            if self.require_spend_limit:
+                parts.append("usd_limit and/or diem_limit required")
+            for name, cap in (
+                ("usd_limit", self.max_usd_limit),
+                ("diem_limit", self.max_diem_limit),
+            ):
+                if cap is not None:
+                    parts.append(f"{name} <= {cap:g}")
+            if self.require_expiry:
+                parts.append("expires_at required")
+            if self.max_lifetime_days is not None:
+                parts.append(f"expires_at at most {self.max_lifetime_days:g} days ahead")
+        if (new or scope == "rotate") and self.max_keys_per_hour is not None:
+            parts.append(
+                f"at most {self.max_keys_per_hour} new keys per hour (mint, create, rotate)"
+            )
+        if scope != "new_key" and self.own_keys_only:
             parts.append("update/rotate/revoke only keys this server made")
-        return "; ".join(parts)
+        return "; ".join(parts) or "no extra rules"
 
 
 def is_owned(description: str | None) -> bool:

@@ -1,17 +1,21 @@
 """The eleven MCP tools: typed inputs, structured outputs, true annotations, guarded writes.
 
-Each tool is a thin call into `AsyncVeniceKeys`; the policy checks run in a resolver *before* the
-human is asked (elicitation) and before anything is sent. Heavy modules (the facade, web3,
-eth_account) are imported on first use, so `initialize` never pays for them.
+Each tool is a thin call into `AsyncVeniceKeys`. For a write, resolvers that MCPServer runs before
+the body load the target key, apply the operator policy and, if the policy wants it, ask the human
+(elicitation); the body re-checks what may have changed, calls the facade once and audits the
+outcome. The facade (and web3/eth_account) load on first use, so `initialize` never pays for them.
 """
 
-# No `from __future__ import annotations`: tool signatures hold `Resolve(<closure>)` markers
-# that MCPServer must see as objects, not as strings to evaluate against module globals.
+# No `from __future__ import annotations`: tool signatures hold `Resolve(...)` markers that
+# MCPServer must see as objects, not as strings to evaluate against module globals.
 
+import json
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,11 +27,12 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import MISSING, BaseModel, Field
 
 from venice_web3_keys.errors import (
     AmbiguousCreateError,
     InvalidInputError,
+    KeyNotFoundError,
     PolicyError,
     VeniceKeysError,
 )
@@ -38,6 +43,7 @@ from venice_web3_keys.mcp.policy import (
     KEY_MAKING_TOOLS,
     OWNER_MARKER,
     WRITE_TOOLS,
+    SummaryScope,
     is_owned,
     mark_description,
     refusal,
@@ -47,7 +53,6 @@ if TYPE_CHECKING:
     from venice_web3_keys.api import AsyncVeniceKeys, NewKey
 
 log = logging.getLogger("venice_web3_keys.mcp.tools")
-RULES_NOTE = "A refusal names its rule; only the operator can change the policy."
 T = TypeVar("T")
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -90,6 +95,16 @@ DiemLimit = Annotated[
     float | None,
     Field(ge=0, le=MAX_LIMIT, description="Spend cap in DIEM per limit_period."),
 ]
+# For update, leaving a cap out keeps it and null removes it: MISSING tells the two apart, and
+# the published schema then shows no default rather than a misleading `null`.
+NewUsdLimit = Annotated[
+    float | MISSING | None,
+    Field(ge=0, le=MAX_LIMIT, description="New USD cap; null removes it; omit to keep it."),
+]
+NewDiemLimit = Annotated[
+    float | MISSING | None,
+    Field(ge=0, le=MAX_LIMIT, description="New DIEM cap; null removes it; omit to keep it."),
+]
 Period = Annotated[
     Literal["EPOCH", "MONTH", "LIFETIME"] | None,
     Field(description="When the caps reset: EPOCH (daily, UTC), MONTH, or LIFETIME (never)."),
@@ -105,6 +120,50 @@ Address = Annotated[
         description="A Base address to inspect; omit to use the server's own wallet.",
     ),
 ]
+
+
+# --- requests: MCPServer builds these from the tool arguments by name (`Resolve(cls)`) -----------
+@dataclass(frozen=True)
+class NewKeyRequest:
+    """The arguments of venice_mint_key / venice_create_key."""
+
+    description: str
+    api_key_type: str = "INFERENCE"
+    expires_at: str | None = None
+    usd_limit: float | None = None
+    diem_limit: float | None = None
+    limit_period: str | None = None
+    model_privacy: str | None = None
+
+    def audit(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """The arguments of venice_update_key; a limit left out is MISSING (keep), null removes it."""
+
+    key_id: str
+    description: str | None = None
+    expires_at: str | None = None
+    remove_expiry: bool = False
+    usd_limit: float | MISSING | None = MISSING
+    diem_limit: float | MISSING | None = MISSING
+    limit_period: str | None = None
+    model_privacy: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """What the caller asked to change (None means "keep", except for the two limits)."""
+        out: dict[str, Any] = {}
+        for name, value in asdict(self).items():
+            if name == "key_id" or value is MISSING or value is False:
+                continue
+            if value is not None or name in ("usd_limit", "diem_limit"):
+                out[name] = value
+        return out
+
+    def audit(self) -> dict[str, Any]:
+        return {"key_id": self.key_id, **self.changes()}
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -165,7 +224,9 @@ class NewKeyResult(BaseModel):
 
 class RevokeResult(BaseModel):
     revoked_key_id: str
-    revoked: bool
+    revoked: bool = Field(
+        description="true: revoked now; false: no such key (already revoked), nothing changed."
+    )
 
 
 class RotateResult(BaseModel):
@@ -244,6 +305,14 @@ def key_info(key: Any) -> KeyInfo:
     )
 
 
+def _normalise_expiry(expires_at: str | None) -> str | None:
+    if expires_at is None:
+        return None
+    from venice_web3_keys.timeparse import parse_expires
+
+    return parse_expires(expires_at)
+
+
 # --- runtime ------------------------------------------------------------------------------------
 class ToolRuntime:
     """Per-server state: the lazily built facade, the audit log, and the key-making lock."""
@@ -259,6 +328,8 @@ class ToolRuntime:
         self._factory = keys_factory
         self._keys: AsyncVeniceKeys | None = None
         self._init_lock = anyio.Lock()
+        # Held from the hourly count to the audit line of the key made, so that concurrent
+        # calls cannot both pass the cap.
         self.make_lock = anyio.Lock()
 
     async def keys(self) -> "AsyncVeniceKeys":
@@ -290,8 +361,7 @@ class ToolRuntime:
         return FileSink(directory / name)
 
     def new_key_result(self, new: "NewKey") -> NewKeyResult:
-        sink = getattr(new, "sink", None)
-        location = getattr(sink, "location", None) if sink is not None else None
+        location = new.sink.location if new.sink is not None else None
         return NewKeyResult(
             id=new.id,
             api_key_type=str(new.api_key_type),
@@ -314,14 +384,36 @@ class ToolRuntime:
         log.info("%s refused by rule %s", tool, exc.rule)
         return ToolError(str(exc))
 
-    async def run_read(self, tool: str, fn: Callable[[], Awaitable[T]]) -> T:
+    @contextmanager
+    def guarded(
+        self, tool: str, args: Mapping[str, Any] | None = None, *, key_id: str | None = None
+    ) -> Iterator[None]:
+        """Turn every failure into a ToolError; with `args` (a write), audit it as well."""
         try:
-            return await fn()
-        except VeniceKeysError as exc:
-            raise ToolError(f"{type(exc).__name__}: {exc}") from None
+            yield
         except ToolError:
             raise
-        except Exception:
+        except PolicyError as exc:
+            if args is None:
+                raise ToolError(str(exc)) from None
+            raise self.refuse(tool, args, exc, key_id=key_id) from None
+        except Exception as exc:
+            if args is not None:
+                orphans = (
+                    getattr(exc, "orphan_ids", None)
+                    if isinstance(exc, AmbiguousCreateError)
+                    else None
+                )
+                self.audit.record(
+                    tool,
+                    args,
+                    "error",
+                    key_id=key_id,
+                    error_type=type(exc).__name__,
+                    counts_as_key=tool in KEY_MAKING_TOOLS and bool(orphans),
+                )
+            if isinstance(exc, VeniceKeysError):
+                raise ToolError(f"{type(exc).__name__}: {exc}") from None
             log.exception("%s failed unexpectedly", tool)
             raise ToolError(f"{tool} failed with an internal error (see the server log)") from None
 
@@ -335,36 +427,80 @@ class ToolRuntime:
         new_id: Callable[[T], str | None] = lambda _r: None,
     ) -> T:
         """Run a write and audit it: ok / refused (with rule) / error (with type)."""
-        makes_key = tool in KEY_MAKING_TOOLS
-        try:
+        with self.guarded(tool, args, key_id=key_id):
             result = await fn()
-        except PolicyError as exc:
-            raise self.refuse(tool, args, exc, key_id=key_id) from None
-        except AmbiguousCreateError as exc:
-            self.audit.record(
-                tool,
-                args,
-                "error",
-                key_id=key_id,
-                error_type=type(exc).__name__,
-                counts_as_key=makes_key and bool(exc.orphan_ids),
-            )
-            raise ToolError(f"{type(exc).__name__}: {exc}") from None
-        except VeniceKeysError as exc:
-            self.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__)
-            raise ToolError(f"{type(exc).__name__}: {exc}") from None
-        except Exception as exc:
-            self.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__)
-            log.exception("%s failed unexpectedly", tool)
-            raise ToolError(f"{tool} failed with an internal error (see the server log)") from None
         self.audit.record(
-            tool, args, "ok", key_id=key_id, new_key_id=new_id(result), counts_as_key=makes_key
+            tool,
+            args,
+            "ok",
+            key_id=key_id,
+            new_key_id=new_id(result),
+            counts_as_key=tool in KEY_MAKING_TOOLS,
         )
         return result
 
+    # --- policy helpers -------------------------------------------------------------------
+    def check_rate(self) -> None:
+        self.policy.check_rate(self.audit.keys_made_last_hour())
+
+    def check_new_key(self, req: NewKeyRequest) -> str | None:
+        """Apply the caps and the hourly count to a mint/create; returns the Venice expiry."""
+        expiry = _normalise_expiry(req.expires_at)
+        self.policy.check_new_key(
+            api_key_type=req.api_key_type,
+            usd_limit=req.usd_limit,
+            diem_limit=req.diem_limit,
+            expires_at=expiry,
+        )
+        self.check_rate()
+        return expiry
+
+    def update_plan(self, key: Any, req: UpdateRequest) -> dict[str, Any]:
+        """The `update_key` keyword arguments for `req`, checked against the policy."""
+        if req.remove_expiry and req.expires_at is not None:
+            raise InvalidInputError(
+                "give expires_at or remove_expiry, not both", field="expires_at"
+            )
+        kw = req.changes()
+        if not kw:
+            raise InvalidInputError("nothing to update: give at least one setting to change")
+        if req.description is not None and is_owned(key.description):
+            kw["description"] = mark_description(req.description)
+        if kw.pop("remove_expiry", False):
+            kw["expires_at"] = None
+        elif "expires_at" in kw:
+            kw["expires_at"] = _normalise_expiry(kw["expires_at"])
+        if "usd_limit" in kw or "diem_limit" in kw:
+            current = _limits(getattr(key, "consumption_limits", None)) or Limits()
+            self.policy.check_limits(
+                usd_limit=kw.get("usd_limit", current.usd),
+                diem_limit=kw.get("diem_limit", current.diem),
+            )
+        if "expires_at" in kw:
+            self.policy.check_expiry(kw["expires_at"])
+        return kw
+
+    async def load_owned(
+        self, tool: str, key_id: str, args: Mapping[str, Any], *, missing_ok: bool = False
+    ) -> Any:
+        """The key `key_id` if the ownership rule lets `tool` act on it (None: gone, if ok)."""
+        with self.guarded(tool, args, key_id=key_id):
+            try:
+                key = await (await self.keys()).get_key(key_id)
+            except KeyNotFoundError:
+                if missing_ok:
+                    return None
+                raise
+            self.policy.check_owned(tool, key_id, key.description)
+            return key
+
     # --- confirmation (elicitation) -----------------------------------------------------------
     def confirmation(self, tool: str, ctx: Context, question: str) -> Any:
-        """Elicit when the policy wants it and the client can; refuse when it must and can't."""
+        """Elicit when the policy wants it and the client can; refuse when it must and can't.
+
+        The question must read the same on every round (the SDK re-runs resolvers and accepts
+        an answer only for the exact question shown), so it holds no time-derived values.
+        """
         policy = self.policy
         if policy.confirm == "off" or tool not in policy.confirm_tools:
             return _NotAsked(confirm=True)
@@ -380,34 +516,16 @@ class ToolRuntime:
 
     def check_confirmed(
         self, tool: str, args: Mapping[str, Any], answer: Any, key_id: str | None = None
-    ) -> bool:
-        """Refuse unless the answer is an accepted `confirm: true`; True if a human was asked."""
+    ) -> None:
+        """Refuse unless the answer is an accepted `confirm: true` (or no question was needed)."""
         if isinstance(answer, AcceptedElicitation) and answer.data.confirm:
-            return not isinstance(answer.data, _NotAsked)
+            return
         raise self.refuse(
             tool,
             args,
             refusal("human_confirmation", "The human did not confirm this action."),
             key_id=key_id,
         )
-
-    def check_rate(self) -> None:
-        self.policy.check_rate(self.audit.keys_made_last_hour())
-
-
-def _normalise_expiry(expires_at: str | None) -> str | None:
-    if expires_at is None:
-        return None
-    from venice_web3_keys.timeparse import parse_expires
-
-    return parse_expires(expires_at)
-
-
-def explicit_arguments(ctx: Context) -> set[str]:
-    """Names the caller actually sent (so `usd_limit: null` differs from leaving it out)."""
-    params = getattr(ctx, "_input_params", None)
-    arguments = getattr(params, "arguments", None) or {}
-    return set(arguments)
 
 
 # --- registration -------------------------------------------------------------------------------
@@ -417,34 +535,34 @@ def _ann(title: str, *, read_only: bool, destructive: bool, idempotent: bool) ->
         read_only_hint=read_only,
         destructive_hint=destructive,
         idempotent_hint=idempotent,
-        open_world_hint=True,  # every tool talks to Venice or to Base
+        open_world_hint=True,  # every tool talks to Venice or to Base, outside this server
     )
 
 
+def _read(title: str) -> ToolAnnotations:
+    return _ann(title, read_only=True, destructive=False, idempotent=True)
+
+
 ANNOTATIONS: dict[str, ToolAnnotations] = {
-    "venice_wallet_status": _ann(
-        "Wallet status on Base", read_only=True, destructive=False, idempotent=True
-    ),
-    "venice_list_keys": _ann("List API keys", read_only=True, destructive=False, idempotent=True),
-    "venice_get_key": _ann("Get one API key", read_only=True, destructive=False, idempotent=True),
-    "venice_rate_limits": _ann(
-        "Rate limits and balances", read_only=True, destructive=False, idempotent=True
-    ),
-    "venice_rate_limit_log": _ann(
-        "Rate-limit breaches", read_only=True, destructive=False, idempotent=True
-    ),
-    "venice_billing_balance": _ann(
-        "Account balance", read_only=True, destructive=False, idempotent=True
-    ),
+    "venice_wallet_status": _read("Wallet status on Base"),
+    "venice_list_keys": _read("List API keys"),
+    "venice_get_key": _read("Get one API key"),
+    "venice_rate_limits": _read("Rate limits and balances"),
+    "venice_rate_limit_log": _read("Rate-limit breaches"),
+    "venice_billing_balance": _read("Account balance"),
+    # Each call makes one more key: neither idempotent nor destructive.
     "venice_mint_key": _ann(
         "Mint a key with the wallet", read_only=False, destructive=False, idempotent=False
     ),
     "venice_create_key": _ann(
         "Create a key (admin)", read_only=False, destructive=False, idempotent=False
     ),
+    # Overwrites settings (may remove a cap); not idempotent because a relative expiry such
+    # as "30d" is counted from each call.
     "venice_update_key": _ann(
-        "Update a key's settings", read_only=False, destructive=True, idempotent=True
+        "Update a key's settings", read_only=False, destructive=True, idempotent=False
     ),
+    # A second call finds no key and changes nothing (it answers revoked=false).
     "venice_revoke_key": _ann("Revoke a key", read_only=False, destructive=True, idempotent=True),
     "venice_rotate_key": _ann("Rotate a key", read_only=False, destructive=True, idempotent=False),
 }
@@ -453,13 +571,19 @@ ANNOTATIONS: dict[str, ToolAnnotations] = {
 def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
     """Register the tools the operator allows and return their names (read-only wins)."""
     policy = rt.policy
-    caps = policy.summary()
     secret_note = (
         "The new secret is returned inline in `secret` (operator setting) and also saved to a file."
         if rt.config.reveal_secrets
         else "The secret is NOT returned: it is written to a new 0600 file on the server host "
         "(`secret_file`); the result gives id, last6 and fingerprint."
     )
+
+    def rules(scope: SummaryScope) -> str:
+        return (
+            f"Operator policy: {policy.summary(scope)}. A refusal names its rule; only the "
+            "operator can change the policy."
+        )
+
     registered: list[str] = []
 
     def add(name: str, fn: Callable[..., Any], description: str) -> None:
@@ -472,48 +596,41 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
 
     # --- read tools -------------------------------------------------------------------------
     async def venice_wallet_status(address: Address = None) -> WalletStatusResult:
-        async def go() -> WalletStatusResult:
+        with rt.guarded("venice_wallet_status"):
             status = await (await rt.keys()).wallet_status(address)
-            return WalletStatusResult(
-                address=status.address,
-                chain_id=status.chain_id,
-                balances={k: str(v) for k, v in status.balances.items()},
-                eligible=status.eligible,
-            )
-
-        return await rt.run_read("venice_wallet_status", go)
+        return WalletStatusResult(
+            address=status.address,
+            chain_id=status.chain_id,
+            balances={k: str(v) for k, v in status.balances.items()},
+            eligible=status.eligible,
+        )
 
     add(
         "venice_wallet_status",
         venice_wallet_status,
         "Read the ETH, VVV, staked VVV (sVVV) and DIEM balances of a wallet on Base, and whether "
         "it can mint a Venice API key (eligible = holds sVVV). Without `address` it reports the "
-        "server's "
-        "own minting wallet (its private key never leaves the server). Use before venice_mint_key. "
-        "Free: one JSON-RPC read on Base, no transaction.",
+        "server's own minting wallet (its private key never leaves the server). Use before "
+        "venice_mint_key. Free: one JSON-RPC read on Base, no transaction.",
     )
 
     async def venice_list_keys() -> KeyList:
-        async def go() -> KeyList:
+        with rt.guarded("venice_list_keys"):
             keys = [key_info(k) for k in await (await rt.keys()).list_keys()]
-            return KeyList(keys=keys, count=len(keys))
-
-        return await rt.run_read("venice_list_keys", go)
+        return KeyList(keys=keys, count=len(keys))
 
     add(
         "venice_list_keys",
         venice_list_keys,
         "List every API key on the Venice account: id, type, description, expiry, last 6 "
-        "characters, "
-        "spend caps, limit period, model privacy, recent usage, and `made_by_this_server`. Never "
-        "returns secrets. Needs the operator's admin key. Free, read-only.",
+        "characters, spend caps, limit period, model privacy, recent usage, and "
+        "`made_by_this_server`. Never returns secrets. Use it to find a key_id. Needs the "
+        "operator's admin key. Free, read-only.",
     )
 
     async def venice_get_key(key_id: KeyId) -> KeyInfo:
-        async def go() -> KeyInfo:
+        with rt.guarded("venice_get_key"):
             return key_info(await (await rt.keys()).get_key(key_id))
-
-        return await rt.run_read("venice_get_key", go)
 
     add(
         "venice_get_key",
@@ -523,393 +640,187 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
     )
 
     async def venice_rate_limits() -> DataResult:
-        async def go() -> DataResult:
+        with rt.guarded("venice_rate_limits"):
             return DataResult(data=_plain(await (await rt.keys()).rate_limits()))
-
-        return await rt.run_read("venice_rate_limits", go)
 
     add(
         "venice_rate_limits",
         venice_rate_limits,
         "Rate limits (requests/tokens per minute and per day per model tier) and balances "
-        "(USD, DIEM) "
-        "of the operator's configured Venice key. Use it to explain 429s or a key that stopped "
-        "working because of its spend cap. Free, read-only.",
+        "(USD, DIEM) of the operator's configured Venice key. Use it to explain 429s or a key "
+        "that stopped working because of its spend cap. Free, read-only.",
     )
 
     async def venice_rate_limit_log() -> LogResult:
-        async def go() -> LogResult:
+        with rt.guarded("venice_rate_limit_log"):
             entries = [_plain(e) for e in await (await rt.keys()).rate_limit_log()]
-            return LogResult(entries=entries, count=len(entries))
-
-        return await rt.run_read("venice_rate_limit_log", go)
+        return LogResult(entries=entries, count=len(entries))
 
     add(
         "venice_rate_limit_log",
         venice_rate_limit_log,
-        "Recent rate-limit breaches on the account (which key, model, when). Needs the operator's "
-        "admin key. Free, read-only.",
+        "Recent rate-limit breaches on the account (which key, model, when). Use it after 429s. "
+        "Needs the operator's admin key. Free, read-only.",
     )
 
     async def venice_billing_balance() -> DataResult:
-        async def go() -> DataResult:
+        with rt.guarded("venice_billing_balance"):
             return DataResult(data=_plain(await (await rt.keys()).billing_balance()))
-
-        return await rt.run_read("venice_billing_balance", go)
 
     add(
         "venice_billing_balance",
         venice_billing_balance,
-        "The account's spendable balances (USD credits, DIEM) and whether it can consume. "
-        "Needs the "
-        "operator's admin key. Free, read-only.",
+        "The account's spendable balances (USD credits, DIEM) and whether it can consume. Use it "
+        "before making keys or to explain failing calls. Needs the operator's admin key. Free, "
+        "read-only.",
     )
 
     # --- mint / create ----------------------------------------------------------------------
-    def new_key_precheck(tool: str) -> Callable[..., Any]:
-        def precheck(
-            ctx: Context,
-            api_key_type: str = "INFERENCE",
-            description: str = "",
-            expires_at: str | None = None,
-            usd_limit: float | None = None,
-            diem_limit: float | None = None,
-            limit_period: str | None = None,
-            model_privacy: str | None = None,
+    def new_key_tool(
+        tool: str, call: "Callable[[AsyncVeniceKeys], Callable[..., Awaitable[NewKey]]]"
+    ) -> Callable[..., Awaitable[NewKeyResult]]:
+        async def precheck(
+            ctx: Context, req: Annotated[NewKeyRequest, Resolve(NewKeyRequest)]
         ) -> Any:
-            args = {
-                "api_key_type": api_key_type,
-                "description": description,
-                "expires_at": expires_at,
-                "usd_limit": usd_limit,
-                "diem_limit": diem_limit,
-                "limit_period": limit_period,
-                "model_privacy": model_privacy,
-            }
-            try:
-                expiry = _normalise_expiry(expires_at)
-                policy.check_new_key(
-                    api_key_type=api_key_type,
-                    usd_limit=usd_limit,
-                    diem_limit=diem_limit,
-                    expires_at=expiry,
-                )
-                rt.check_rate()
-                # The question must read the same on every round (no "now"-derived values).
-                caps_text = f"usd≤{usd_limit}, diem≤{diem_limit}, expires {expires_at}"
+            with rt.guarded(tool, req.audit()):
+                rt.check_new_key(req)
                 return rt.confirmation(
                     tool,
                     ctx,
-                    f"Allow the agent to make a new {api_key_type} Venice key "
-                    f"'{description}' ({caps_text})?",
+                    f"Allow the agent to make a new {req.api_key_type} Venice API key: "
+                    f"{json.dumps(req.audit())}?",
                 )
-            except PolicyError as exc:
-                raise rt.refuse(tool, args, exc) from None
-            except InvalidInputError as exc:
-                rt.audit.record(tool, args, "error", error_type=type(exc).__name__)
-                raise ToolError(f"{type(exc).__name__}: {exc}") from None
 
-        return precheck
+        async def make(
+            req: Annotated[NewKeyRequest, Resolve(NewKeyRequest)],
+            confirmation: Annotated[ElicitationResult[Confirmation], Resolve(precheck)],
+            # The input schema comes from these parameters; the body reads them from `req`.
+            description: Description,
+            api_key_type: KeyType = "INFERENCE",
+            expires_at: When = None,
+            usd_limit: UsdLimit = None,
+            diem_limit: DiemLimit = None,
+            limit_period: Period = None,
+            model_privacy: Privacy = None,
+        ) -> NewKeyResult:
+            args = req.audit()
+            rt.check_confirmed(tool, args, confirmation)
 
-    async def make_key(
-        tool: str,
-        args: dict[str, Any],
-        answer: Any,
-        call: "Callable[[AsyncVeniceKeys, dict[str, Any]], Awaitable[NewKey]]",
-    ) -> NewKeyResult:
-        rt.check_confirmed(tool, args, answer)
+            async def go() -> NewKeyResult:
+                expiry = rt.check_new_key(req)  # again: time and the hourly count have moved
+                marked = replace(req, description=mark_description(req.description))
+                fn = call(await rt.keys())
+                new = await fn(**asdict(replace(marked, expires_at=expiry)), sink=rt.new_sink(tool))
+                return rt.new_key_result(new)
 
-        async def go() -> NewKeyResult:
-            expiry = _normalise_expiry(args["expires_at"])
-            policy.check_new_key(
-                api_key_type=args["api_key_type"],
-                usd_limit=args["usd_limit"],
-                diem_limit=args["diem_limit"],
-                expires_at=expiry,
-            )
             async with rt.make_lock:
-                rt.check_rate()
-                keys = await rt.keys()
-                kwargs: dict[str, Any] = {
-                    "api_key_type": args["api_key_type"],
-                    "description": mark_description(args["description"]),
-                    "expires_at": expiry,
-                    "usd_limit": args["usd_limit"],
-                    "diem_limit": args["diem_limit"],
-                    "limit_period": args["limit_period"],
-                    "model_privacy": args["model_privacy"],
-                    "sink": rt.new_sink(tool),
-                }
-                return rt.new_key_result(await call(keys, kwargs))
+                return await rt.run_write(tool, args, go, new_id=lambda r: r.id)
 
-        return await rt.run_write(tool, args, go, new_id=lambda r: r.id)
-
-    new_key_rules = (
-        f"Operator policy for new keys: {caps}. A refusal names its rule; only the operator can "
-        "change the policy."
-    )
-
-    async def venice_mint_key(
-        ctx: Context,
-        confirmation: Annotated[
-            ElicitationResult[Confirmation], Resolve(new_key_precheck("venice_mint_key"))
-        ],
-        api_key_type: KeyType = "INFERENCE",
-        description: Description = "Web3 API Key",
-        expires_at: When = None,
-        usd_limit: UsdLimit = None,
-        diem_limit: DiemLimit = None,
-        limit_period: Period = None,
-        model_privacy: Privacy = None,
-    ) -> NewKeyResult:
-        args = {
-            "api_key_type": api_key_type,
-            "description": description,
-            "expires_at": expires_at,
-            "usd_limit": usd_limit,
-            "diem_limit": diem_limit,
-            "limit_period": limit_period,
-            "model_privacy": model_privacy,
-        }
-
-        async def call(keys: "AsyncVeniceKeys", kw: dict[str, Any]) -> "NewKey":
-            return await keys.mint_key(**kw)
-
-        return await make_key("venice_mint_key", args, confirmation, call)
+        return make
 
     add(
         "venice_mint_key",
-        venice_mint_key,
+        new_key_tool("venice_mint_key", lambda keys: keys.mint_key),
         "Mint a NEW Venice API key with the server's wallet: the server signs Venice's challenge "
-        "with its own key (which must hold staked VVV on Base; see venice_wallet_status) — no "
-        "transaction, "
-        "no gas, no admin key needed. Each call makes one more key that can spend up to its caps. "
-        f"{secret_note} {new_key_rules}",
+        "with its own key (the wallet must hold staked VVV on Base; check venice_wallet_status). "
+        "Free to call: no transaction, no gas, no admin key; but each call makes one more key "
+        f"that can spend up to its caps. {secret_note} {rules('new_key')}",
     )
-
-    async def venice_create_key(
-        ctx: Context,
-        api_key_type: KeyType,
-        description: Description,
-        confirmation: Annotated[
-            ElicitationResult[Confirmation], Resolve(new_key_precheck("venice_create_key"))
-        ],
-        expires_at: When = None,
-        usd_limit: UsdLimit = None,
-        diem_limit: DiemLimit = None,
-        limit_period: Period = None,
-        model_privacy: Privacy = None,
-    ) -> NewKeyResult:
-        args = {
-            "api_key_type": api_key_type,
-            "description": description,
-            "expires_at": expires_at,
-            "usd_limit": usd_limit,
-            "diem_limit": diem_limit,
-            "limit_period": limit_period,
-            "model_privacy": model_privacy,
-        }
-
-        async def call(keys: "AsyncVeniceKeys", kw: dict[str, Any]) -> "NewKey":
-            return await keys.create_key(**kw)
-
-        return await make_key("venice_create_key", args, confirmation, call)
-
     add(
         "venice_create_key",
-        venice_create_key,
+        new_key_tool("venice_create_key", lambda keys: keys.create_key),
         "Create a NEW Venice API key on the account with the operator's admin key (use "
-        "venice_mint_key when the account is the wallet's). Each call makes one more key that can "
-        "spend up to its caps; a failed call never leaves two usable keys. "
-        f"{secret_note} {new_key_rules}",
+        "venice_mint_key when the account is the wallet's). Each call makes one more key that "
+        "can spend up to its caps; a failed call never leaves two usable keys. "
+        f"{secret_note} {rules('new_key')}",
     )
 
     # --- update / revoke / rotate -----------------------------------------------------------
-    async def load_owned(tool: str, key_id: str, args: Mapping[str, Any]) -> Any:
-        try:
-            key = await (await rt.keys()).get_key(key_id)
-        except VeniceKeysError as exc:
-            rt.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__)
-            raise ToolError(f"{type(exc).__name__}: {exc}") from None
-        try:
-            policy.check_owned(tool, key_id, getattr(key, "description", None))
-        except PolicyError as exc:
-            raise rt.refuse(tool, args, exc, key_id=key_id) from None
-        return key
-
-    def update_plan(key: Any, ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-        """The update_key kwargs for what the caller sent, checked against the policy."""
-        sent = explicit_arguments(ctx)
-        if args.get("remove_expiry") and args.get("expires_at") is not None:
-            raise InvalidInputError(
-                "give expires_at or remove_expiry, not both", field="expires_at"
-            )
-        kw: dict[str, Any] = {}
-        if args.get("description") is not None:
-            desc = str(args["description"])
-            kw["description"] = mark_description(desc) if is_owned(key.description) else desc
-        if args.get("remove_expiry"):
-            kw["expires_at"] = None
-        elif args.get("expires_at") is not None:
-            kw["expires_at"] = _normalise_expiry(args["expires_at"])
-        for name in ("usd_limit", "diem_limit"):
-            if name in sent:
-                kw[name] = args.get(name)
-        for name in ("limit_period", "model_privacy"):
-            if args.get(name) is not None:
-                kw[name] = args[name]
-        if not kw:
-            raise InvalidInputError("nothing to update: give at least one setting to change")
-        if "usd_limit" in kw or "diem_limit" in kw:
-            current = _limits(getattr(key, "consumption_limits", None)) or Limits()
-            policy.check_limits(
-                usd_limit=kw.get("usd_limit", current.usd),
-                diem_limit=kw.get("diem_limit", current.diem),
-            )
-        if "expires_at" in kw:
-            policy.check_expiry(kw["expires_at"])
-        return kw
-
-    def update_args(
-        key_id: str,
-        description: str | None,
-        expires_at: str | None,
-        remove_expiry: bool,
-        usd_limit: float | None,
-        diem_limit: float | None,
-        limit_period: str | None,
-        model_privacy: str | None,
-    ) -> dict[str, Any]:
-        return {
-            "key_id": key_id,
-            "description": description,
-            "expires_at": expires_at,
-            "remove_expiry": remove_expiry,
-            "usd_limit": usd_limit,
-            "diem_limit": diem_limit,
-            "limit_period": limit_period,
-            "model_privacy": model_privacy,
-        }
+    async def update_target(req: Annotated[UpdateRequest, Resolve(UpdateRequest)]) -> Any:
+        return await rt.load_owned("venice_update_key", req.key_id, req.audit())
 
     async def update_precheck(
         ctx: Context,
-        key_id: str,
-        description: str | None = None,
-        expires_at: str | None = None,
-        remove_expiry: bool = False,
-        usd_limit: float | None = None,
-        diem_limit: float | None = None,
-        limit_period: str | None = None,
-        model_privacy: str | None = None,
+        req: Annotated[UpdateRequest, Resolve(UpdateRequest)],
+        key: Annotated[Any, Resolve(update_target)],
     ) -> Any:
         tool = "venice_update_key"
-        args = update_args(
-            key_id,
-            description,
-            expires_at,
-            remove_expiry,
-            usd_limit,
-            diem_limit,
-            limit_period,
-            model_privacy,
-        )
-        key = await load_owned(tool, key_id, args)
-        try:
-            plan = update_plan(key, ctx, args)
-            # Raw arguments, not the plan: the question must read the same on every round.
-            change = ", ".join(f"{k}={args[k]}" for k in plan if k in args)
-            if "expires_at" in plan and plan["expires_at"] is None:
-                change = change.replace("expires_at=None", "remove_expiry=True")
+        with rt.guarded(tool, req.audit(), key_id=req.key_id):
+            rt.update_plan(key, req)
             return rt.confirmation(
                 tool,
                 ctx,
                 f"Allow the agent to change key '{key.description}' (…{key.last6_chars}): "
-                f"{change}?",
+                f"{json.dumps(req.changes())}?",
             )
-        except PolicyError as exc:
-            raise rt.refuse(tool, args, exc, key_id=key_id) from None
-        except InvalidInputError as exc:
-            rt.audit.record(tool, args, "error", key_id=key_id, error_type=type(exc).__name__)
-            raise ToolError(f"{type(exc).__name__}: {exc}") from None
 
     async def venice_update_key(
-        ctx: Context,
-        key_id: KeyId,
+        req: Annotated[UpdateRequest, Resolve(UpdateRequest)],
+        key: Annotated[Any, Resolve(update_target)],
         confirmation: Annotated[ElicitationResult[Confirmation], Resolve(update_precheck)],
+        # The input schema comes from these parameters; the body reads them from `req`.
+        key_id: KeyId,
         description: Description | None = None,
         expires_at: When = None,
         remove_expiry: Annotated[bool, Field(description="true removes the expiry.")] = False,
-        usd_limit: Annotated[
-            float | None,
-            Field(ge=0, le=MAX_LIMIT, description="New USD cap; null removes it; omit to keep it."),
-        ] = None,
-        diem_limit: Annotated[
-            float | None,
-            Field(
-                ge=0, le=MAX_LIMIT, description="New DIEM cap; null removes it; omit to keep it."
-            ),
-        ] = None,
+        usd_limit: NewUsdLimit = MISSING,
+        diem_limit: NewDiemLimit = MISSING,
         limit_period: Period = None,
         model_privacy: Privacy = None,
     ) -> KeyInfo:
         tool = "venice_update_key"
-        args = update_args(
-            key_id,
-            description,
-            expires_at,
-            remove_expiry,
-            usd_limit,
-            diem_limit,
-            limit_period,
-            model_privacy,
-        )
+        args = req.audit()
         rt.check_confirmed(tool, args, confirmation, key_id)
 
         async def go() -> KeyInfo:
-            keys = await rt.keys()
-            key = await keys.get_key(key_id)
-            policy.check_owned(tool, key_id, key.description)
-            plan = update_plan(key, ctx, args)
-            return key_info(await keys.update_key(key_id, **plan))
+            plan = rt.update_plan(key, req)
+            return key_info(await (await rt.keys()).update_key(key_id, **plan))
 
         return await rt.run_write(tool, args, go, key_id=key_id)
 
     add(
         "venice_update_key",
         venice_update_key,
-        "Change settings of an existing key: description, expiry (expires_at, or remove_expiry), "
-        "usd_limit / diem_limit (a number, or null to remove that cap; omit to keep), "
-        "limit_period, "
-        "model_privacy. Takes effect immediately for every holder of the key. "
-        f"Operator policy: {caps}. {RULES_NOTE}",
+        "Change settings of an existing key: description, expiry (expires_at, or "
+        "remove_expiry), usd_limit / diem_limit (a number, or null to remove that cap; omit to "
+        "keep), limit_period, model_privacy. Takes effect at once for every holder of the key; "
+        f"the server may ask the human to confirm first. Free. {rules('update')}",
     )
 
-    async def revoke_precheck(ctx: Context, key_id: str) -> Any:
+    async def revoke_target(key_id: str) -> Any:
         tool = "venice_revoke_key"
-        key = await load_owned(tool, key_id, {"key_id": key_id})
-        try:
+        return await rt.load_owned(tool, key_id, {"key_id": key_id}, missing_ok=True)
+
+    async def revoke_precheck(
+        ctx: Context, key_id: str, key: Annotated[Any, Resolve(revoke_target)]
+    ) -> Any:
+        tool = "venice_revoke_key"
+        if key is None:
+            return _NotAsked(confirm=True)  # nothing to revoke, nothing to ask
+        with rt.guarded(tool, {"key_id": key_id}, key_id=key_id):
             return rt.confirmation(
                 tool,
                 ctx,
                 f"Allow the agent to REVOKE key '{key.description}' (…{key.last6_chars})? "
                 "Anything using it stops working at once; this cannot be undone.",
             )
-        except PolicyError as exc:
-            raise rt.refuse(tool, {"key_id": key_id}, exc, key_id=key_id) from None
 
     async def venice_revoke_key(
-        key_id: KeyId,
+        key: Annotated[Any, Resolve(revoke_target)],
         confirmation: Annotated[ElicitationResult[Confirmation], Resolve(revoke_precheck)],
+        key_id: KeyId,
     ) -> RevokeResult:
         tool = "venice_revoke_key"
         args = {"key_id": key_id}
         rt.check_confirmed(tool, args, confirmation, key_id)
 
         async def go() -> RevokeResult:
-            keys = await rt.keys()
-            key = await keys.get_key(key_id)
-            policy.check_owned(tool, key_id, key.description)
-            await keys.revoke_key(key_id)
+            if key is None:
+                return RevokeResult(revoked_key_id=key_id, revoked=False)
+            try:
+                await (await rt.keys()).revoke_key(key_id)
+            except KeyNotFoundError:  # gone since it was looked up
+                return RevokeResult(revoked_key_id=key_id, revoked=False)
             return RevokeResult(revoked_key_id=key_id, revoked=True)
 
         return await rt.run_write(tool, args, go, key_id=key_id)
@@ -917,15 +828,19 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
     add(
         "venice_revoke_key",
         venice_revoke_key,
-        "Permanently delete (revoke) an API key by id. Everything using it fails from then on; it "
-        "cannot be undone. The server may ask the human to confirm first. "
-        f"Operator policy: {caps}. {RULES_NOTE}",
+        "Permanently delete (revoke) an API key by id. Everything using it fails from then on; "
+        "it cannot be undone. Safe to retry: a key that no longer exists gives revoked=false. The "
+        f"server may ask the human to confirm first. Free. {rules('revoke')}",
     )
 
-    async def rotate_precheck(ctx: Context, key_id: str) -> Any:
+    async def rotate_target(key_id: str) -> Any:
+        return await rt.load_owned("venice_rotate_key", key_id, {"key_id": key_id})
+
+    async def rotate_precheck(
+        ctx: Context, key_id: str, key: Annotated[Any, Resolve(rotate_target)]
+    ) -> Any:
         tool = "venice_rotate_key"
-        key = await load_owned(tool, key_id, {"key_id": key_id})
-        try:
+        with rt.guarded(tool, {"key_id": key_id}, key_id=key_id):
             rt.check_rate()
             return rt.confirmation(
                 tool,
@@ -933,44 +848,38 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
                 f"Allow the agent to ROTATE key '{key.description}' (…{key.last6_chars})? "
                 "A successor with the same settings is made and the old key is revoked.",
             )
-        except PolicyError as exc:
-            raise rt.refuse(tool, {"key_id": key_id}, exc, key_id=key_id) from None
 
     async def venice_rotate_key(
-        key_id: KeyId,
+        key: Annotated[Any, Resolve(rotate_target)],
         confirmation: Annotated[ElicitationResult[Confirmation], Resolve(rotate_precheck)],
+        key_id: KeyId,
     ) -> RotateResult:
         tool = "venice_rotate_key"
         args = {"key_id": key_id}
         rt.check_confirmed(tool, args, confirmation, key_id)
 
         async def go() -> RotateResult:
-            async with rt.make_lock:
-                rt.check_rate()
-                keys = await rt.keys()
-                key = await keys.get_key(key_id)
-                policy.check_owned(tool, key_id, key.description)
-                result = await keys.rotate_key(
-                    key_id,
-                    sink=rt.new_sink(tool),
-                    description=mark_description(key.description or ""),
-                )
+            rt.check_rate()
+            result = await (await rt.keys()).rotate_key(
+                key_id, sink=rt.new_sink(tool), description=mark_description(key.description or "")
+            )
             return RotateResult(
                 new_key=rt.new_key_result(result.new_key),
                 revoked_key_id=result.revoked_key_id,
                 verified=result.verified,
             )
 
-        return await rt.run_write(tool, args, go, key_id=key_id, new_id=lambda r: r.new_key.id)
+        async with rt.make_lock:
+            return await rt.run_write(tool, args, go, key_id=key_id, new_id=lambda r: r.new_key.id)
 
     add(
         "venice_rotate_key",
         venice_rotate_key,
         "Replace a key: make a successor with the same type, caps and expiry, save its secret, "
         "check it works, then revoke the old key. Use when a secret may have leaked or is due "
-        "for rotation. "
-        f"Counts as one new key. {secret_note} Operator policy: {caps}. A refusal names its rule; "
-        "only the operator can change the policy.",
+        "for rotation. Free to call; counts as one new key (the successor can spend up to the same "
+        "caps). The server may ask the human to confirm first. "
+        f"{secret_note} {rules('rotate')}",
     )
 
     return registered

@@ -575,14 +575,16 @@ class EmulatorState:
             return
         data = json.dumps(self.snapshot(), indent=1)
         tmp = self.persist_path.with_name(self.persist_path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+                     0o600)  # never write through a planted symlink
+        os.fchmod(fd, 0o600)  # a leftover .tmp keeps its old mode otherwise
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(data)
         os.replace(tmp, self.persist_path)
 
     def _load(self, path: Path) -> None:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != 1:
+        if not isinstance(data, dict) or data.get("version") != 1:
             raise ValueError(f"unsupported emulator state file version in {path}")
         self.mint_variant = data["mint_variant"]
         self.jwt_secret = bytes.fromhex(data["jwt_secret"])
