@@ -145,8 +145,20 @@ class EnvFileSink:
         return f"EnvFileSink({self.location!r})"
 
     def _target(self) -> Path:
-        # Write through a symlink to the real file rather than replacing the link itself.
-        return Path(os.path.realpath(self.path))
+        """The file to rewrite: through a symlink (dotfile setups) only if the link is ours.
+
+        A link planted by another user (e.g. in a shared directory) could otherwise make us
+        rewrite a file of their choosing with our secret in it; the real file must be ours too.
+        """
+        if self.path.is_symlink():
+            me = os.getuid()
+            if self.path.lstat().st_uid != me:
+                raise SinkError(f"{self.path} is a symlink owned by another user; refusing it")
+            target = Path(os.path.realpath(self.path))
+            if target.exists() and target.stat().st_uid != me:
+                raise SinkError(f"{self.path} links to a file owned by another user; refusing it")
+            return target
+        return self.path
 
     def prepare(self) -> None:
         if not _ENV_NAME.fullmatch(self.var):

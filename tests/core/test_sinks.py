@@ -271,3 +271,20 @@ def test_parse_sink_spec(tmp_path: Path) -> None:
     for kind, value in [("out", None), ("env", ""), ("keyring", None), ("smoke", "x")]:
         with pytest.raises(SinkError):
             parse_sink_spec(kind, value)
+
+
+def test_env_sink_refuses_a_symlink_planted_by_another_user(tmp_path: Path) -> None:
+    """A link in a shared directory must not redirect our secret into a file of their choice."""
+    import os
+
+    if os.getuid() != 0:
+        pytest.skip("changing a link's owner needs root; CI and the dev machines run as root")
+    victim = tmp_path / "victim-config"
+    victim.write_text("keep=me\n")
+    link = tmp_path / ".env"
+    link.symlink_to(victim)
+    os.lchown(link, 65534, 65534)
+    sink = EnvFileSink(link)
+    with pytest.raises(SinkError, match="owned by another user"):
+        sink.prepare()
+    assert victim.read_text() == "keep=me\n"

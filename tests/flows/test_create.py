@@ -136,3 +136,29 @@ async def test_orphan_that_cannot_be_revoked_is_named_as_not_revoked(
     assert await _described(vk, "stuck-orphan") == err.orphan_ids
     assert log.count("POST", "/api_keys") == 1
     await vk.revoke_key(err.orphan_ids[0])
+
+
+def test_orphan_matching_requires_every_setting_we_sent() -> None:
+    """A key another client made with our description but other caps is not ours to revoke."""
+    from venice_web3_keys.flows.create import matches_spec
+    from venice_web3_keys.models import ApiKey, KeySpec
+
+    spec = KeySpec(api_key_type="INFERENCE", description="svc", usd_limit=5,
+                   limit_period="MONTH", model_privacy="PRIVATE_ONLY")
+
+    def key(**changes: Any) -> ApiKey:
+        data: dict[str, Any] = {
+            "id": "e28e82dc-9df2-4b47-b726-d0a222ef2ab5", "apiKeyType": "INFERENCE",
+            "description": "svc", "createdAt": None, "expiresAt": None, "lastUsedAt": None,
+            "last6Chars": "abcdef", "consumptionLimits": {"usd": 5, "diem": None},
+            "limitPeriod": "MONTH", "modelPrivacy": "PRIVATE_ONLY"}
+        data.update(changes)
+        return ApiKey.model_validate(data)
+
+    assert matches_spec(key(), spec)
+    assert not matches_spec(key(description="other"), spec)
+    assert not matches_spec(key(apiKeyType="ADMIN"), spec)
+    assert not matches_spec(key(consumptionLimits={"usd": 6}), spec)
+    assert not matches_spec(key(consumptionLimits={"usd": None}), spec)
+    assert not matches_spec(key(limitPeriod="EPOCH"), spec)
+    assert not matches_spec(key(modelPrivacy="ALL"), spec)

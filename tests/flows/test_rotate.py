@@ -84,3 +84,19 @@ async def test_old_key_revoke_failure_reports_both_usable(venice_sandbox: Any,
     assert f"revoke {old_id} yourself" in str(info.value)
     assert {k.id for k in await vk.list_keys() if k.description == "svc-d"} == {old_id,
                                                                                new_key.id}
+
+
+async def test_unexpected_error_during_verification_still_revokes_the_successor(
+        vk: AsyncVeniceKeys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only API refusals: any failure while proving the successor must not leave two keys."""
+    old_id = await _old_key(vk, "svc-e")
+
+    async def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("bug in verification")
+
+    monkeypatch.setattr(vk.client, "rate_limits", broken)
+    with pytest.raises(VeniceKeysError) as info:
+        await vk.rotate_key(old_id)
+    assert "was revoked" in str(info.value)
+    ids = [k.id for k in await vk.list_keys() if k.description == "svc-e"]
+    assert ids == [old_id]

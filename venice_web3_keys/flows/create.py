@@ -25,7 +25,7 @@ from venice_web3_keys.flows._result import NewKey
 
 if TYPE_CHECKING:
     from venice_web3_keys.client.async_client import AsyncVeniceClient
-    from venice_web3_keys.models import CreatedKey, KeySpec
+    from venice_web3_keys.models import ApiKey, CreatedKey, KeySpec
     from venice_web3_keys.secret import ApiKeySecret
     from venice_web3_keys.sinks import SecretSink, SinkReceipt
 
@@ -47,6 +47,25 @@ def is_ambiguous(exc: BaseException) -> bool:
 def _describe(exc: BaseException) -> str:
     status = getattr(exc, "status_code", None)
     return f"{type(exc).__name__}" + (f" {status}" if status else "")
+
+
+def matches_spec(key: ApiKey, spec: KeySpec) -> bool:
+    """Could `key` be the one our POST made? Every setting we sent must agree.
+
+    Matching on the description alone could revoke a key another client made at the same moment
+    with the same description; comparing type, caps, period and privacy narrows that to a key
+    that is indistinguishable from ours (and more than one candidate is never revoked).
+    """
+    if key.description != spec.description or str(key.api_key_type) != str(spec.api_key_type):
+        return False
+    limits = key.consumption_limits
+    for sent, have in ((spec.usd_limit, limits.usd if limits else None),
+                       (spec.diem_limit, limits.diem if limits else None)):
+        if sent is not None and (have is None or float(have) != float(sent)):
+            return False
+    if spec.limit_period is not None and key.limit_period != spec.limit_period:
+        return False
+    return spec.model_privacy is None or key.model_privacy == spec.model_privacy
 
 
 async def snapshot_ids(client: AsyncVeniceClient) -> set[str]:
@@ -90,13 +109,7 @@ async def reconcile(
                 f"check ({_describe(exc)}). {unknown_hint}",
                 cause=cause,
             ) from cause
-        found = [
-            k.id
-            for k in keys
-            if k.id not in snapshot
-            and k.description == spec.description
-            and str(k.api_key_type) == str(spec.api_key_type)
-        ]
+        found = [k.id for k in keys if k.id not in snapshot and matches_spec(k, spec)]
         if found:
             break
     if not found:

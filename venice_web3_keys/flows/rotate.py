@@ -8,6 +8,7 @@ revoked and the old one is left exactly as it was.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -63,12 +64,16 @@ async def rotate_key(
     )
     try:
         await client.rate_limits(key=new_key.secret)
-    except APIError as exc:
+    except BaseException as exc:
+        # Any failure here (API refusal, timeout, cancellation, a bug) leaves the successor
+        # unproven: revoke it so the caller never ends up with two usable keys.
         try:
-            await client.delete_key(new_key.id)
+            await asyncio.shield(client.delete_key(new_key.id))
             fate = "it was revoked"
-        except APIError:
+        except (APIError, asyncio.CancelledError):
             fate = f"revoking it failed too: revoke {new_key.id} yourself"
+        if not isinstance(exc, Exception):
+            raise
         raise VeniceKeysError(
             f"rotation stopped: the new key {new_key.id} did not work when verified "
             f"({type(exc).__name__}); {fate}. The old key {key_id} was left unchanged."
