@@ -76,9 +76,11 @@ def relative(when: datetime, *, now: datetime | None = None) -> str:
     seconds = int((when - now).total_seconds())
     future = seconds >= 0
     seconds = abs(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            amount = f"{seconds // size}{unit}"
+    # Nearest unit, not floor: a key made with "7d" reads "in 7d" a second later, not "in 6d".
+    for unit, size, threshold in (("d", 86400, 86400 - 1800), ("h", 3600, 3600 - 30),
+                                  ("m", 60, 60)):
+        if seconds >= threshold:
+            amount = f"{max(1, (seconds + size // 2) // size)}{unit}"
             return f"in {amount}" if future else f"{amount} ago"
     return "just now"
 

@@ -1,0 +1,24 @@
+"""Pure rendering helpers: relative times read the way a person would say them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from venice_web3_keys.cli.render import relative
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (5, "just now"),
+    (61, "in 1m"),
+    (3590, "in 1h"),
+    (7 * 86400 - 1, "in 7d"),       # a key made with --expires 7d, read a second later
+    (86400 - 60, "in 1d"),
+    (30 * 86400 + 3600, "in 30d"),
+    (-7200, "2h ago"),
+])
+def test_relative_rounds_to_the_nearest_unit(seconds: int, text: str) -> None:
+    assert relative(NOW + timedelta(seconds=seconds), now=NOW) == text
