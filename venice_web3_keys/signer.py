@@ -156,9 +156,14 @@ def create_keystore(
         raise TypeError("password must be a SecretValue")
     if not password.reveal():
         raise WalletError("refusing to create a keystore with an empty password")
-    if path.exists() or path.is_symlink():
+    try:  # e.g. ENAMETOOLONG: pathlib raises it from exists() in Python < 3.12
+        exists = path.exists() or path.is_symlink()
+        parent_ok = path.parent.is_dir()
+    except OSError as exc:
+        raise WalletError(f"cannot create {path} ({exc.strerror})") from None
+    if exists:
         raise WalletError(f"{path} already exists; refusing to overwrite it")
-    if not path.parent.is_dir():
+    if not parent_ok:
         raise WalletError(f"directory {path.parent} does not exist")
     from eth_account import Account
 

@@ -102,3 +102,31 @@ def test_completion_command_prints_script(run: Run) -> None:
     assert res.code == 0
     assert "_VENICE_KEYS_COMPLETE=bash_complete" in res.stdout
     assert "complete " in res.stdout
+
+
+@pytest.mark.parametrize("args", [("--json", "--version"), ("--version", "--json")])
+def test_version_as_json(run: Run, args: tuple[str, ...]) -> None:
+    res = run(*args)
+    assert res.code == 0, res.stderr
+    assert res.json() == {"version": importlib.metadata.version("venice-web3-keys")}
+    assert res.stderr == ""
+
+
+@pytest.mark.parametrize("args", [("--json", "completion", "zsh"), ("completion", "zsh", "--json")])
+def test_completion_as_json_wraps_the_script(run: Run, args: tuple[str, ...]) -> None:
+    res = run(*args)
+    assert res.code == 0, res.stderr
+    data = res.json()
+    assert data["shell"] == "zsh"
+    assert data["script"] + "\n" == run("completion", "zsh").stdout
+    assert "#compdef venice-keys" in data["script"]
+
+
+@pytest.mark.parametrize("args", [("--json", "sandbox"), ("sandbox", "--json"),
+                                  ("--json", "sandbox", "--help")])
+def test_sandbox_refuses_json_with_a_json_usage_error(run: Run, args: tuple[str, ...]) -> None:
+    res = run(*args, timeout=30)  # would stream .env lines until killed if it started
+    assert res.code == 2
+    error = res.json()["error"]
+    assert error["type"] == "UsageError" and "--json" in error["message"]
+    assert "VENICE_API_BASE_URL" not in res.stdout

@@ -131,3 +131,23 @@ def test_secrets_redacted_from_message_and_body() -> None:
     for leaked in ("topsecretvalue123", "zzz999", "abc", "qwerty"):
         assert leaked not in text
     assert redact({"Private_Key": "x", "ok": 1}) == {"Private_Key": "[redacted]", "ok": 1}
+
+
+def test_error_text_from_nested_or_message_bodies() -> None:
+    nested = error_from_response(400, {"error": {"message": "Invalid model", "code": "X"}})
+    assert str(nested) == "400 Invalid model"
+    plain = error_from_response(413, {"message": "Payload too large", "code": "PAYLOAD_TOO_LARGE"})
+    assert str(plain) == "413 Payload too large"
+    odd = error_from_response(400, {"error": 42}, reason="Bad Request")
+    assert type(odd) is E.BadRequestError and str(odd) == "400 Bad Request"
+
+
+def test_string_details_message_has_no_internal_label() -> None:
+    err = error_from_response(400, {"error": "Invalid request parameters",
+                                    "details": "expiresAt must be later"},
+                              method="POST", path="/api_keys")
+    assert str(err) == "POST /api_keys: 400 Invalid request parameters (expiresAt must be later)"
+    same = error_from_response(400, {"error": "Bad expiry", "details": "Bad expiry"})
+    assert str(same) == "400 Bad expiry"  # a details that repeats the error adds nothing
+    assert field_errors_from_body("not a mapping") == {}
+    assert field_errors_from_body(None) == {}

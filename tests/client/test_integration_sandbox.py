@@ -29,9 +29,9 @@ def _count(sandbox: Sandbox, route: str) -> int:
 async def _sent(sandbox: Sandbox, route: str, before: int, expected: int) -> int:
     """Requests to `route` since `before`, once the log settles.
 
-    The emulator logs a request after its response has gone out, so the client can see an
-    answer a moment before the log does: wait for `expected`, then a little longer so that an
-    extra (unwanted) request would show up too.
+    A request whose answer never came (a hang) is logged only when the emulator gives up on
+    it: wait for `expected`, then a little longer so that an extra (unwanted) request would
+    show up too.
     """
     import asyncio
 
@@ -129,6 +129,28 @@ async def test_server_side_validation_maps_field_errors(admin: AsyncVeniceClient
     with pytest.raises(E.ValidationError) as info:
         await admin.create_key(bad)
     assert "description" in info.value.field_errors
+
+
+@pytest.mark.parametrize("route", ["POST /api_keys", "PATCH /api_keys"])
+async def test_plain_string_details_map_to_validation_error(
+        admin: AsyncVeniceClient, venice_sandbox: Sandbox, route: str) -> None:
+    """Venice sometimes sends DetailedError `details` as a plain string, not a zod tree."""
+    from venice_web3_keys.sandbox.emulator.faults import Fault
+
+    key = await admin.create_key(KeySpec(api_key_type="INFERENCE", description="before"))
+    keys_before = {k.id for k in await admin.list_keys()}
+    venice_sandbox.emulator.faults.add(route, Fault.detailed_error("expiresAt must be later"))
+    with pytest.raises(E.ValidationError) as info:
+        if route.startswith("POST"):
+            await admin.create_key(KeySpec(api_key_type="INFERENCE", description="s"))
+        else:
+            await admin.update_key(KeyUpdate(id=key.id, description="after"))
+    err = info.value
+    assert err.status_code == 400
+    assert err.field_errors == {"_root": ["expiresAt must be later"]}
+    assert str(err) == (f"{route}: 400 Invalid request parameters (expiresAt must be later)")
+    assert {k.id for k in await admin.list_keys()} == keys_before  # the fault acted first
+    assert (await admin.get_key(key.id)).description == "before"
 
 
 @pytest.mark.parametrize("variant", ["jwt", "siwe"])

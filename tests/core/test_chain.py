@@ -13,6 +13,7 @@ import pytest
 
 from venice_web3_keys.chain import ChainReader
 from venice_web3_keys.errors import (
+    ChainError,
     ChainUnreachableError,
     MissingContractError,
     WrongChainError,
@@ -199,3 +200,98 @@ async def test_contract_that_is_not_an_erc20(chain: LocalChain) -> None:
 def test_repr_hides_rpc_keys() -> None:
     r = reader(["https://base.example/v2/SECRETKEY"])
     assert "SECRETKEY" not in repr(r) and "base.example" in repr(r)
+
+
+# ---- a JSON-RPC proxy in front of anvil that damages its answers in one chosen way --------
+
+@pytest.fixture
+def proxy(chain: LocalChain) -> Iterator[Any]:
+    """set(mutate) then use `.url`: each batch goes to anvil, `mutate(calls, answers)` decides
+    what the client gets back (a list to send as JSON, or raw bytes)."""
+
+    class Proxy:
+        mutate: Any = None
+        url = ""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            calls = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
+            answers = httpx.post(chain.rpc_url, json=calls, timeout=10).json()
+            out = Proxy.mutate(calls, answers)
+            body = out if isinstance(out, bytes) else json.dumps(out).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Proxy
+    server.shutdown()
+    server.server_close()
+
+
+def _answer_for(calls: list[dict[str, Any]], answers: list[dict[str, Any]], index: int,
+                **replace: Any) -> list[dict[str, Any]]:
+    """`answers` with the answer to calls[index] replaced by `replace` (same id)."""
+    wanted = calls[index]["id"]
+    return [({"jsonrpc": "2.0", "id": wanted, **replace} if a["id"] == wanted else a)
+            for a in answers]
+
+
+@pytest.mark.parametrize(("damage", "why"), [
+    (lambda calls, answers: b"<html>502 Bad Gateway</html>", "other than JSON"),  # 200, no JSON
+    (lambda calls, answers: answers[:-1], "left calls of the batch unanswered"),
+])
+async def test_failover_past_an_unusable_batch_answer(chain: LocalChain, proxy: Any,
+                                                      damage: Any, why: str) -> None:
+    chain.fund(WALLET, svvv=9)
+    proxy.mutate = damage
+    async with reader([proxy.url, chain.rpc_url]) as r:
+        assert (await r.wallet_status(WALLET)).balances["sVVV"] == 9
+    async with reader([proxy.url]) as r:
+        with pytest.raises(ChainUnreachableError) as info:
+            await r.wallet_status(WALLET)
+    assert why in str(info.value)
+
+
+@pytest.mark.parametrize(("index", "replace", "expected"), [
+    (0, {"error": {"code": -32005, "message": "rate limited"}}, "refused eth_chainId: rate lim"),
+    (1, {"error": "plain text error"}, "refused eth_getBalance: plain text error"),
+    (2, {"error": {"code": 3, "message": "execution reverted"}}, "sVVV contract .* call failed"),
+    (0, {"result": "0xZZ"}, "malformed value for eth_chainId"),
+    (1, {"result": 12}, "malformed value for ETH balance"),
+    (3, {"result": hex(78)}, "sVVV contract .* reports 78 decimals"),
+])
+async def test_bad_answers_inside_a_good_batch_are_chain_errors(
+        chain: LocalChain, proxy: Any, index: int, replace: dict[str, Any],
+        expected: str) -> None:
+    chain.fund(WALLET, svvv=1)
+    proxy.mutate = lambda calls, answers: _answer_for(calls, answers, index, **replace)
+    async with reader([proxy.url, chain.rpc_url]) as r:  # an answer, so no failover
+        with pytest.raises(ChainError, match=expected) as info:
+            await r.wallet_status(WALLET)
+    assert not isinstance(info.value, ChainUnreachableError)
+
+
+async def test_chain_id_refused_and_no_urls(proxy: Any) -> None:
+    proxy.mutate = lambda calls, answers: _answer_for(calls, answers, 0,
+                                                      error={"message": "forbidden"})
+    async with reader([proxy.url]) as r:
+        with pytest.raises(ChainError, match="refused eth_chainId: forbidden"):
+            await r.chain_id()
+    with pytest.raises(ChainError, match="no RPC URL"):
+        reader([])
+
+
+async def test_context_manager_closes_its_own_client() -> None:
+    r = reader(["http://127.0.0.1:1"])
+    async with r as entered:
+        assert entered is r
+    assert r._client.is_closed

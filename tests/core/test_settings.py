@@ -118,6 +118,9 @@ def test_empty_values_mean_unset(tmp_path: Path) -> None:
     ("VENICE_TIMEOUT", "-1", "VENICE_TIMEOUT"),
     ("VENICE_TIMEOUT", "nan", "VENICE_TIMEOUT"),
     ("VENICE_MAX_RETRIES", "1.5", "VENICE_MAX_RETRIES"),
+    ("VENICE_API_BASE_URL", "https://api.venice.ai/api v1", "must not contain whitespace"),
+    ("BASE_RPC_URL", "http://rpc.example:99999", "BASE_RPC_URL entry"),
+    ("VENICE_TIMEOUT", "thirty", "VENICE_TIMEOUT must be a number of seconds"),
     ("VENICE_WALLET_KEYSTORE", "/nonexistent/ks.json", "VENICE_WALLET_KEYSTORE"),
     ("VENICE_WALLET_PASSWORD_FILE", "/nonexistent/pw", "VENICE_WALLET_PASSWORD_FILE"),
 ])
@@ -182,3 +185,30 @@ def test_settings_import_is_light() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_unreadable_env_file(tmp_path: Path) -> None:
+    env = tmp_path / "latin1.env"
+    env.write_bytes(b"VENICE_CHAIN_ID=8453\nNAME=caf\xe9\n")
+    with pytest.raises(ConfigError, match="cannot be read: UnicodeDecodeError"):
+        load_settings(env, environ={})
+
+
+@pytest.mark.parametrize(("overrides", "needle"), [
+    ({"rpc_urls": ["http://ok.example", 7]}, "BASE_RPC_URL must be a list of URLs"),
+    ({"max_retries": True}, "VENICE_MAX_RETRIES must be an integer"),
+    ({"timeout": False}, "VENICE_TIMEOUT must be a number of seconds"),
+    ({"admin_key": 12345}, "VENICE_ADMIN_KEY must be a string"),
+])
+def test_bad_override_types_are_config_errors(tmp_path: Path, overrides: dict[str, object],
+                                              needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        load_settings(_empty_env(tmp_path), environ={}, **overrides)
+
+
+def test_typed_overrides_are_accepted(tmp_path: Path) -> None:
+    s = load_settings(_empty_env(tmp_path), environ={}, max_retries=4,
+                      admin_key=SecretValue(" VENICE_ADMIN_KEY_x "),
+                      rpc_urls=["http://a.example", "http://b.example/"])
+    assert s.max_retries == 4 and s.admin_key == SecretValue("VENICE_ADMIN_KEY_x")
+    assert s.rpc_urls == ("http://a.example", "http://b.example")

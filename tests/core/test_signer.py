@@ -169,3 +169,79 @@ def test_keystore_is_not_world_readable_even_with_lax_umask(tmp_path: Path) -> N
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_malformed_or_unreadable_keystores_are_wallet_errors(tmp_path: Path) -> None:
+    path = tmp_path / "wallet.json"
+    create_keystore(path, SecretValue("pw"), kdf_iterations=FAST)
+    good = json.loads(path.read_text())
+    for damage in ({"kdf": "pbkdf3"}, {"mac": None}):
+        data = json.loads(json.dumps(good))
+        data["crypto"].update(damage)
+        if damage.get("mac", "") is None:
+            del data["crypto"]["mac"]
+        path.write_text(json.dumps(data))
+        with pytest.raises(WalletError, match="malformed or uses an unsupported format") as info:
+            KeystoreSigner.from_file(path, SecretValue("pw"))
+        assert info.value.__cause__ is None
+    with pytest.raises(WalletError, match="cannot be read \\(IsADirectoryError\\)"):
+        KeystoreSigner.from_file(tmp_path, SecretValue("pw"))
+    latin = tmp_path / "latin1.json"
+    latin.write_bytes(b'{"crypto": "\xff"}')
+    with pytest.raises(WalletError, match="cannot be read \\(UnicodeDecodeError\\)"):
+        KeystoreSigner.from_file(latin, SecretValue("pw"))
+
+
+def test_keystore_declaring_a_garbage_address_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "wallet.json"
+    create_keystore(path, SecretValue("pw"), kdf_iterations=FAST)
+    data = json.loads(path.read_text())
+    data["address"] = "not-an-address"
+    path.write_text(json.dumps(data))
+    with pytest.raises(WalletError, match="declares address not-an-address"):
+        KeystoreSigner.from_file(path, SecretValue("pw"))
+
+
+def test_create_keystore_os_errors_leave_no_file(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(WalletError, match=r"cannot create .*File name too long"):
+        create_keystore(tmp_path / ("x" * 300), SecretValue("pw"), kdf_iterations=FAST)
+    with pytest.raises(WalletError, match="cannot create /proc/"):  # a folder that refuses files
+        create_keystore(Path("/proc/venice-keys-test.json"), SecretValue("pw"),
+                        kdf_iterations=FAST)
+    path = tmp_path / "w.json"
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(WalletError, match=r"cannot write keystore .*No space left on device"):
+        create_keystore(path, SecretValue("pw"), kdf_iterations=FAST)
+    assert not path.exists()  # no half-written keystore is left to be mistaken for a wallet
+
+
+def test_library_misuse_is_refused_plainly(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="exact text"):
+        PrivateKeySigner(PK).sign_message(b"bytes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="SecretValue"):
+        KeystoreSigner.from_file(tmp_path / "w.json", "pw")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="SecretValue"):
+        create_keystore(tmp_path / "w.json", "pw")  # type: ignore[arg-type]
+    # Made without a file (no path): repr still works and shows no key.
+    assert repr(KeystoreSigner(PK)) == f"KeystoreSigner(address={ADDRESS!r}, path='?')"
+
+
+def test_load_signer_guards_for_hand_built_settings(tmp_path: Path) -> None:
+    """Settings() skips load_settings' checks; load_signer re-checks what it relies on."""
+    from venice_web3_keys.settings import Settings
+
+    ks = tmp_path / "wallet.json"
+    create_keystore(ks, SecretValue("pw"), kdf_iterations=FAST)
+    both = Settings(wallet_private_key=SecretValue(PK), wallet_keystore=ks)
+    with pytest.raises(WalletError, match="keep only one"):
+        load_signer(both)
+    gone = Settings(wallet_keystore=ks, wallet_password_file=tmp_path / "missing.txt")
+    with pytest.raises(WalletError, match=r"password file .* cannot be read"):
+        load_signer(gone)
+    with pytest.raises(WalletError, match="prompt returned no text"):
+        load_signer(Settings(wallet_keystore=ks), prompt=lambda _t: None)  # type: ignore[arg-type,return-value]

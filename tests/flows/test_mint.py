@@ -15,12 +15,17 @@ from tests.flows.conftest import Account, make_settings
 from venice_web3_keys.api import AsyncVeniceKeys
 from venice_web3_keys.errors import (
     AmbiguousCreateError,
+    ChainUnreachableError,
+    InternalServerError,
+    InvalidWalletAddressError,
+    NoStakedVVVError,
     NotEligibleError,
     SinkError,
     TokenExpiredError,
     UnsafeSigningRequestError,
 )
 from venice_web3_keys.sandbox.emulator.faults import Fault
+from venice_web3_keys.secret import SecretValue
 from venice_web3_keys.signer import PrivateKeySigner
 from venice_web3_keys.sinks import FileSink
 
@@ -261,3 +266,108 @@ async def test_preflight_overlaps_the_token_request(venice_sandbox: Any) -> None
     assert len(rpc) == 1  # one batch (chain id + balances), concurrent with the GET
     for start, end in rpc:
         assert start < token_get[1] and token_get[0] < end  # the intervals overlap
+
+
+
+def _spy(pk: Any) -> tuple[PrivateKeySigner, list[str]]:
+    """A real signer that records every text it is asked to sign."""
+    signed: list[str] = []
+
+    class Spy(PrivateKeySigner):
+        def sign_message(self, text: str) -> str:
+            signed.append(text)
+            return super().sign_message(text)
+
+    return Spy(pk), signed
+
+
+async def test_unreachable_rpc_fails_the_mint_before_signing(
+        venice_sandbox: Any, request_log: Any, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    _address, pk = venice_sandbox.new_wallet()
+    settings = make_settings(venice_sandbox, private_key=pk, rpc_urls=dead)
+    signer, signed = _spy(pk)
+    log = request_log()
+    out = tmp_path / "never.txt"
+    async with AsyncVeniceKeys(settings, signer=signer) as vk:
+        with pytest.raises(ChainUnreachableError) as info:
+            await vk.mint_key(sink=FileSink(out))
+    assert "127.0.0.1" in str(info.value)
+    assert signed == [] and log.count("POST", GEN) == 0
+    assert not out.exists()
+
+
+async def test_challenge_refusal_is_raised_and_nothing_is_signed(
+        venice_sandbox: Any, account: Account, request_log: Any) -> None:
+    venice_sandbox.emulator.faults.add(
+        f"GET {GEN}", Fault.error(400, {"error": "Invalid wallet address"}))
+    signer, signed = _spy(account.private_key)
+    log = request_log()
+    async with AsyncVeniceKeys(account.settings, signer=signer) as vk:
+        with pytest.raises(InvalidWalletAddressError):
+            await vk.mint_key()
+    assert signed == [] and log.count("POST", GEN) == 0
+
+
+@pytest.mark.parametrize("data", [{}, {"token": ""}, {"message": ""}])
+async def test_empty_challenge_is_a_malformed_answer_never_signed(
+        venice_sandbox: Any, account: Account, request_log: Any, data: dict[str, Any]) -> None:
+    venice_sandbox.emulator.faults.add(f"GET {GEN}", Fault(status=200, body={"success": True,
+                                                                            "data": data}))
+    signer, signed = _spy(account.private_key)
+    log = request_log()
+    async with AsyncVeniceKeys(account.settings, signer=signer) as vk:
+        with pytest.raises(InternalServerError, match="GET /api_keys/generate_web3_key"):
+            await vk.mint_key()
+    assert signed == [] and log.count("POST", GEN) == 0
+
+
+async def test_definite_mint_refusal_is_raised_without_reconciling(
+        venice_sandbox: Any, account: Account, request_log: Any) -> None:
+    venice_sandbox.emulator.faults.add(f"POST {GEN}", Fault.error(400, {"error": "No staked VVV"}))
+    log = request_log()
+    async with AsyncVeniceKeys(account.settings) as vk:
+        with pytest.raises(NoStakedVVVError):
+            await vk.mint_key(description="refused")
+    # One snapshot list before the POST, none after it: a 4xx created nothing.
+    routes = log.routes()
+    assert routes.count("GET /api_keys") == 1 and routes.count(f"POST {GEN}") == 1
+    assert routes[-1] == f"POST {GEN}"
+
+
+async def test_server_error_on_mint_checked_and_reported_as_nothing_created(
+        venice_sandbox: Any, account: Account, vk: AsyncVeniceKeys, request_log: Any) -> None:
+    venice_sandbox.emulator.faults.add(f"POST {GEN}", Fault.error(502))  # fails, creates nothing
+    log = request_log()
+    with pytest.raises(InternalServerError) as info:
+        await vk.mint_key(description="never made")
+    assert "no key was created" in " ".join(getattr(info.value, "__notes__", []))
+    assert log.count("POST", GEN) == 1
+    assert log.count("GET", "/api_keys") == 2  # the snapshot, then the check after the 502
+    assert all(k.description != "never made" for k in await vk.list_keys())
+
+
+async def test_mint_with_a_refused_admin_key_still_mints_from_the_echo(
+        venice_sandbox: Any, request_log: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """A stale VENICE_ADMIN_KEY costs the snapshot and the read-back, not the mint."""
+    _address, pk = venice_sandbox.new_wallet()
+    stale = SecretValue("VENICE_ADMIN_KEY_revokedlongago0000000000")
+    log = request_log()
+    with caplog.at_level("WARNING", logger="venice_web3_keys.flows.mint"):
+        async with AsyncVeniceKeys(make_settings(venice_sandbox, private_key=pk,
+                                                 admin_key=stale)) as vk:
+            key = await vk.mint_key(description="echo only", usd_limit=4)
+    assert key.secret.reveal().startswith("VENICE_INFERENCE_KEY_")
+    assert key.description == "echo only"
+    assert key.consumption_limits is not None and key.consumption_limits.usd == 4
+    warnings = " ".join(r.getMessage() for r in caplog.records)
+    assert "could not list keys before minting (AuthenticationError)" in warnings
+    assert f"could not read back key {key.id} (AuthenticationError)" in warnings
+    statuses = {(r.method, r.route): r.status for r in log.entries()}
+    assert statuses[("GET", "GET /api_keys")] == 401
+    assert statuses[("GET", "GET /api_keys/{id}")] == 401
+    assert statuses[("POST", f"POST {GEN}")] == 200

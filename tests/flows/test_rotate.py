@@ -100,3 +100,70 @@ async def test_unexpected_error_during_verification_still_revokes_the_successor(
     assert "was revoked" in str(info.value)
     ids = [k.id for k in await vk.list_keys() if k.description == "svc-e"]
     assert ids == [old_id]
+
+
+async def test_unknown_old_key_fails_before_creating_and_removes_the_prepared_file(
+        vk: AsyncVeniceKeys, request_log: Any, tmp_path: Path) -> None:
+    out = tmp_path / "never"
+    log = request_log()
+    with pytest.raises(KeyNotFoundError):
+        await vk.rotate_key("e28e82dc-9df2-4b47-b726-d0a222ef2ab5", sink=FileSink(out))
+    assert not out.exists()
+    assert log.routes() == ["GET /api_keys/e28e82dc-9df2-4b47-b726-d0a222ef2ab5"]
+
+
+async def test_unproven_successor_that_cannot_be_revoked_is_named(
+        venice_sandbox: Any, vk: AsyncVeniceKeys) -> None:
+    old_id = await _old_key(vk, "svc-f")
+    faults = venice_sandbox.emulator.faults
+    faults.add("GET /api_keys/rate_limits", Fault.error(401, {"error": "Authentication failed"}))
+    faults.add("DELETE /api_keys", Fault.error(500))
+    with pytest.raises(VeniceKeysError) as info:
+        await vk.rotate_key(old_id)
+    both = {k.id for k in await vk.list_keys() if k.description == "svc-f"}
+    (new_id,) = both - {old_id}
+    assert f"revoking it failed too: revoke {new_id} yourself" in str(info.value)
+    assert f"The old key {old_id} was left unchanged" in str(info.value)
+
+
+async def test_cancelled_verification_revokes_the_successor_then_cancels(
+        venice_sandbox: Any, vk: AsyncVeniceKeys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while the new key is being proven: no second usable key is left behind."""
+    import asyncio
+
+    old_id = await _old_key(vk, "svc-g")
+    venice_sandbox.emulator.faults.add("GET /api_keys/rate_limits", Fault(hang=30))
+    verifying = asyncio.Event()
+    real = vk.client.rate_limits
+
+    async def observed(*args: Any, **kwargs: Any) -> Any:
+        verifying.set()
+        return await real(*args, **kwargs)  # held open by the hang fault
+
+    monkeypatch.setattr(vk.client, "rate_limits", observed)
+    task = asyncio.create_task(vk.rotate_key(old_id))
+    await asyncio.wait_for(verifying.wait(), 10)
+    await asyncio.sleep(0.1)  # the verification request is on the wire
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [k.id for k in await vk.list_keys() if k.description == "svc-g"] == [old_id]
+
+
+async def test_old_key_already_revoked_elsewhere_still_completes(
+        venice_sandbox: Any, account: Any, vk: AsyncVeniceKeys,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    old_id = await _old_key(vk, "svc-h")
+    real = vk.client.rate_limits
+
+    async def revoked_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        venice_sandbox.emulator.delete_key(account.address, old_id)  # another admin's revoke
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(vk.client, "rate_limits", revoked_meanwhile)
+    with caplog.at_level("INFO", logger="venice_web3_keys.flows.rotate"):
+        result = await vk.rotate_key(old_id)
+    assert result.verified and result.revoked_key_id == old_id
+    assert f"old key {old_id} was already gone" in caplog.text
+    assert [k.id for k in await vk.list_keys() if k.description == "svc-h"] == [
+        result.new_key.id]

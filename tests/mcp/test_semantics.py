@@ -10,7 +10,7 @@ import anyio
 import mcp_types as types
 
 from tests.mcp.conftest import Operator, open_client
-from tests.mcp.helpers import ALL_TOOLS, ok, refused
+from tests.mcp.helpers import ALL_TOOLS, ok, refused, text_of
 from tests.mcp.test_read_only import EXPECTED_HINTS
 
 MINT = {"description": "k", "usd_limit": 10, "expires_at": "5d"}
@@ -32,7 +32,7 @@ async def test_update_tells_omitted_from_null(operator: Operator) -> None:
         assert removed["consumption_limits"]["usd"] is None  # null: removed (diem still caps)
         assert removed["consumption_limits"]["diem"] == 3
         nothing = await c.call_tool("venice_update_key", {"key_id": kid})
-        assert nothing.is_error and "nothing to update" in nothing.content[0].text
+        assert nothing.is_error and "nothing to update" in text_of(nothing)
     audited = [e["arguments"] for e in operator.audit_lines() if e["tool"] == "venice_update_key"]
     assert audited[:2] == [{"key_id": kid, "diem_limit": 3}, {"key_id": kid, "usd_limit": None}]
 
@@ -94,5 +94,29 @@ async def test_annotations_and_descriptions(operator: Operator) -> None:
             assert hint not in text, (name, hint)
             assert hint not in instructions, hint
     assert "key types" in tools["venice_mint_key"].description  # type: ignore[operator]
+    # Written for a model choosing tools: when to use which, where the secret went, and the
+    # failures it must handle (no sVVV, rate limited, refused by policy -> ask the operator).
+    desc = {name: tool.description or "" for name, tool in tools.items()}
+    assert "venice_create_key" in desc["venice_mint_key"]
+    assert "venice_mint_key" in desc["venice_create_key"]
+    assert "venice_rotate_key" in desc["venice_create_key"]
+    assert "create + revoke" in desc["venice_rotate_key"]
+    assert "venice_rotate_key" in desc["venice_revoke_key"]
+    assert "not rotate" in desc["venice_update_key"]
+    for name in ("venice_mint_key", "venice_create_key", "venice_rotate_key"):
+        assert "secret_file" in desc[name] and "NOT in the result" in desc[name], name
+        assert "hourly cap" in desc[name], name
+    assert "NoStakedVVVError" in desc["venice_mint_key"]
+    assert "RateLimitError" in desc["venice_mint_key"]
+    for name in (
+        "venice_mint_key",
+        "venice_create_key",
+        "venice_update_key",
+        "venice_revoke_key",
+        "venice_rotate_key",
+    ):
+        assert "Refused by operator policy" in desc[name] and "operator" in desc[name], name
+    assert "venice_billing_balance" in desc["venice_rate_limits"]
+    assert "accessPermitted" in desc["venice_rate_limits"]
     assert "key types" not in (tools["venice_revoke_key"].description or "")
     assert json.dumps(tools["venice_create_key"].input_schema["required"]) == '["description"]'

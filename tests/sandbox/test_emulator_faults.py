@@ -186,6 +186,54 @@ def test_unknown_api_path_is_json_404(emu: Emu) -> None:
     assert emu.state.requests()[-2].route is None
 
 
+def test_request_is_logged_before_its_answer_goes_out(emu: Emu, monkeypatch: Any) -> None:
+    """A client that reads the log right after an answer finds its request there."""
+    record = emu.state.record_request
+
+    def slow_record(entry: Any) -> None:
+        time.sleep(0.3)  # a busy server thread: logged after the answer, this would be missed
+        record(entry)
+
+    monkeypatch.setattr(emu.state, "record_request", slow_record)
+    _, admin = emu.admin()
+    assert emu.http.get("/api_keys", headers=admin).status_code == 200
+    assert [(r.route, r.status) for r in emu.state.requests()] == [("GET /api_keys", 200)]
+    emu.state.faults.add("POST /api_keys", Fault.commit_then_fail(502))
+    assert emu.http.post("/api_keys", json=NEW_KEY, headers=admin).status_code == 502
+    assert emu.state.requests()[-1].status == 502
+
+
+def test_detailed_error_with_plain_string_details(emu: Emu) -> None:
+    _, admin = emu.admin()
+    emu.state.faults.add("POST /api_keys", Fault.detailed_error("expiresAt must be later"))
+    reply = emu.http.post("/api_keys", json=NEW_KEY, headers=admin)
+    assert (reply.status_code, reply.json()) == (
+        400, {"error": "Invalid request parameters", "details": "expiresAt must be later"})
+    assert count_keys(emu, admin) == 1  # nothing was created
+    _control_add(emu, "PATCH /api_keys", Fault.detailed_error("bad", status=422).to_dict())
+    reply = emu.http.patch("/api_keys", json={"id": "x"}, headers=admin)
+    assert (reply.status_code, reply.json()["details"]) == (422, "bad")
+
+
+def test_last_used_at_is_persisted_without_another_change(emu: Emu, tmp_path: Path) -> None:
+    path = tmp_path / "emulator.json"
+    clock = FakeClock()
+    first = EmulatorState(rpc_url=emu.chain.rpc_url, clock=clock, persist_path=path)
+    key_id, secret = first.create_account_with_admin_key()
+    server, port = start_emulator(first)
+    try:
+        clock.advance(90)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10) as client:
+            listed = client.get("/api_keys", headers=bearer(secret.reveal())).json()["data"]
+    finally:
+        server.stop()
+    used = listed[0]["lastUsedAt"]
+    assert used is not None and first.keys[key_id].last_used_at == clock.now()
+    second = EmulatorState(rpc_url=emu.chain.rpc_url, clock=clock, persist_path=path)
+    assert second.keys[key_id].last_used_at == first.keys[key_id].last_used_at
+    assert second.keys[key_id].view()["lastUsedAt"] == used
+
+
 def _mint_and_create(emu: Emu) -> tuple[str, str]:
     address, wallet = emu.chain.new_wallet(svvv=1)
     admin = mint(emu, address, wallet.reveal(), apiKeyType="ADMIN").json()["data"]["apiKey"]

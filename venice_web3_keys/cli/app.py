@@ -318,6 +318,21 @@ def _show(state: State, data: Any, human: Callable[[Any], None], *,
 
 # ---- the group -----------------------------------------------------------------------------
 
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """`--version`: `venice-keys X.Y.Z`, or `{"version": "X.Y.Z"}` with `--json`."""
+    if not value or ctx.resilient_parsing:
+        return
+    import importlib.metadata
+
+    version = importlib.metadata.version("venice-web3-keys")
+    if ctx.params.get("json_mode"):
+        Output(json_mode=True).emit_json({"version": version})
+    else:
+        click.echo(f"{PROG} {version}")
+    ctx.exit()
+
+
 _EPILOG = f"""\b
 Secrets (wallet private key, admin key, keystore password) come from the
 environment, a .env file, a password file or a hidden prompt; never from argv.
@@ -333,12 +348,14 @@ Shell completion: eval "$({COMPLETE_VAR}=bash_source {PROG})"
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--env-file", type=click.Path(dir_okay=False), metavar="PATH",
               help="Read settings from this .env file (default: ./.env if present).")
-@click.option("--json", "json_mode", is_flag=True, help="Print exactly one JSON object on stdout.")
+# --json is eager and --version is not, so `--version` sees `--json` wherever it was written.
+@click.option("--json", "json_mode", is_flag=True, is_eager=True,
+              help="Print exactly one JSON object on stdout.")
 @click.option("--api-base", metavar="URL", help="Venice API base URL (VENICE_API_BASE_URL).")
 @click.option("--rpc-url", metavar="URL",
               help="Base JSON-RPC endpoint(s), comma-separated failover (BASE_RPC_URL).")
-@click.version_option(package_name="venice-web3-keys", prog_name=PROG,
-                      message="%(prog)s %(version)s")
+@click.option("--version", is_flag=True, expose_value=False, callback=_print_version,
+              help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context, env_file: str | None, json_mode: bool, api_base: str | None,
         rpc_url: str | None) -> None:
@@ -440,8 +457,9 @@ def wallet_status(state: State, address: str | None) -> None:
     settings = state.settings()
     if address is None:
         if not settings.has_wallet:
-            raise ConfigError("no wallet configured: pass --address ADDR, or set "
-                              "VENICE_WALLET_KEYSTORE / VENICE_WALLET_PRIVATE_KEY")
+            raise MissingCredentialsError(
+                "no wallet configured: pass --address ADDR, or set "
+                "VENICE_WALLET_KEYSTORE / VENICE_WALLET_PRIVATE_KEY")
         settings = _with_password(settings, None)
     status = state.call("Reading balances on Base…", lambda vk: vk.wallet_status(address),
                         settings=settings)
@@ -671,12 +689,18 @@ def billing(state: State) -> None:
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
              add_help_option=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def sandbox(args: Sequence[str]) -> None:
+@click.pass_context
+def sandbox(ctx: click.Context, args: Sequence[str]) -> None:
     """Run the local Venice emulator and Base chain.
 
     Prints .env lines (API base, RPC URL, a funded throwaway wallet); Ctrl-C stops them.
     `venice-keys sandbox --help` lists its options.
     """
+    state = ctx.find_object(State)
+    if (state is not None and state.output.json_mode) or _wants_json(args):
+        # It streams .env lines and logs until stopped: there is no one JSON object to print.
+        raise click.UsageError("sandbox has no --json output (it runs until stopped and "
+                               "prints .env lines); run it without --json", ctx)
     from venice_web3_keys.sandbox.__main__ import main as sandbox_main
 
     rc = sandbox_main(list(args))
@@ -704,13 +728,19 @@ def completion(ctx: click.Context, shell: str) -> None:
     """Print the shell completion script for bash, zsh or fish.
 
     For example: venice-keys completion bash >> ~/.bashrc
+    (with --json: {"shell": ..., "script": ...})
     """
     from click.shell_completion import get_completion_class
 
     comp_cls = get_completion_class(shell)
     assert comp_cls is not None
     root = ctx.find_root().command
-    sys.stdout.write(comp_cls(root, {}, PROG, COMPLETE_VAR).source() + "\n")
+    script = comp_cls(root, {}, PROG, COMPLETE_VAR).source()
+    state = ctx.find_object(State)
+    if state is not None and state.output.json_mode:
+        state.output.emit_json({"shell": shell, "script": script})
+    else:
+        sys.stdout.write(script + "\n")
 
 
 # ---- entry point ---------------------------------------------------------------------------
@@ -726,7 +756,7 @@ def _late_json(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 def _accept_json_anywhere(group: click.Group) -> None:
     """`venice-keys keys list --json` works as well as `venice-keys --json keys list`."""
     for command in group.commands.values():
-        if command.name not in ("sandbox", "completion"):
+        if command.name != "sandbox":  # its argv goes to the sandbox's own parser
             command.params.append(click.Option(["--json"], is_flag=True, hidden=True,
                                                expose_value=False, callback=_late_json))
         if isinstance(command, click.Group):

@@ -191,8 +191,12 @@ def error_from_response(
     field_errors = field_errors_from_body(safe_body) if cls is ValidationError else {}
     where = f"{method or ''} {path or ''}".strip()
     message = f"{where}: {status} {text}" if where else f"{status} {text}"
-    if field_errors:
-        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in field_errors.items())
+    # "_root" (a plain-string `details`, or zod's top-level errors) needs no field label, and a
+    # `details` that only repeats the error text adds nothing.
+    parts = [", ".join(v) if k == "_root" else f"{k}: {', '.join(v)}"
+             for k, v in field_errors.items()]
+    detail = "; ".join(p for p in parts if p.strip() and p.strip() != text.strip())
+    if detail:
         message = f"{message} ({detail})"
     kwargs: dict[str, Any] = {
         "status_code": status,

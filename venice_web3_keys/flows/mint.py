@@ -42,25 +42,25 @@ log = logging.getLogger("venice_web3_keys.flows.mint")
 
 
 def validate_challenge(challenge: Web3Challenge, *, settings: Settings, address: str) -> str:
-    """Return the exact text to sign, after checking it is a current Venice challenge for us."""
-    from venice_web3_keys.challenge import validate_jwt_token, validate_siwe_message
-    from venice_web3_keys.errors import UnsafeSigningRequestError
+    """Return the exact text to sign, after checking it is a current Venice challenge for us.
 
+    Web3Challenge itself refuses a jwt challenge without a token and a siwe one without a
+    message (an empty or missing payload fails as a malformed response, before this point).
+    """
+    from venice_web3_keys.challenge import validate_jwt_token, validate_siwe_message
+
+    text = challenge.signing_text
     if challenge.variant == "siwe":
-        if not challenge.message:
-            raise UnsafeSigningRequestError("the SIWE challenge has no message to sign")
         validate_siwe_message(
-            challenge.message,
+            text,
             expected_domain=settings.api_host,
             expected_uri=f"{settings.api_base_url}/api_keys/generate_web3_key",
             expected_address=address,
             chain_id=settings.chain_id,
         )
-        return challenge.message
-    if not challenge.token:
-        raise UnsafeSigningRequestError("the challenge has neither a token nor a message")
-    validate_jwt_token(challenge.token, expected_address=address)
-    return challenge.token
+    else:
+        validate_jwt_token(text, expected_address=address)
+    return text
 
 
 async def _preflight(chain: ChainReader, address: str) -> WalletStatus:

@@ -1,7 +1,13 @@
 """Append-only JSON-lines audit log of every MCP tool call that changes (or tried to change) keys.
 
-One line per call: time, tool, masked arguments, outcome (ok / refused / error), key ids, rule.
+One line per call: time, tool, masked arguments, outcome, key ids, rule. Outcomes: `ok`, `refused`
+(a policy rule, named), `error` (the call failed), `invalid` (the arguments failed the tool's input
+schema, so nothing was attempted; `invalid_fields` names the offending fields).
+
 The log doubles as the persistent counter for the keys-per-hour cap, so a restart does not reset it.
+Every server sharing one log (several stdio processes, say) takes an exclusive advisory lock on
+`<log>.lock` around "count, make the key, append the line" (`AuditLog.exclusive`), so that together
+they cannot pass the cap.
 """
 
 from __future__ import annotations
@@ -9,15 +15,52 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+import anyio
+
+from venice_web3_keys.errors import VeniceKeysError
 from venice_web3_keys.secret import SecretValue, mask
 
-Outcome = Literal["ok", "refused", "error"]
+Outcome = Literal["ok", "refused", "error", "invalid"]
+
+# Longest string kept in an audit line: arguments rejected by the schema are unbounded.
+MAX_AUDIT_STRING = 200
+LOCK_TIMEOUT = 120.0  # seconds: longer than any single mint/create/rotate should take
+
+
+class AuditLockError(VeniceKeysError):
+    """Another server sharing the audit log held the key-making lock for too long."""
+
+
+if sys.platform == "win32":  # pragma: no cover - no flock: the in-process lock is all there is
+
+    def _try_lock(fd: int) -> bool:
+        return True
+
+    def _unlock(fd: int) -> None:
+        return None
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
 
 # Anything that looks like a credential is masked even if it arrives in an odd field.
 _SECRET_LIKE = re.compile(
@@ -30,9 +73,12 @@ def mask_value(value: Any) -> Any:
     if isinstance(value, SecretValue):
         return str(value)
     if isinstance(value, str):
-        return _SECRET_LIKE.sub(lambda m: mask(m.group(0)), value)
+        masked = _SECRET_LIKE.sub(lambda m: mask(m.group(0)), value)
+        if len(masked) > MAX_AUDIT_STRING:
+            masked = f"{masked[:MAX_AUDIT_STRING]}…[{len(value)} chars]"
+        return masked
     if isinstance(value, Mapping):
-        return {str(k): mask_value(v) for k, v in value.items()}
+        return {mask_value(str(k)): mask_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [mask_value(v) for v in value]
     return value
@@ -43,7 +89,36 @@ class AuditLog:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.lock_timeout = LOCK_TIMEOUT
         self._lock = threading.Lock()
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Hold an exclusive advisory lock (flock on `<log>.lock`) shared by every process.
+
+        Polls without blocking the event loop (a cancelled caller leaves nothing locked);
+        the kernel drops the lock if the holder dies. AuditLockError after `lock_timeout` s.
+        """
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + self.lock_timeout
+            delay = 0.005
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    raise AuditLockError(
+                        "another server sharing this audit log has been making a key for "
+                        f"over {self.lock_timeout:g} s; try again later"
+                    )
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 0.1)
+            try:
+                yield
+            finally:
+                _unlock(fd)
+        finally:
+            os.close(fd)
 
     def record(
         self,
@@ -55,6 +130,7 @@ class AuditLog:
         new_key_id: str | None = None,
         rule: str | None = None,
         error_type: str | None = None,
+        invalid_fields: list[str] | None = None,
         counts_as_key: bool = False,
     ) -> None:
         entry: dict[str, Any] = {
@@ -71,6 +147,8 @@ class AuditLog:
         ):
             if value is not None:
                 entry[name] = value
+        if invalid_fields is not None:
+            entry["invalid_fields"] = mask_value(invalid_fields)
         if counts_as_key:
             entry["made_key"] = True
         line = json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, InputRequiredResult
+from pydantic import ValidationError
 
 from venice_web3_keys.errors import ConfigError
 from venice_web3_keys.mcp.config import OperatorConfig, load_config
@@ -26,7 +27,8 @@ SERVER_NAME = "venice-web3-keys"
 
 
 class VeniceKeysMCPServer(MCPServer[Any]):
-    """MCPServer that answers a call to a known but unregistered tool with the rule that hid it."""
+    """MCPServer that answers a call to a known but unregistered tool with the rule that hid it,
+    and audits write calls whose arguments the SDK rejected against the input schema."""
 
     def __init__(self, runtime: ToolRuntime, **kwargs: Any) -> None:
         super().__init__(SERVER_NAME, **kwargs)
@@ -45,7 +47,15 @@ class VeniceKeysMCPServer(MCPServer[Any]):
             if name in WRITE_TOOLS:
                 raise self.runtime.refuse(name, arguments, exc)
             raise ToolError(str(exc))
-        return await super().call_tool(name, arguments, context)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            # The SDK validates arguments against the input schema before any of our code
+            # runs, and reports a failure as a ToolError caused by pydantic's ValidationError
+            # (our own code raises ToolError `from None`). Audit such write attempts too.
+            if name in WRITE_TOOLS and isinstance(exc.__cause__, ValidationError):
+                self.runtime.audit_invalid(name, arguments, exc.__cause__)
+            raise
 
 
 def _instructions(config: OperatorConfig, tools: list[str]) -> str:

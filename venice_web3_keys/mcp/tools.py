@@ -13,8 +13,8 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import anyio
+import pydantic
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp_types import ToolAnnotations
-from pydantic import MISSING, BaseModel, Field
+from pydantic import MISSING, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from venice_web3_keys.errors import (
     AmbiguousCreateError,
@@ -237,8 +239,88 @@ class RotateResult(BaseModel):
     )
 
 
-class DataResult(BaseModel):
-    data: dict[str, Any]
+class _VeniceView(BaseModel):
+    """Venice's own field names (camelCase, as in `venice-keys --json`); fields Venice adds
+    later are passed through unchanged rather than dropped or refused."""
+
+    model_config = ConfigDict(extra="allow", alias_generator=to_camel, populate_by_name=True)
+
+
+class ApiTierView(_VeniceView):
+    id: str | None = Field(default=None, description='Tier name, e.g. "paid" or "free".')
+    is_charged: bool | None = Field(
+        default=None, description="True when calls are paid per use (USD or DIEM)."
+    )
+
+
+class RateLimitView(_VeniceView):
+    amount: float | None = Field(default=None, description="How many per `type` window.")
+    type: str | None = Field(
+        default=None, description="RPM (requests/minute), RPD (requests/day), TPM (tokens/minute)."
+    )
+
+
+class ModelRateLimitsView(_VeniceView):
+    api_model_id: str | None = Field(default=None, description="Model id, e.g. zai-org-glm-5-1.")
+    rate_limits: list[RateLimitView] = Field(default_factory=list)
+
+
+class RateLimitsResult(_VeniceView):
+    """GET /api_keys/rate_limits: about the operator's configured key, not the account."""
+
+    access_permitted: bool | None = Field(
+        default=None,
+        description="Whether this key may call models right now (balance, its own caps and the "
+        "account status together). false explains 402s.",
+    )
+    api_tier: ApiTierView | None = Field(
+        default=None, description="The key's tier: id (paid/free) and isCharged."
+    )
+    balances: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="What this key can still spend, by currency (USD, DIEM, sometimes "
+        "BUNDLED_CREDITS), already clamped to the key's own caps; a currency may be absent.",
+    )
+    key_expiration: str | None = Field(
+        default=None, description="ISO time the key expires; null = never."
+    )
+    next_epoch_begins: str | None = Field(
+        default=None, description="ISO time the daily (EPOCH) caps and limits reset."
+    )
+    rate_limits: list[ModelRateLimitsView] = Field(
+        default_factory=list, description="Per model: its RPM / RPD / TPM limits."
+    )
+
+
+class BillingBalancesView(_VeniceView):
+    usd: float | None = Field(default=None, description="USD credit; null when none.")
+    diem: float | None = Field(
+        default=None, description="DIEM left this epoch; null when the account stakes no DIEM."
+    )
+    bundled_credits: float | None = Field(default=None, description="Bundled credits, if any.")
+    earned_credits: float | None = Field(default=None, description="Earned credits, if any.")
+
+
+class BillingBalanceResult(_VeniceView):
+    """GET /billing/balance: the whole account (per-key caps are not applied here)."""
+
+    can_consume: bool | None = Field(
+        default=None,
+        description="Whether the account has anything to spend. Ignores per-key caps: use "
+        "venice_rate_limits.accessPermitted for one key.",
+    )
+    consumption_currency: str | None = Field(
+        default=None,
+        description="What is spent first: DIEM, USD, BUNDLED_CREDITS or EARNED_CREDITS; null "
+        "when nothing is left.",
+    )
+    balances: BillingBalancesView = Field(
+        default_factory=BillingBalancesView,
+        description="Account funds: usd, diem, bundledCredits, earnedCredits (null = none).",
+    )
+    diem_epoch_allocation: float | None = Field(
+        default=None, description="DIEM granted per epoch (daily, UTC) by the account's stake."
+    )
 
 
 class LogResult(BaseModel):
@@ -269,6 +351,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+def _wire(value: Any) -> Any:
+    """A library response model as Venice sent it (camelCase, unknown fields kept)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    return _plain(value)
 
 
 def _limits(obj: Any) -> Limits | None:
@@ -329,7 +418,7 @@ class ToolRuntime:
         self._keys: AsyncVeniceKeys | None = None
         self._init_lock = anyio.Lock()
         # Held from the hourly count to the audit line of the key made, so that concurrent
-        # calls cannot both pass the cap.
+        # calls cannot both pass the cap (see `making`).
         self.make_lock = anyio.Lock()
 
     async def keys(self) -> "AsyncVeniceKeys":
@@ -343,6 +432,17 @@ class ToolRuntime:
 
                     self._keys = AsyncVeniceKeys.from_env(self.config.env_file)
             return self._keys
+
+    @asynccontextmanager
+    async def making(
+        self, tool: str, args: Mapping[str, Any], *, key_id: str | None = None
+    ) -> AsyncIterator[None]:
+        """Hold the key-making lock: in this server (anyio) and across every server process
+        sharing the audit log (flock), around "count + make + append" of mint/create/rotate."""
+        async with self.make_lock, AsyncExitStack() as stack:
+            with self.guarded(tool, args, key_id=key_id):  # a lock failure is audited too
+                await stack.enter_async_context(self.audit.exclusive())
+            yield
 
     async def aclose(self) -> None:
         if self._keys is not None:
@@ -383,6 +483,16 @@ class ToolRuntime:
         self.audit.record(tool, args, "refused", rule=exc.rule, key_id=key_id)
         log.info("%s refused by rule %s", tool, exc.rule)
         return ToolError(str(exc))
+
+    def audit_invalid(
+        self, tool: str, args: Mapping[str, Any], exc: "pydantic.ValidationError"
+    ) -> None:
+        """Audit a write call the input schema rejected: nothing was attempted."""
+        fields = sorted({".".join(str(part) for part in err["loc"]) for err in exc.errors()})
+        self.audit.record(
+            tool, args, "invalid", error_type="invalid_arguments", invalid_fields=fields
+        )
+        log.info("%s: arguments rejected by the input schema: %s", tool, fields)
 
     @contextmanager
     def guarded(
@@ -572,16 +682,19 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
     """Register the tools the operator allows and return their names (read-only wins)."""
     policy = rt.policy
     secret_note = (
-        "The new secret is returned inline in `secret` (operator setting) and also saved to a file."
+        "id, last6, fingerprint, settings, `secret_file` (a 0600 file on the server host) and, "
+        "because the operator enabled it, the secret itself in `secret`."
         if rt.config.reveal_secrets
-        else "The secret is NOT returned: it is written to a new 0600 file on the server host "
-        "(`secret_file`); the result gives id, last6 and fingerprint."
+        else "id, last6, fingerprint, settings and `secret_file`, the path of a new 0600 file on "
+        "the server host holding the secret. The secret is NOT in the result; point whatever "
+        "needs the key at that file."
     )
 
     def rules(scope: SummaryScope) -> str:
         return (
-            f"Operator policy: {policy.summary(scope)}. A refusal names its rule; only the "
-            "operator can change the policy."
+            f"Operator policy: {policy.summary(scope)}. A refusal ('Refused by operator policy "
+            "(rule: ...)') names its rule; only the operator can change the policy, so fit the "
+            "arguments to it or ask the human operator; do not retry unchanged."
         )
 
     registered: list[str] = []
@@ -608,10 +721,13 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
     add(
         "venice_wallet_status",
         venice_wallet_status,
-        "Read the ETH, VVV, staked VVV (sVVV) and DIEM balances of a wallet on Base, and whether "
-        "it can mint a Venice API key (eligible = holds sVVV). Without `address` it reports the "
-        "server's own minting wallet (its private key never leaves the server). Use before "
-        "venice_mint_key. Free: one JSON-RPC read on Base, no transaction.",
+        "Read the ETH, VVV, staked VVV (sVVV) and DIEM balances of a wallet on Base (whole-token "
+        "decimal strings) and `eligible`: whether it holds sVVV and so can mint a Venice API key. "
+        "Without `address` it reports the server's own minting wallet (its private key never "
+        "leaves the server). Call it before venice_mint_key; if eligible is false, minting will "
+        "fail: ask the human operator to stake VVV, or use venice_create_key if offered. Free: "
+        "read-only calls to Base, no transaction. Fails with ChainUnreachableError when Base "
+        "cannot be reached (retry later).",
     )
 
     async def venice_list_keys() -> KeyList:
@@ -624,8 +740,10 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
         venice_list_keys,
         "List every API key on the Venice account: id, type, description, expiry, last 6 "
         "characters, spend caps, limit period, model privacy, recent usage, and "
-        "`made_by_this_server`. Never returns secrets. Use it to find a key_id. Needs the "
-        "operator's admin key. Free, read-only.",
+        "`made_by_this_server` (update/rotate/revoke may be limited to those). Never returns "
+        "secrets. Use it to find a key_id (match on description or last6). Free, read-only. "
+        "Needs the operator's admin key: MissingCredentialsError means none is configured; ask "
+        "the operator.",
     )
 
     async def venice_get_key(key_id: KeyId) -> KeyInfo:
@@ -635,20 +753,25 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
     add(
         "venice_get_key",
         venice_get_key,
-        "Get one API key by id (UUID from venice_list_keys): settings, caps, usage, expiry, last 6 "
-        "characters and whether this server made it. Never returns the secret. Free, read-only.",
+        "Get one API key by id (UUID from venice_list_keys): settings, caps, usage this period, "
+        "expiry, last 6 characters and whether this server made it. Never returns the secret. "
+        "KeyNotFoundError means the key does not exist any more (revoked or expired). Free, "
+        "read-only; needs the operator's admin key.",
     )
 
-    async def venice_rate_limits() -> DataResult:
+    async def venice_rate_limits() -> RateLimitsResult:
         with rt.guarded("venice_rate_limits"):
-            return DataResult(data=_plain(await (await rt.keys()).rate_limits()))
+            raw = await (await rt.keys()).rate_limits()
+            return RateLimitsResult.model_validate(_wire(raw))
 
     add(
         "venice_rate_limits",
         venice_rate_limits,
-        "Rate limits (requests/tokens per minute and per day per model tier) and balances "
-        "(USD, DIEM) of the operator's configured Venice key. Use it to explain 429s or a key "
-        "that stopped working because of its spend cap. Free, read-only.",
+        "Status of the Venice key this server is configured with (the operator's key, not a "
+        "key you minted): accessPermitted (can it call models now), apiTier, balances it can "
+        "still spend per currency (clamped to its caps), keyExpiration, nextEpochBegins (daily "
+        "reset) and rateLimits (RPM/RPD/TPM per model). Use it to explain 402/429 errors. For "
+        "the whole account's funds use venice_billing_balance. Free, read-only.",
     )
 
     async def venice_rate_limit_log() -> LogResult:
@@ -659,20 +782,24 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
     add(
         "venice_rate_limit_log",
         venice_rate_limit_log,
-        "Recent rate-limit breaches on the account (which key, model, when). Use it after 429s. "
-        "Needs the operator's admin key. Free, read-only.",
+        "The account's last rate-limit breaches, newest first (apiKeyId, modelId, "
+        "rateLimitType such as RPM/RPD/TPM, timestamp). Use it after 429 errors to see which key "
+        "and model hit which limit. Free, read-only; needs the operator's admin key.",
     )
 
-    async def venice_billing_balance() -> DataResult:
+    async def venice_billing_balance() -> BillingBalanceResult:
         with rt.guarded("venice_billing_balance"):
-            return DataResult(data=_plain(await (await rt.keys()).billing_balance()))
+            raw = await (await rt.keys()).billing_balance()
+            return BillingBalanceResult.model_validate(_wire(raw))
 
     add(
         "venice_billing_balance",
         venice_billing_balance,
-        "The account's spendable balances (USD credits, DIEM) and whether it can consume. Use it "
-        "before making keys or to explain failing calls. Needs the operator's admin key. Free, "
-        "read-only.",
+        "The whole Venice account's funds: canConsume, consumptionCurrency (what is spent "
+        "first), balances {usd, diem, bundledCredits, earnedCredits} and diemEpochAllocation "
+        "(DIEM per day from staking). Every key's spending draws on these. Use it before making "
+        "keys or when calls fail for lack of funds; per-key caps are not applied here (see "
+        "venice_rate_limits). Free, read-only; needs the operator's admin key.",
     )
 
     # --- mint / create ----------------------------------------------------------------------
@@ -713,7 +840,7 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
                 new = await fn(**asdict(replace(marked, expires_at=expiry)), sink=rt.new_sink(tool))
                 return rt.new_key_result(new)
 
-            async with rt.make_lock:
+            async with rt.making(tool, args):
                 return await rt.run_write(tool, args, go, new_id=lambda r: r.id)
 
         return make
@@ -721,18 +848,26 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
     add(
         "venice_mint_key",
         new_key_tool("venice_mint_key", lambda keys: keys.mint_key),
-        "Mint a NEW Venice API key with the server's wallet: the server signs Venice's challenge "
-        "with its own key (the wallet must hold staked VVV on Base; check venice_wallet_status). "
-        "Free to call: no transaction, no gas, no admin key; but each call makes one more key "
-        f"that can spend up to its caps. {secret_note} {rules('new_key')}",
+        "Mint a NEW Venice API key with the server's wallet (sign-in with the wallet; no admin "
+        "key needed). The wallet must hold staked VVV on Base: check venice_wallet_status first; "
+        "NoStakedVVVError / NotEligibleError mean it holds none (ask the operator; do not "
+        "retry). The key belongs to the wallet's Venice account. Prefer this over "
+        "venice_create_key when the wallet is eligible. Cost: no transaction and no gas, but "
+        "every call makes one more key that can spend the account's funds up to its caps, and "
+        f"counts toward the hourly cap on new keys. Result: {secret_note} {rules('new_key')} "
+        "RateLimitError: wait, then retry.",
     )
     add(
         "venice_create_key",
         new_key_tool("venice_create_key", lambda keys: keys.create_key),
-        "Create a NEW Venice API key on the account with the operator's admin key (use "
-        "venice_mint_key when the account is the wallet's). Each call makes one more key that "
-        "can spend up to its caps; a failed call never leaves two usable keys. "
-        f"{secret_note} {rules('new_key')}",
+        "Create a NEW Venice API key with the operator's admin key, on the admin key's account "
+        "(no wallet needed). Use it when venice_mint_key is not offered or the wallet cannot "
+        "mint; to replace an existing key use venice_rotate_key instead. Cost: free to call, "
+        "but every call makes one more key that can spend the account's funds up to its caps, "
+        "and counts toward the hourly cap on new keys. If the outcome is unclear "
+        "(AmbiguousCreateError) the message names any orphan key and whether it was revoked; "
+        "check venice_list_keys before trying again. "
+        f"Result: {secret_note} {rules('new_key')} RateLimitError: wait, then retry.",
     )
 
     # --- update / revoke / rotate -----------------------------------------------------------
@@ -781,10 +916,13 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
     add(
         "venice_update_key",
         venice_update_key,
-        "Change settings of an existing key: description, expiry (expires_at, or "
+        "Change settings of an existing key in place: description, expiry (expires_at, or "
         "remove_expiry), usd_limit / diem_limit (a number, or null to remove that cap; omit to "
-        "keep), limit_period, model_privacy. Takes effect at once for every holder of the key; "
-        f"the server may ask the human to confirm first. Free. {rules('update')}",
+        "keep it), limit_period, model_privacy. The secret does not change, so nothing else "
+        "needs updating; use this (not rotate) to raise or lower caps or extend an expiry. Takes "
+        "effect at once for everything using the key. Result: the key as it now is (no secret). "
+        "Free. The server may ask the human to confirm; a 'no' is a refusal (rule: "
+        f"human_confirmation). {rules('update')}",
     )
 
     async def revoke_target(key_id: str) -> Any:
@@ -828,9 +966,11 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
     add(
         "venice_revoke_key",
         venice_revoke_key,
-        "Permanently delete (revoke) an API key by id. Everything using it fails from then on; "
-        "it cannot be undone. Safe to retry: a key that no longer exists gives revoked=false. The "
-        f"server may ask the human to confirm first. Free. {rules('revoke')}",
+        "Permanently delete (revoke) an API key by id. Everything using it fails from then on "
+        "and it cannot be undone; if something still needs a working key, use venice_rotate_key "
+        "instead. Result: revoked_key_id and revoked (false = the key was already gone; nothing "
+        "changed, so retrying is safe). Free. The server may ask the human to confirm; a 'no' is "
+        f"a refusal (rule: human_confirmation). {rules('revoke')}",
     )
 
     async def rotate_target(key_id: str) -> Any:
@@ -869,17 +1009,20 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
                 verified=result.verified,
             )
 
-        async with rt.make_lock:
+        async with rt.making(tool, args, key_id=key_id):
             return await rt.run_write(tool, args, go, key_id=key_id, new_id=lambda r: r.new_key.id)
 
     add(
         "venice_rotate_key",
         venice_rotate_key,
-        "Replace a key: make a successor with the same type, caps and expiry, save its secret, "
-        "check it works, then revoke the old key. Use when a secret may have leaked or is due "
-        "for rotation. Free to call; counts as one new key (the successor can spend up to the same "
-        "caps). The server may ask the human to confirm first. "
-        f"{secret_note} {rules('rotate')}",
+        "Replace a key's secret: make a successor with the same type, caps, period, privacy and "
+        "expiry, save its secret, check it works, then revoke the old key. Use it when a secret "
+        "may have leaked or is due for rotation; prefer it to create + revoke (one call, and the "
+        "successor is checked before the old key goes). The old secret stops working at once: "
+        "move whatever used it to the new file. Free to call; counts as one new key toward the "
+        "hourly cap. The server may ask the human to confirm; a 'no' is a refusal (rule: "
+        "human_confirmation). Result: revoked_key_id, verified (the successor worked) and "
+        f"new_key: {secret_note} {rules('rotate')}",
     )
 
     return registered

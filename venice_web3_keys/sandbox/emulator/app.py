@@ -343,11 +343,20 @@ class FaultMiddleware:
         route = route_name(method, path)
         names = {name.lower() for name, _ in scope["headers"]}
         has_auth = b"authorization" in names or any(h.encode() in names for h in _SIWX_HEADERS)
-        status: list[int | None] = [None]
+        logged = False
+
+        def record(status: int | None) -> None:
+            nonlocal logged
+            if not logged:
+                logged = True
+                query = _redact_query(scope.get("query_string", b"").decode("latin-1"))
+                self.state.record_request(RecordedRequest(method=method, path=path, query=query,
+                                                          has_auth=has_auth, status=status,
+                                                          route=route))
 
         async def send_logged(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                record(message["status"])  # before the client can see the answer
             await send(message)
 
         try:
@@ -359,10 +368,7 @@ class FaultMiddleware:
             else:
                 await self._apply(fault, scope, receive, send_logged)
         finally:
-            query = _redact_query(scope.get("query_string", b"").decode("latin-1"))
-            self.state.record_request(RecordedRequest(method=method, path=path, query=query,
-                                                      has_auth=has_auth, status=status[0],
-                                                      route=route))
+            record(None)  # no answer went out (a hang, or the handler crashed)
 
     async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         if fault.latency:

@@ -70,6 +70,12 @@ class Fault:
         return cls(status=status, body=body)
 
     @classmethod
+    def detailed_error(cls, details: Any, *, status: int = 400,
+                       error: str = "Invalid request parameters") -> Fault:
+        """A DetailedError; Venice sometimes sends `details` as a plain string, not a zod tree."""
+        return cls(status=status, body={"error": error, "details": details})
+
+    @classmethod
     def slow(cls, seconds: float) -> Fault:
         return cls(latency=seconds)
 

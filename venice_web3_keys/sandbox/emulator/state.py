@@ -361,6 +361,7 @@ class EmulatorState:
             if key is None or key.expired(now):
                 return None
             key.last_used_at = now
+            self._save()  # lastUsedAt survives a restart, like every other change
             return key
 
     def _insert_key(
