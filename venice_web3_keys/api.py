@@ -2,8 +2,8 @@
 
 The CLI and the MCP server call only this. Every argument is validated before any request, the
 wallet signer and the chain reader are built on first use (listing keys never imports
-eth_account or web3), and admin-only calls fail locally with a ConfigError when no admin key is
-configured instead of spending a request on a 402.
+eth_account or web3), and admin-only calls fail locally with MissingCredentialsError when no
+admin key is configured instead of spending a request on a 402.
 """
 
 from __future__ import annotations
@@ -68,7 +68,10 @@ class AsyncVeniceKeys:
 
     @classmethod
     def from_env(cls, env_file: str | Path | None = None, **overrides: Any) -> AsyncVeniceKeys:
-        """Settings from the environment and a .env file (see interface.md for the names)."""
+        """Settings from the environment over a .env file (`env_file`, else ./.env if present).
+
+        `overrides` take Settings field names (api_base_url=, rpc_urls=, ...) and win over both.
+        """
         from venice_web3_keys.settings import load_settings
 
         return cls(load_settings(env_file, **overrides))
@@ -322,7 +325,10 @@ class VeniceKeys:
 
     @classmethod
     def from_env(cls, env_file: str | Path | None = None, **overrides: Any) -> VeniceKeys:
-        """Settings from the environment and a .env file (see interface.md for the names)."""
+        """Settings from the environment over a .env file (`env_file`, else ./.env if present).
+
+        `overrides` take Settings field names (api_base_url=, rpc_urls=, ...) and win over both.
+        """
         from venice_web3_keys.settings import load_settings
 
         return cls(load_settings(env_file, **overrides))

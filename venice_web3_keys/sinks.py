@@ -27,12 +27,22 @@ _PLAIN_VALUE = re.compile(r"[A-Za-z0-9_\-.+/=:@]*")
 
 @dataclass(frozen=True)
 class SinkReceipt:
+    """Where a secret went (never the secret): safe to print, log or return to an agent."""
+
     kind: str
     location: str
 
 
 @runtime_checkable
 class SecretSink(Protocol):
+    """A destination for a one-time secret; implement it to store keys in your own vault.
+
+    The flows call `prepare()` before any request, so a destination that cannot work fails
+    while no key exists yet; `deliver()` once the key exists; `abort()` when no key was made,
+    to undo whatever `prepare()` left behind. If `deliver()` raises, the flow revokes the key
+    when it can and names it when it cannot.
+    """
+
     kind: str
     location: str
 
@@ -122,7 +132,11 @@ def _quote(value: str) -> str:
 
 
 class EnvFileSink:
-    """Set VAR in a .env file: atomic rewrite (temp + os.replace), mode 0600, other lines kept."""
+    """Set VAR in a .env file, keeping its other lines.
+
+    The rewrite is atomic (temp file + os.replace, mode 0600) so a crash never leaves a half-written
+    .env, and every older assignment of VAR is dropped so no stale key survives in the file.
+    """
 
     kind = "env"
 

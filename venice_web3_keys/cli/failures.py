@@ -15,7 +15,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 
 
 def exit_code(exc: BaseException) -> int:
-    """Exit code of interface.md for an exception raised by a command."""
+    """The documented exit code (README, `venice-keys --help`) for an exception from a command."""
     if isinstance(exc, E.MissingCredentialsError):
         return EXIT_AUTH  # the request could not be authenticated: same fix as a refused key
     if isinstance(exc, E.InvalidInputError | E.ConfigError):
