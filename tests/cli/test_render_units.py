@@ -22,3 +22,16 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 ])
 def test_relative_rounds_to_the_nearest_unit(seconds: int, text: str) -> None:
     assert relative(NOW + timedelta(seconds=seconds), now=NOW) == text
+
+
+def test_invalid_choice_lists_the_api_spelling() -> None:
+    """click lower-cases case-insensitive choices in its message; ours shows INFERENCE/ADMIN."""
+    import click
+
+    from venice_web3_keys.cli.app import KEY_TYPES, _Choice
+
+    choice = _Choice(KEY_TYPES)
+    assert choice.convert("admin", None, None) == "ADMIN"
+    with pytest.raises(click.BadParameter) as info:
+        choice.convert("foo", None, None)
+    assert info.value.message == "'foo' is not one of 'INFERENCE', 'ADMIN'."

@@ -54,6 +54,12 @@ class _Choice(click.Choice[str]):
         return [CompletionItem(c) for c in self.choices
                 if str(c).lower().startswith(incomplete.lower())]
 
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        # click lower-cases the choices it lists for a case-insensitive option; show the
+        # spelling Venice and the docs use.
+        listed = ", ".join(repr(str(c)) for c in self.choices)
+        return f"{value!r} is not one of {listed}."
+
 
 class _Group(click.Group):
     """Lists its commands in the order they are declared (the workflow order), not A-Z."""
