@@ -125,12 +125,13 @@ class ChainReader:
         """Send the batch to each endpoint in turn until one answers; ChainUnreachableError
         listing every host tried (never a full URL) if none does."""
         tried: list[str] = []
-        for url in self._urls:
+        for position, url in enumerate(self._urls, start=1):
             host = redact_url(url)
             try:
                 return host, await self._post_batch(url, calls)
             except _EndpointFailed as exc:
-                log.warning("RPC endpoint %s failed: %s; trying the next one", host, exc)
+                if position < len(self._urls):
+                    log.warning("RPC endpoint %s failed: %s; trying the next one", host, exc)
                 tried.append(f"{host} ({exc})")
         raise ChainUnreachableError("no RPC endpoint answered: " + "; ".join(tried))
 

@@ -35,3 +35,17 @@ def test_invalid_choice_lists_the_api_spelling() -> None:
     with pytest.raises(click.BadParameter) as info:
         choice.convert("foo", None, None)
     assert info.value.message == "'foo' is not one of 'INFERENCE', 'ADMIN'."
+
+
+@pytest.mark.parametrize(("expected", "actual", "needle"), [
+    (8453, 1, "point it at a Base RPC (chain 8453)"),
+    (1, 8453, "VENICE_CHAIN_ID is 1"),
+])
+def test_wrong_chain_hint_names_the_right_fix(expected: int, actual: int, needle: str) -> None:
+    from venice_web3_keys.cli.failures import hint
+    from venice_web3_keys.errors import WrongChainError
+
+    text = hint(WrongChainError("x", expected=expected, actual=actual),
+                staking_contract="0x321b7ff75154472B18EDb199033fF4D116F340Ff",
+                api_base="http://127.0.0.1:1/api/v1")
+    assert text is not None and needle in text

@@ -295,3 +295,20 @@ async def test_context_manager_closes_its_own_client() -> None:
     async with r as entered:
         assert entered is r
     assert r._client.is_closed
+
+
+async def test_failover_warns_only_when_there_is_a_next_endpoint(
+    chain: LocalChain, caplog: pytest.LogCaptureFixture
+) -> None:
+    """'trying the next one' after the last endpoint would send the user looking for it."""
+    caplog.set_level("WARNING", logger="venice_web3_keys.chain")
+    r = reader([dead_url(), chain.rpc_url])
+    await r.wallet_status(WALLET)
+    assert [m for m in caplog.messages if "trying the next one" in m]
+    caplog.clear()
+    lone = reader([dead_url()])
+    with pytest.raises(ChainUnreachableError):
+        await lone.wallet_status(WALLET)
+    assert not [m for m in caplog.messages if "trying the next one" in m]
+    await r.aclose()
+    await lone.aclose()

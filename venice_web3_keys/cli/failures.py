@@ -54,7 +54,10 @@ def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | N
         return ("check the id with `venice-keys keys list` (expired and revoked keys are gone)"
                 f", and that VENICE_API_BASE_URL ({api_base}) is the Venice API")
     if isinstance(exc, E.WrongChainError):
-        return f"BASE_RPC_URL reports chain {exc.actual}; point it at Base (chain {exc.expected})"
+        if exc.expected == 8453:
+            return f"BASE_RPC_URL reports chain {exc.actual}; point it at a Base RPC (chain 8453)"
+        return (f"BASE_RPC_URL reports chain {exc.actual} but VENICE_CHAIN_ID is {exc.expected}: "
+                f"fix whichever is wrong (Venice mints on Base, chain 8453)")
     if isinstance(exc, E.ChainUnreachableError):
         return "no Base RPC endpoint answered: check BASE_RPC_URL (comma-separate fallbacks)"
     if isinstance(exc, E.MissingContractError):
