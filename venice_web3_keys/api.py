@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, Self, Unpack
 
 from venice_web3_keys._sync import blocking
 from venice_web3_keys.errors import MissingCredentialsError
@@ -40,7 +40,24 @@ if TYPE_CHECKING:
 __all__ = ["AsyncVeniceKeys", "KeyOptions", "NewKey", "RotationResult", "VeniceKeys"]
 
 
-class AsyncVeniceKeys:
+class _FromEnv:
+    """`from_env` once for both facades: they differ only in how they run, not in set-up."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def from_env(cls, env_file: str | Path | None = None, **overrides: Any) -> Self:
+        """Settings from the environment over a .env file (`env_file`, else ./.env if present).
+
+        `overrides` take Settings field names (api_base_url=, rpc_urls=, ...) and win over both.
+        """
+        from venice_web3_keys.settings import load_settings
+
+        return cls(load_settings(env_file, **overrides))
+
+
+class AsyncVeniceKeys(_FromEnv):
     """Mint, create, inspect, update, rotate and revoke Venice API keys (async).
 
     `http_client`, when given, carries every HTTP call (Venice API and Base JSON-RPC) and is
@@ -65,16 +82,6 @@ class AsyncVeniceKeys:
         self._http_client = http_client
         self._client: AsyncVeniceClient | None = None
         self._chain: ChainReader | None = None
-
-    @classmethod
-    def from_env(cls, env_file: str | Path | None = None, **overrides: Any) -> AsyncVeniceKeys:
-        """Settings from the environment over a .env file (`env_file`, else ./.env if present).
-
-        `overrides` take Settings field names (api_base_url=, rpc_urls=, ...) and win over both.
-        """
-        from venice_web3_keys.settings import load_settings
-
-        return cls(load_settings(env_file, **overrides))
 
     # ------------------------------------------------------------------ lazy collaborators
 
@@ -300,7 +307,7 @@ class AsyncVeniceKeys:
         await self.aclose()
 
 
-class VeniceKeys:
+class VeniceKeys(_FromEnv):
     """Synchronous twin of AsyncVeniceKeys: each method runs the async one on a private loop.
 
     The methods are generated from AsyncVeniceKeys (same names, signatures and docstrings), so
@@ -322,16 +329,6 @@ class VeniceKeys:
             settings, signer=signer, password_prompt=password_prompt, http_client=http_client
         )
         self._runner: SyncRunner = SyncRunner()
-
-    @classmethod
-    def from_env(cls, env_file: str | Path | None = None, **overrides: Any) -> VeniceKeys:
-        """Settings from the environment over a .env file (`env_file`, else ./.env if present).
-
-        `overrides` take Settings field names (api_base_url=, rpc_urls=, ...) and win over both.
-        """
-        from venice_web3_keys.settings import load_settings
-
-        return cls(load_settings(env_file, **overrides))
 
     @property
     def settings(self) -> Settings:
