@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from venice_web3_keys.amounts import decimal_str
 from venice_web3_keys.cli import failures
-from venice_web3_keys.cli.render import Output, decimal_str, to_jsonable
+from venice_web3_keys.cli.render import Output, to_jsonable
 from venice_web3_keys.errors import (
     ConfigError,
     InvalidInputError,

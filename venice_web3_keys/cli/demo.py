@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from venice_web3_keys.cli.render import Output, decimal_str, to_jsonable
+from venice_web3_keys.amounts import decimal_str
+from venice_web3_keys.cli.render import Output, to_jsonable
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import NewKey

@@ -11,8 +11,10 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from venice_web3_keys.amounts import decimal_str
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -43,17 +45,6 @@ def to_jsonable(obj: Any) -> Any:
         return obj.isoformat()
     return obj
 
-
-def decimal_str(value: Decimal | float | int | str) -> str:
-    """A number as a plain decimal string, no exponent ("100", "0.5")."""
-    try:
-        dec = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    text = format(dec, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -31,6 +31,7 @@ from mcp_types import ToolAnnotations
 from pydantic import MISSING, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from venice_web3_keys.amounts import decimal_str
 from venice_web3_keys.errors import (
     AmbiguousCreateError,
     InvalidInputError,
@@ -343,7 +344,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return _plain(value.model_dump(mode="python", by_alias=False, exclude_none=False))
     if isinstance(value, Decimal):
-        return str(value)
+        return decimal_str(value)
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -714,7 +715,7 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
         return WalletStatusResult(
             address=status.address,
             chain_id=status.chain_id,
-            balances={k: str(v) for k, v in status.balances.items()},
+            balances={k: decimal_str(v) for k, v in status.balances.items()},
             eligible=status.eligible,
         )
 
