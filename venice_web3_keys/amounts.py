@@ -6,7 +6,7 @@ A balance divided by 10**18 is a Decimal like `0E-18` or `1.000000000000000000`;
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 
 def decimal_str(value: Decimal | float | int | str) -> str:
@@ -21,3 +21,12 @@ def decimal_str(value: Decimal | float | int | str) -> str:
     if text in ("", "-0"):
         return "0"
     return text
+
+
+# uint256 has at most 78 digits: this precision makes base-unit conversions exact.
+_EXACT = Context(prec=80)
+
+
+def from_base_units(raw: int, decimals: int) -> Decimal:
+    """`raw` base units (wei) as whole tokens, exactly (the default context keeps 28 digits)."""
+    return Decimal(raw).scaleb(-decimals, context=_EXACT)

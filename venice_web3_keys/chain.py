@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from .addresses import checksum_address
+from .amounts import from_base_units
 from .errors import ChainError, ChainUnreachableError, MissingContractError, WrongChainError
 from .models import WalletStatus
 from .settings import redact_url
@@ -174,8 +175,8 @@ class ChainReader:
         chain = self._check_chain(host, results[0])
         if isinstance(results[1], _RpcError):
             raise ChainError(f"{host} refused eth_getBalance: {results[1].message}")
-        balances: dict[str, Decimal] = {"ETH": Decimal(_word(results[1], "ETH balance"))
-                                        .scaleb(-18)}
+        balances: dict[str, Decimal] = {
+            "ETH": from_base_units(_word(results[1], "ETH balance"), 18)}
         missing: list[tuple[str, str]] = []
         for i, (symbol, token) in enumerate(self._tokens.items()):
             bal_raw, dec_raw = results[2 + 2 * i], results[3 + 2 * i]
@@ -190,7 +191,7 @@ class ChainReader:
             decimals = _word(dec_raw, f"{symbol} decimals")
             if decimals > _MAX_DECIMALS:
                 raise ChainError(f"{symbol} contract {token} reports {decimals} decimals")
-            balances[symbol] = Decimal(_word(bal_raw, f"{symbol} balance")).scaleb(-decimals)
+            balances[symbol] = from_base_units(_word(bal_raw, f"{symbol} balance"), decimals)
         if missing:
             await self._explain_missing(missing)
         ordered = {k: balances[k] for k in ("ETH", "VVV", "sVVV", "DIEM")}

@@ -122,6 +122,15 @@ async def test_wallet_status_one_batch(
     assert not client.is_closed  # a caller's client is not ours to close
 
 
+async def test_huge_balances_are_exact(chain: LocalChain) -> None:
+    """30+ significant digits: the default decimal context (28 digits) would round these."""
+    huge = Decimal("123456789012345.123456789012345678")
+    chain.fund(WALLET, vvv=huge)
+    r = reader([chain.rpc_url])
+    assert (await r.wallet_status(WALLET)).balances["VVV"] == huge
+    await r.aclose()
+
+
 async def test_not_eligible_without_svvv(chain: LocalChain) -> None:
     chain.fund(WALLET, svvv=0, vvv=5)
     r = reader([chain.rpc_url])

@@ -22,7 +22,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,7 +52,6 @@ SLOT_NAME = 3
 SLOT_SYMBOL = 5
 
 CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
-WEI = 10**18
 _LISTENING = re.compile(rb"Listening on 127\.0\.0\.1:(\d+)")
 _START_TIMEOUT = 15.0
 
@@ -98,7 +97,7 @@ def runtime_bytecode() -> str:
 def to_wei(amount: Decimal | int | str, *, field: str) -> int:
     """Whole tokens (18 decimals) to base units; refuses negatives and sub-wei fractions."""
     try:
-        value = Decimal(str(amount)) * WEI
+        value = Decimal(str(amount)).scaleb(18, context=Context(prec=80))  # exact, unlike `*`
     except InvalidOperation:
         raise InvalidInputError(f"{field} must be a number", field=field) from None
     if value < 0 or value != value.to_integral_value():
