@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import Run, request_log
+from tests.fakes import fake_key
 
 UUID = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"
-PASTED_SECRET = "VENICE_ADMIN_KEY_canary0123456789abcdefSECRET"
+PASTED_SECRET = fake_key("ADMIN", "pasted")
 CREATE = ["keys", "create", "--type", "INFERENCE", "--description", "ok"]
 
 CASES: list[tuple[str, list[str]]] = [

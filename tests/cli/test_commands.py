@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.cli.conftest import Run, create_key, request_log
+from tests.fakes import fake_key
 
 UUID = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"
 PUBLIC_KEY_FIELDS = {"id", "apiKeyType", "description", "last6", "fingerprint", "sink"}
@@ -206,7 +207,7 @@ def test_limits_of_an_inference_key(run: Run, admin_env: dict[str, str],
 
 
 def test_refused_key_exits_4(run: Run, venice_sandbox: Any) -> None:
-    env = dict(venice_sandbox.env(), VENICE_ADMIN_KEY="VENICE_ADMIN_KEY_notarealkey123456")
+    env = dict(venice_sandbox.env(), VENICE_ADMIN_KEY=fake_key("ADMIN", "notarealkey"))
     res = run("--json", "keys", "list", env=env)
     assert res.code == 4
     err = res.json()["error"]

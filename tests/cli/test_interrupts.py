@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import BIN, Run, clean_env
+from tests.fakes import fake_key
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def _interrupt_mid_request(sock: socket.socket, args: list[str], cwd: Path) -> t
     """Run the CLI against `sock`, send SIGINT once its request has arrived, return the result."""
     port = sock.getsockname()[1]
     env = clean_env({"VENICE_API_BASE_URL": f"http://127.0.0.1:{port}/api/v1",
-                     "VENICE_ADMIN_KEY": "VENICE_ADMIN_KEY_canary_interrupt_0123456789"})
+                     "VENICE_ADMIN_KEY": fake_key("ADMIN", "canary_interrupt")})
     proc = subprocess.Popen([str(BIN), *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

@@ -8,14 +8,15 @@ from typing import Any
 
 import httpx
 
+from tests.fakes import fake_key
 from venice_web3_keys.client import AsyncVeniceClient
 from venice_web3_keys.secret import SecretValue
 
 BASE = "https://api.test/api/v1"
-ADMIN = SecretValue("VENICE_ADMIN_KEY_adminsecret0123456789")
-INFER = SecretValue("VENICE_INFERENCE_KEY_infersecret987654")
+ADMIN = SecretValue(fake_key("ADMIN", "adminsecret"))
+INFER = SecretValue(fake_key("INFERENCE", "infersecret"))
 KEY_ID = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"
-NEW_SECRET = "VENICE_INFERENCE_KEY_brandnewsecretXYZ789"
+NEW_SECRET = fake_key("INFERENCE", "brandnewsecret")
 
 Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 

@@ -386,7 +386,7 @@ async def test_malformed_success_body_with_key_never_leaks() -> None:
         {"success": True, "data": {"apiKey": NEW_SECRET, "id": 5, "apiKeyType": []}},
         {"success": True, "apiKey": NEW_SECRET},                          # no data
         {"success": True, "data": {"id": KEY_ID, "apiKeyType": "INFERENCE",
-                                   "apiKey": ["VENICE_INFERENCE_KEY_brandnewsecretXYZ789"]}},
+                                   "apiKey": [NEW_SECRET]}},
     ]
     for body in bodies:
         async with make_client(Script(resp(200, body))) as client:

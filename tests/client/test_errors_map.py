@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fakes import fake_key
 from venice_web3_keys import errors as E
 from venice_web3_keys.client.errors_map import (
     TEXT_RULES,
@@ -123,8 +124,8 @@ def test_request_id_kept() -> None:
 
 
 def test_secrets_redacted_from_message_and_body() -> None:
-    secret = "VENICE_ADMIN_KEY_topsecretvalue123"
-    body = {"error": f"bad key {secret}", "apiKey": "VENICE_INFERENCE_KEY_zzz999",
+    secret = fake_key("ADMIN", "topsecretvalue123")
+    body = {"error": f"bad key {secret}", "apiKey": fake_key("INFERENCE", "zzz999"),
             "nested": [{"authorization": "Bearer abc"}], "hint": "Bearer qwerty"}
     err = error_from_response(400, body)
     text = f"{err} {err.message} {err.body!r} {err!r}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.client.helpers import Sleeps
+from tests.fakes import fake_key
 from venice_web3_keys import errors as E
 from venice_web3_keys.client import AsyncVeniceClient, VeniceClient
 from venice_web3_keys.models import KeySpec, KeyUpdate
@@ -118,7 +119,7 @@ async def test_inference_key_on_admin_route_and_bad_key(admin: AsyncVeniceClient
             await weak.list_keys()
         assert (await weak.rate_limits()).api_tier is not None  # any key type may read its own
     with pytest.raises(E.AuthenticationError):
-        await admin.rate_limits(SecretValue("VENICE_INFERENCE_KEY_doesnotexist000"))
+        await admin.rate_limits(SecretValue(fake_key("INFERENCE", "doesnotexist")))
 
 
 async def test_server_side_validation_maps_field_errors(admin: AsyncVeniceClient) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes import fake_key
 from venice_web3_keys import challenge, timeparse, validation
 from venice_web3_keys.errors import VeniceKeysError
 from venice_web3_keys.secret import ApiKeySecret, SecretValue
@@ -20,7 +21,7 @@ from venice_web3_keys.sinks import EnvFileSink, FileSink
 CANARY_KEY = "c4a4a7c4a4a7c4a4a7c4a4a7c4a4a7c4a4a7c4a4a7c4a4a7c4a4a7c4a4a7cafe"
 BAD_KEY = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffcafecafe"  # > curve order
 CANARY_PW = "canary-password-8f3k2"
-CANARY_API = "VENICE_ADMIN_KEY_canaryApiSecret77"
+CANARY_API = fake_key("ADMIN", "canaryApiSecret")
 NEEDLES = (CANARY_KEY, CANARY_KEY[8:40], BAD_KEY, BAD_KEY[40:], CANARY_PW, "canaryApiSecret")
 
 

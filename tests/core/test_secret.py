@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fakes import fake_key
 from venice_web3_keys.secret import ApiKeySecret, SecretValue, mask
 
 
@@ -21,8 +22,10 @@ def test_secret_value_contract() -> None:
 
 
 def test_api_key_secret_and_mask() -> None:
-    key = ApiKeySecret("VENICE_INFERENCE_KEY_abcdef123456")
-    assert str(key) == "…123456" and key.last6 == "123456"
-    assert len(key.fingerprint) == 64 and "123456" not in key.fingerprint
-    assert mask("VENICE_ADMIN_KEY_zyxwvu987654") == "…987654"
+    raw = fake_key("INFERENCE")
+    key = ApiKeySecret(raw)
+    assert str(key) == f"…{raw[-6:]}" and key.last6 == raw[-6:]
+    assert len(key.fingerprint) == 64 and raw[-6:] not in key.fingerprint
+    other = fake_key("ADMIN")
+    assert mask(other) == f"…{other[-6:]}"
     assert mask("short") == "*****" and mask("abc", keep=2) == "…bc"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import fake_key
 from venice_web3_keys.errors import ConfigError
 from venice_web3_keys.secret import SecretValue
 from venice_web3_keys.settings import Settings, load_settings, redact_url
@@ -154,7 +155,7 @@ def test_unreadable_password_file(tmp_path: Path) -> None:
 
 def test_repr_masks_secrets_and_rpc_keys(tmp_path: Path) -> None:
     s = load_settings(_empty_env(tmp_path), environ={
-        "VENICE_WALLET_PRIVATE_KEY": PK, "VENICE_ADMIN_KEY": "VENICE_ADMIN_KEY_topsecret",
+        "VENICE_WALLET_PRIVATE_KEY": PK, "VENICE_ADMIN_KEY": fake_key("ADMIN", "topsecret"),
         "BASE_RPC_URL": "https://base-mainnet.g.alchemy.com/v2/ALCHEMYKEY123?token=Q"})
     for text in (repr(s), str(s)):
         assert "11" * 32 not in text

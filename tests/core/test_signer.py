@@ -21,8 +21,8 @@ from venice_web3_keys.signer import (
     load_signer,
 )
 
-PK = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
-ADDRESS = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"
+PK = "0x" + "5a" * 32  # an obviously fake key; its address computed by Foundry's `cast`
+ADDRESS = "0xa8049bB68181799124F98E467DD749e120abFA64"
 FAST = 2**10  # scrypt n for tests; production uses eth_account's default
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from keyring.backend import KeyringBackend
 
+from tests.fakes import fake_key
 from venice_web3_keys.errors import SinkError
 from venice_web3_keys.secret import ApiKeySecret
 from venice_web3_keys.sinks import (
@@ -25,7 +26,7 @@ from venice_web3_keys.sinks import (
     parse_sink_spec,
 )
 
-SECRET = ApiKeySecret("VENICE_INFERENCE_KEY_abcdef0123456789XYZ")
+SECRET = ApiKeySecret(fake_key("INFERENCE"))
 KID = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"
 
 

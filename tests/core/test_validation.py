@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.fakes import fake_key
 from venice_web3_keys.errors import InvalidInputError
 from venice_web3_keys.validation import (
     MAX_LIMIT,
@@ -71,7 +72,7 @@ def test_key_id_uuid(value: uuid.UUID) -> None:
 
 
 def test_key_id_refuses_secret_without_echo() -> None:
-    secret = "VENICE_INFERENCE_KEY_abcdefSECRETtail123"
+    secret = fake_key("INFERENCE", "abcdefSECRET")
     with pytest.raises(InvalidInputError, match="looks like an API key secret") as info:
         validate_key_id(secret)
     assert "abcdefSECRET" not in str(info.value)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fakes import fake_key
 from tests.flows.conftest import Account, make_settings
 from venice_web3_keys.api import AsyncVeniceKeys
 from venice_web3_keys.errors import (
@@ -355,7 +356,7 @@ async def test_mint_with_a_refused_admin_key_still_mints_from_the_echo(
         venice_sandbox: Any, request_log: Any, caplog: pytest.LogCaptureFixture) -> None:
     """A stale VENICE_ADMIN_KEY costs the snapshot and the read-back, not the mint."""
     _address, pk = venice_sandbox.new_wallet()
-    stale = SecretValue("VENICE_ADMIN_KEY_revokedlongago0000000000")
+    stale = SecretValue(fake_key("ADMIN", "revokedlongago"))
     log = request_log()
     with caplog.at_level("WARNING", logger="venice_web3_keys.flows.mint"):
         async with AsyncVeniceKeys(make_settings(venice_sandbox, private_key=pk,

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes import fake_key
 from venice_web3_keys.api import AsyncVeniceKeys
 from venice_web3_keys.errors import KeyNotFoundError, VeniceKeysError
 from venice_web3_keys.sandbox.emulator.faults import Fault
@@ -67,7 +68,7 @@ async def test_rotate_validates_before_any_request(vk: AsyncVeniceKeys, request_
 
     log = request_log()
     with pytest.raises(InvalidInputError):
-        await vk.rotate_key("VENICE_INFERENCE_KEY_pasted-secret")
+        await vk.rotate_key(fake_key("INFERENCE", "pasted"))
     with pytest.raises(InvalidInputError):
         await vk.rotate_key("e28e82dc-9df2-4b47-b726-d0a222ef2ab5", description="x" * 65)
     assert log.entries() == []

@@ -18,6 +18,7 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.fakes import fake_key
 from tests.sandbox.emulator_support import Emu, bearer, mint, sign
 from venice_web3_keys.sandbox.emulator import Fault
 
@@ -190,7 +191,7 @@ def exercise(emu: Emu) -> None:
     for path in ("/api_keys", "/api_keys/rate_limits/log", "/billing/balance",
                  f"/api_keys/{created['id']}"):
         http.get(path)  # 402
-        http.get(path, headers=bearer("VENICE_ADMIN_KEY_nope"))  # 401
+        http.get(path, headers=bearer(fake_key("ADMIN", "nope")))  # 401
         http.get(path, headers=bearer(created["apiKey"]))  # 401 admin required
     http.post("/api_keys", json={})
     http.patch("/api_keys", json={})

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes import fake_key
 from tests.sandbox.emulator_support import Emu, bearer, mint
 from venice_web3_keys.sandbox.emulator.state import MAX_ACTIVE_KEYS
 
@@ -46,7 +47,7 @@ def test_no_credentials_is_a_402_discovery_body(emu: Emu, method: str, path: str
 def test_bad_key_and_inference_key(emu: Emu, method: str, path: str) -> None:
     _, admin = emu.admin()
     inference = create(emu, admin)["apiKey"]
-    for headers in (bearer("VENICE_ADMIN_KEY_unknown"), {"Authorization": "Basic abc"},
+    for headers in (bearer(fake_key("ADMIN", "unknown")), {"Authorization": "Basic abc"},
                     {"SIGN-IN-WITH-X": "e30="}):
         response = emu.http.request(method, path, headers=headers)
         assert (response.status_code, response.json()) == (401, {

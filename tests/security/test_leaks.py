@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import BIN, clean_env
+from tests.fakes import fake_key
 from venice_web3_keys.client.async_client import AsyncVeniceClient
 from venice_web3_keys.errors import ConfigError, VeniceKeysError
 from venice_web3_keys.secret import SecretValue
 from venice_web3_keys.settings import load_settings
 
-CANARY = "VENICE_ADMIN_KEY_CANARYzq8Jx2"
+CANARY = fake_key("ADMIN", "CANARY")
 BAD_KEYS = [f"{CANARY}\nX-Injected: 1", f"{CANARY}\r\nX: y", f"{CANARY}\x00tail",
             f"{CANARY}\x1bEND"]
 
