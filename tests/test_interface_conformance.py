@@ -673,41 +673,6 @@ def test_every_command_prints_exactly_one_json_object(cli: CLI, acct: Acct,
     assert human.code == 0 and not human.stdout.lstrip().startswith("{")
 
 
-class _MemoryKeyring:
-    """Importable lazily: a keyring backend that keeps passwords in a dict."""
-
-    @staticmethod
-    def make() -> Any:
-        from keyring.backend import KeyringBackend
-
-        class Memory(KeyringBackend):
-            priority = 1  # type: ignore[assignment]
-            store: dict[tuple[str, str], str] = {}  # noqa: RUF012
-
-            def get_password(self, service: str, username: str) -> str | None:
-                return self.store.get((service, username))
-
-            def set_password(self, service: str, username: str, password: str) -> None:
-                self.store[(service, username)] = password
-
-            def delete_password(self, service: str, username: str) -> None:
-                self.store.pop((service, username), None)
-
-        return Memory()
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[Any]:
-    keyring = pytest.importorskip("keyring")
-    old = keyring.get_keyring()
-    backend = _MemoryKeyring.make()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(old)
-
-
 # sink argv, sink.kind, how to read the delivered secret back
 SINK_ROWS: list[tuple[list[str], str, Callable[[Path, Any, str], str]]] = [
     (["--out", "k.key"], "file", lambda tmp, kr, out: (tmp / "k.key").read_text().strip()),

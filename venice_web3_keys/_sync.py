@@ -14,9 +14,9 @@ import functools
 import threading
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
+from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
-__all__ = ["SyncRunner", "blocking"]
+__all__ = ["SyncFacade", "SyncRunner", "blocking"]
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
@@ -94,9 +94,29 @@ class SyncRunner:
         self.close()
 
 
-class _SyncFacade(Protocol):
+class SyncFacade:
+    """Base of a blocking twin: `_core` (an async object with `aclose`) driven by `_runner`."""
+
     _core: Any
     _runner: SyncRunner
+    _owns_runner: bool = True
+
+    def close(self) -> None:
+        """Close the async core, then the runner if this object created it. Idempotent."""
+        if self._runner.closed:
+            return
+        try:
+            self._runner.run(self._core.aclose())
+        finally:
+            if self._owns_runner:
+                self._runner.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
 
 class blocking(Generic[_P, _T]):
@@ -115,10 +135,10 @@ class blocking(Generic[_P, _T]):
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> blocking[_P, _T]: ...
     @overload
-    def __get__(self, obj: _SyncFacade, owner: type[Any]) -> Callable[_P, _T]: ...
+    def __get__(self, obj: SyncFacade, owner: type[Any]) -> Callable[_P, _T]: ...
 
     def __get__(
-        self, obj: _SyncFacade | None, owner: type[Any]
+        self, obj: SyncFacade | None, owner: type[Any]
     ) -> blocking[_P, _T] | Callable[_P, _T]:
         if obj is None:
             return self

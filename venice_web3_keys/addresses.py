@@ -10,7 +10,8 @@ import re
 
 from .errors import InvalidInputError
 
-_HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+#: `0x` + 40 hex digits, any case (match with fullmatch; nothing around it)
+HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 def _keccak_hex(data: bytes) -> str:
@@ -45,7 +46,7 @@ def checksum_address(value: str, *, field: str = "address") -> str:
     if not isinstance(value, str):
         raise InvalidInputError(f"{field} must be a string", field=field)
     text = value.strip()
-    if not _HEX_ADDRESS.fullmatch(text):
+    if not HEX_ADDRESS.fullmatch(text):
         raise InvalidInputError(
             f"{field} is not an Ethereum address (expected 0x followed by 40 hex digits)",
             field=field,

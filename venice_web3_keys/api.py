@@ -14,11 +14,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
-from venice_web3_keys._sync import blocking
+from venice_web3_keys._sync import SyncFacade, blocking
 from venice_web3_keys.errors import MissingCredentialsError
 from venice_web3_keys.flows._result import NewKey, RotationResult
-from venice_web3_keys.flows._spec import KeyOptions, Limit, When
-from venice_web3_keys.models import UNSET, Unset
+from venice_web3_keys.flows._spec import KeyOptions, Limit, When, build_spec
+from venice_web3_keys.models import UNSET, KeyUpdate, Unset
+from venice_web3_keys.validation import validate_description, validate_key_id
 
 if TYPE_CHECKING:
     import httpx
@@ -157,7 +158,6 @@ class AsyncVeniceKeys(_FromEnv):
 
         `options`: expires_at, usd_limit, diem_limit, limit_period, model_privacy (KeyOptions).
         """
-        from venice_web3_keys.flows._spec import build_spec
         from venice_web3_keys.flows.mint import mint_key
 
         spec = build_spec(api_key_type=api_key_type, description=description, **options)
@@ -178,8 +178,6 @@ class AsyncVeniceKeys(_FromEnv):
         return await self._need_admin("listing keys").list_keys()
 
     async def get_key(self, key_id: str) -> ApiKey:
-        from venice_web3_keys.validation import validate_key_id
-
         key_id = validate_key_id(key_id)
         return await self._need_admin("reading a key").get_key(key_id)
 
@@ -195,7 +193,6 @@ class AsyncVeniceKeys(_FromEnv):
 
         `options`: expires_at, usd_limit, diem_limit, limit_period, model_privacy (KeyOptions).
         """
-        from venice_web3_keys.flows._spec import build_spec
         from venice_web3_keys.flows.create import create_key
 
         spec = build_spec(api_key_type=api_key_type, description=description, **options)
@@ -213,8 +210,6 @@ class AsyncVeniceKeys(_FromEnv):
         model_privacy: str | Unset = UNSET,
     ) -> ApiKey:
         """Change only what is passed; `expires_at=None` / a limit of None removes it."""
-        from venice_web3_keys.models import KeyUpdate
-
         fields: dict[str, Any] = {
             "id": key_id, "description": description, "expires_at": expires_at,
             "usd_limit": usd_limit, "diem_limit": diem_limit, "limit_period": limit_period,
@@ -224,8 +219,6 @@ class AsyncVeniceKeys(_FromEnv):
         return await self._need_admin("updating a key").update_key(update)
 
     async def revoke_key(self, key_id: str) -> None:
-        from venice_web3_keys.validation import validate_key_id
-
         key_id = validate_key_id(key_id)
         await self._need_admin("revoking a key").delete_key(key_id)
 
@@ -234,7 +227,6 @@ class AsyncVeniceKeys(_FromEnv):
     ) -> RotationResult:
         """Successor with the same settings, delivered and verified, then the old key revoked."""
         from venice_web3_keys.flows.rotate import rotate_key
-        from venice_web3_keys.validation import validate_description, validate_key_id
 
         key_id = validate_key_id(key_id)
         if description is not None:
@@ -307,13 +299,15 @@ class AsyncVeniceKeys(_FromEnv):
         await self.aclose()
 
 
-class VeniceKeys(_FromEnv):
+class VeniceKeys(_FromEnv, SyncFacade):
     """Synchronous twin of AsyncVeniceKeys: each method runs the async one on a private loop.
 
     The methods are generated from AsyncVeniceKeys (same names, signatures and docstrings), so
     there is no logic here to drift. A given `http_client` must be an httpx.AsyncClient (it is
     used on that private loop).
     """
+
+    _core: AsyncVeniceKeys
 
     def __init__(
         self,
@@ -353,21 +347,3 @@ class VeniceKeys(_FromEnv):
     provision_customer_key = blocking(AsyncVeniceKeys.provision_customer_key)
     customer_keys = blocking(AsyncVeniceKeys.customer_keys)
     revoke_customer_keys = blocking(AsyncVeniceKeys.revoke_customer_keys)
-
-    def close(self) -> None:
-        """Close the HTTP clients, then stop the private event loop."""
-        try:
-            self._runner.run(self._core.aclose())
-        finally:
-            self._runner.close()
-
-    def __enter__(self) -> VeniceKeys:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

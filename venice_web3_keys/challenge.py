@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .addresses import checksum_address
+from .addresses import HEX_ADDRESS, checksum_address
 from .errors import InvalidInputError, UnsafeSigningRequestError
 from .timeparse import utc_now
 
@@ -127,7 +127,7 @@ def _check_jwt_claims(claims: dict[str, Any], expected_address: str | None) -> N
     ours = checksum_address(expected_address)
     for name in _ADDRESS_CLAIMS:
         value = claims.get(name)
-        if not (isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", value.strip())):
+        if not (isinstance(value, str) and HEX_ADDRESS.fullmatch(value.strip())):
             continue  # only a claim that IS an Ethereum address can name another wallet
         theirs = checksum_address(value.strip())
         if theirs != ours:
@@ -272,10 +272,10 @@ def validate_siwe_message(
     if msg.scheme is not None and not expected_uri.startswith(f"{msg.scheme}://{msg.domain}/"):
         raise _refuse(f"the challenge's scheme {msg.scheme[:20]!r} does not match the API's")
     try:
-        if not re.fullmatch(r"0x[0-9a-fA-F]{40}", msg.address):  # exactly, no padding
-            raise InvalidInputError("not an address", field="challenge address")
-        theirs = checksum_address(msg.address, field="challenge address")
-    except InvalidInputError:
+        if not HEX_ADDRESS.fullmatch(msg.address):  # exactly: checksum_address would strip padding
+            raise InvalidInputError("not an address")
+        theirs = checksum_address(msg.address)
+    except InvalidInputError:  # malformed, or mixed case with a wrong checksum
         raise _refuse("the challenge's address line is not an Ethereum address") from None
     if theirs != ours:
         raise _refuse(f"the challenge is for wallet {theirs}, not ours ({ours})")

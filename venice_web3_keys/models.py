@@ -25,8 +25,10 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
+from venice_web3_keys import validation
 from venice_web3_keys.errors import InvalidInputError
 from venice_web3_keys.secret import ApiKeySecret
+from venice_web3_keys.timeparse import parse_expires
 
 __all__ = [
     "UNSET",
@@ -323,11 +325,7 @@ def _as_invalid_input(exc: PydanticValidationError) -> InvalidInputError:
 
 def _limit_validator(field: str) -> Any:
     def check(value: Any) -> Any:
-        if value is UNSET:
-            return value
-        from venice_web3_keys.validation import validate_limit
-
-        return validate_limit(value, field)
+        return value if value is UNSET else validation.validate_limit(value, field)
 
     return check
 
@@ -336,21 +334,13 @@ def _expires(value: Any) -> Any:
     if value is UNSET or value is None:
         return value
     if isinstance(value, str | datetime | date | timedelta):
-        from venice_web3_keys.timeparse import parse_expires
-
         return parse_expires(value)
     raise InvalidInputError("expires_at must be a date, a datetime, a duration or a string",
                             field="expires_at")
 
 
 def _description(value: Any) -> Any:
-    if value is UNSET:
-        return value
-    if not isinstance(value, str):
-        raise InvalidInputError("description must be a string", field="description")
-    from venice_web3_keys.validation import validate_description
-
-    return validate_description(value)
+    return value if value is UNSET else validation.validate_description(value)
 
 
 def _enum(kind: str) -> Any:
@@ -359,8 +349,6 @@ def _enum(kind: str) -> Any:
             return value
         if not isinstance(value, str):
             raise InvalidInputError(f"{kind} must be a string", field=kind)
-        from venice_web3_keys import validation
-
         return getattr(validation, f"validate_{kind}")(value)
 
     return check
@@ -430,14 +418,7 @@ class KeyUpdate(_KeyFields):
     limit_period: LimitPeriod | Unset = UNSET
     model_privacy: ModelPrivacy | Unset = UNSET
 
-    @field_validator("id", mode="before")
-    @classmethod
-    def _v_id(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise InvalidInputError("key id must be a string", field="key_id")
-        from venice_web3_keys.validation import validate_key_id
-
-        return validate_key_id(value)
+    _v_id = field_validator("id", mode="before")(validation.validate_key_id)
 
     @model_validator(mode="after")
     def _something_to_change(self) -> KeyUpdate:

@@ -7,10 +7,11 @@ Everything a later layer needs is checked here so that a typo fails fast with th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,8 @@ ENV_VARS: dict[str, str] = {
 _SECRET_FIELDS = frozenset({"admin_key", "api_key", "wallet_private_key", "wallet_password"})
 #: secrets sent in an HTTP header: a control character would break (and echo) the header
 _HEADER_SECRETS = frozenset({"VENICE_ADMIN_KEY", "VENICE_API_KEY"})
-_PRIVATE_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+#: a raw secp256k1 private key as configured (the signer checks it again)
+PRIVATE_KEY_PATTERN = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 
 
 def redact_url(url: str) -> str:
@@ -128,18 +130,23 @@ def _read_env_file(env_file: str | Path | None) -> dict[str, str]:
     return {k: v for k, v in raw.items() if v is not None}
 
 
-def _check_url(value: str, var: str) -> str:
-    text = value.strip().rstrip("/")
+def _is_http_url(text: str) -> bool:
+    """http(s) scheme, a host, and a port (if any) that parses."""
     try:
         parts = urlsplit(text)
-        host = parts.hostname
         _ = parts.port  # raises ValueError on a bad port
-    except ValueError:
-        host = None
-    if parts.scheme not in ("http", "https") or not host:
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _check_url(value: str, var: str) -> str:
+    text = value.strip().rstrip("/")
+    if not _is_http_url(text):
         raise ConfigError(f"{var} must be an http(s) URL with a host (got {redact_url(text)})")
     if any(ch.isspace() for ch in text):
         raise ConfigError(f"{var} must not contain whitespace")
+    parts = urlsplit(text)
     if parts.query or parts.fragment:
         raise ConfigError(f"{var} must not have a query string or fragment")
     return text
@@ -154,16 +161,9 @@ def _check_rpc_urls(value: str | Sequence[str], var: str) -> tuple[str, ...]:
         item = item.strip()
         if not item:
             continue
-        text = item.rstrip("/") if not urlsplit(item).query else item
-        try:
-            parts = urlsplit(text)
-            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-            _ = parts.port
-        except ValueError:
-            ok = False
-        if not ok or any(ch.isspace() for ch in text):
-            raise ConfigError(f"{var} entry {redact_url(text)} is not an http(s) URL with a host")
-        urls.append(text)
+        if not _is_http_url(item) or any(ch.isspace() for ch in item):
+            raise ConfigError(f"{var} entry {redact_url(item)} is not an http(s) URL with a host")
+        urls.append(item if urlsplit(item).query else item.rstrip("/"))  # a query's "/" is data
     if not urls:
         raise ConfigError(f"{var} must name at least one RPC URL")
     return tuple(urls)
@@ -221,6 +221,18 @@ def _path(value: Any) -> Path:
     return Path(str(value)).expanduser()
 
 
+#: field -> check(value, variable name), run in this order; wallet paths are checked afterwards
+_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+    "api_base_url": lambda value, var: _check_url(str(value), var),
+    **dict.fromkeys(sorted(_SECRET_FIELDS), _secret),
+    "rpc_urls": _check_rpc_urls,
+    "chain_id": functools.partial(_check_int, minimum=1),
+    **dict.fromkeys(("staking_contract", "vvv_token", "diem_token"), _check_address),
+    "timeout": _check_timeout,
+    "max_retries": functools.partial(_check_int, minimum=0),
+}
+
+
 def load_settings(
     env_file: str | Path | None = None,
     *,
@@ -245,26 +257,11 @@ def load_settings(
         if value is not None:
             raw[name] = value
 
-    fields: dict[str, Any] = {}
-    if "api_base_url" in raw:
-        fields["api_base_url"] = _check_url(str(raw["api_base_url"]), ENV_VARS["api_base_url"])
-    for name in sorted(_SECRET_FIELDS):
-        if name in raw:
-            fields[name] = _secret(raw[name], ENV_VARS[name])
-    if "rpc_urls" in raw:
-        fields["rpc_urls"] = _check_rpc_urls(raw["rpc_urls"], ENV_VARS["rpc_urls"])
-    if "chain_id" in raw:
-        fields["chain_id"] = _check_int(raw["chain_id"], ENV_VARS["chain_id"], minimum=1)
-    for name in ("staking_contract", "vvv_token", "diem_token"):
-        if name in raw:
-            fields[name] = _check_address(raw[name], ENV_VARS[name])
-    if "timeout" in raw:
-        fields["timeout"] = _check_timeout(raw["timeout"], ENV_VARS["timeout"])
-    if "max_retries" in raw:
-        fields["max_retries"] = _check_int(raw["max_retries"], ENV_VARS["max_retries"], minimum=0)
+    fields = {name: check(raw[name], ENV_VARS[name]) for name, check in _CHECKS.items()
+              if name in raw}
 
     key = fields.get("wallet_private_key")
-    if key is not None and not _PRIVATE_KEY.fullmatch(key.reveal()):
+    if key is not None and not PRIVATE_KEY_PATTERN.fullmatch(key.reveal()):
         raise ConfigError(
             "VENICE_WALLET_PRIVATE_KEY is not a hex private key (expected 64 hex digits, "
             "optionally 0x-prefixed); its value is not shown"

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
+from typing import Any, NoReturn, Protocol, runtime_checkable
 
 from .addresses import checksum_address
-from .errors import WalletError
+from .errors import InvalidInputError, WalletError
 from .secret import SecretValue
-
-if TYPE_CHECKING:
-    from .settings import Settings
-
-_PRIVATE_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+from .settings import PRIVATE_KEY_PATTERN, Settings
+from .sinks import NEW_FILE_FLAGS, write_all
 
 
 @runtime_checkable
@@ -41,7 +37,7 @@ class PrivateKeySigner:
 
     def __init__(self, private_key: SecretValue | str) -> None:
         raw = private_key.reveal() if isinstance(private_key, SecretValue) else private_key
-        if not isinstance(raw, str) or not _PRIVATE_KEY.fullmatch(raw.strip()):
+        if not isinstance(raw, str) or not PRIVATE_KEY_PATTERN.fullmatch(raw.strip()):
             raise WalletError(
                 "the private key is not 64 hex digits (optionally 0x-prefixed); it is not shown"
             )
@@ -126,7 +122,7 @@ class KeystoreSigner(PrivateKeySigner):
                 matches = checksum_address(
                     declared if declared.startswith("0x") else "0x" + declared
                 ) == signer.address
-            except Exception:
+            except InvalidInputError:
                 matches = False
             if not matches:
                 raise WalletError(
@@ -172,20 +168,15 @@ def create_keystore(
                                iterations=kdf_iterations)
     address = checksum_address(account.address)
     payload = json.dumps(keystore).encode("utf-8")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, flags, 0o600)
+        fd = os.open(path, NEW_FILE_FLAGS, 0o600)
     except FileExistsError:
         raise WalletError(f"{path} already exists; refusing to overwrite it") from None
     except OSError as exc:
         raise WalletError(f"cannot create {path} ({exc.strerror})") from None
     try:
         os.fchmod(fd, 0o600)
-        view = memoryview(payload)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
+        write_all(fd, payload)
     except OSError as exc:
         os.close(fd)
         path.unlink(missing_ok=True)

@@ -23,6 +23,8 @@ DEFAULT_KEYRING_USERNAME = "VENICE_API_KEY"
 KEYRING_HINT = "install the extra: pip install 'venice-web3-keys[keyring]'"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLAIN_VALUE = re.compile(r"[A-Za-z0-9_\-.+/=:@]*")
+#: create a new file or fail: never truncate an existing one, never follow a planted symlink
+NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,14 @@ def _why(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to `fd` (os.write may take less per call), then fsync it."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.fsync(fd)
+
+
 class FileSink:
     """A new file, mode 0600, created exclusively in prepare(); never overwrites anything."""
 
@@ -74,9 +84,8 @@ class FileSink:
     def prepare(self) -> None:
         if self._fd is not None:
             return
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         try:
-            fd = os.open(self.path, flags, 0o600)
+            fd = os.open(self.path, NEW_FILE_FLAGS, 0o600)
         except FileExistsError:
             raise SinkError(f"{self.path} already exists; refusing to overwrite it") from None
         except OSError as exc:
@@ -94,10 +103,7 @@ class FileSink:
         assert fd is not None
         data = (secret.reveal() + "\n").encode("utf-8")
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
+            write_all(fd, data)
         except OSError as exc:
             with contextlib.suppress(OSError):  # a partial secret is worse than none
                 os.unlink(self.path)
@@ -220,10 +226,7 @@ class EnvFileSink:
         try:
             try:
                 os.fchmod(fd, 0o600)
-                view = memoryview(content)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
+                write_all(fd, content)
             finally:
                 os.close(fd)
             os.replace(tmp, target)

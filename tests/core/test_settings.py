@@ -108,6 +108,8 @@ def test_empty_values_mean_unset(tmp_path: Path) -> None:
     ("VENICE_API_BASE_URL", "api.venice.ai/api/v1", "VENICE_API_BASE_URL"),
     ("VENICE_API_BASE_URL", "https://api.venice.ai/api/v1?x=1", "VENICE_API_BASE_URL"),
     ("VENICE_API_BASE_URL", "http://host:notaport/", "VENICE_API_BASE_URL"),
+    ("VENICE_API_BASE_URL", "http://[::1/api/v1", "VENICE_API_BASE_URL"),  # unclosed bracket
+    ("BASE_RPC_URL", "http://[::1", "BASE_RPC_URL"),
     ("BASE_RPC_URL", "http://ok.example,not a url", "BASE_RPC_URL"),
     ("BASE_RPC_URL", " , ", "BASE_RPC_URL"),
     ("VENICE_CHAIN_ID", "base", "VENICE_CHAIN_ID"),

@@ -11,7 +11,6 @@ import pytest
 from dotenv import dotenv_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from keyring.backend import KeyringBackend
 
 from tests.fakes import fake_key
 from venice_web3_keys.errors import SinkError
@@ -191,45 +190,14 @@ def test_env_sink_bad_var_and_dir(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- KeyringSink
 
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
-class BrokenKeyring(MemoryKeyring):
-    def set_password(self, service: str, username: str, password: str) -> None:
-        raise RuntimeError(f"locked; tried to store {password}")
-
-
-@pytest.fixture
-def restore_keyring() -> Any:
-    old = keyring.get_keyring()
-    yield
-    keyring.set_keyring(old)
-
-
-def test_keyring_sink(restore_keyring: Any) -> None:
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
+def test_keyring_sink(memory_keyring: Any) -> None:
     sink = KeyringSink("venice-prod")
     sink.prepare()
     assert sink.deliver(SECRET, key_id=KID) == SinkReceipt("keyring", "keyring:venice-prod")
-    assert backend.store == {("venice-prod", "VENICE_API_KEY"): SECRET.reveal()}
+    assert memory_keyring.store == {("venice-prod", "VENICE_API_KEY"): SECRET.reveal()}
 
 
-def test_keyring_without_backend(restore_keyring: Any) -> None:
+def test_keyring_without_backend(memory_keyring: Any) -> None:
     from keyring.backends import fail
 
     keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
@@ -237,8 +205,12 @@ def test_keyring_without_backend(restore_keyring: Any) -> None:
         KeyringSink("svc").prepare()
 
 
-def test_keyring_failure_does_not_echo_secret(restore_keyring: Any) -> None:
-    keyring.set_keyring(BrokenKeyring())
+def test_keyring_failure_does_not_echo_secret(memory_keyring: Any,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def locked(service: str, username: str, password: str) -> None:
+        raise RuntimeError(f"locked; tried to store {password}")
+
+    monkeypatch.setattr(memory_keyring, "set_password", locked)
     with pytest.raises(SinkError) as info:
         KeyringSink("svc").deliver(SECRET, key_id=KID)
     assert SECRET.reveal() not in str(info.value)

@@ -76,17 +76,11 @@ async def test_mint_without_admin_key_uses_only_the_two_web3_calls(
 async def test_no_staked_vvv_is_refused_before_signing_or_posting(
         venice_sandbox: Any, request_log: Any, tmp_path: Path) -> None:
     _address, pk = venice_sandbox.new_wallet(svvv=0)
-    signed: list[str] = []
-
-    class Spy(PrivateKeySigner):
-        def sign_message(self, text: str) -> str:
-            signed.append(text)
-            return super().sign_message(text)
-
+    signer, signed = _spy(pk)
     log = request_log()
     out = tmp_path / "never.txt"
     async with AsyncVeniceKeys(make_settings(venice_sandbox, private_key=pk),
-                               signer=Spy(pk)) as vk:
+                               signer=signer) as vk:
         with pytest.raises(NotEligibleError) as info:
             await vk.mint_key(sink=FileSink(out))
     message = str(info.value)
@@ -155,15 +149,9 @@ async def test_unsafe_challenge_is_never_signed(venice_sandbox: Any, account: Ac
                                                 request_log: Any, data: dict[str, Any]) -> None:
     venice_sandbox.emulator.faults.add(f"GET {GEN}", Fault(status=200, body={"success": True,
                                                                             "data": data}))
-    signed: list[str] = []
-
-    class Spy(PrivateKeySigner):
-        def sign_message(self, text: str) -> str:
-            signed.append(text)
-            return super().sign_message(text)
-
+    signer, signed = _spy(account.private_key)
     log = request_log()
-    async with AsyncVeniceKeys(account.settings, signer=Spy(account.private_key)) as vk:
+    async with AsyncVeniceKeys(account.settings, signer=signer) as vk:
         with pytest.raises(UnsafeSigningRequestError):
             await vk.mint_key()
     assert signed == [] and log.count("POST", GEN) == 0

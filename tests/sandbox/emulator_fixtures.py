@@ -40,13 +40,12 @@ def emu_server() -> Iterator[tuple[SwappableApp, int]]:
 @pytest.fixture
 def emu(emu_chain: LocalChain, emu_server: tuple[SwappableApp, int]) -> Iterator[Emu]:
     swappable, port = emu_server
-    chain = emu_chain
     clock = FakeClock()
-    state = EmulatorState(rpc_url=chain.rpc_url, clock=clock)
+    state = EmulatorState(rpc_url=emu_chain.rpc_url, clock=clock)
     swappable.app = create_app(state)
     origin = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=f"{origin}/api/v1", timeout=10) as http:
         try:
-            yield Emu(state, clock, f"{origin}/api/v1", origin, http, chain)
+            yield Emu(state, clock, f"{origin}/api/v1", origin, http, emu_chain)
         finally:
             state.release_hangs()

@@ -53,7 +53,7 @@ class Emu:
     def admin(self, address: str | None = None) -> tuple[str, dict[str, str]]:
         """(key id, auth headers) of a fresh account's ADMIN key."""
         key_id, secret = self.state.create_account_with_admin_key(address)
-        return key_id, {"Authorization": f"Bearer {secret.reveal()}"}
+        return key_id, bearer(secret.reveal())
 
 
 def start_emulator(state: EmulatorState) -> tuple[ServerThread, int]:

@@ -15,15 +15,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from venice_web3_keys.amounts import decimal_str
 from venice_web3_keys.cli import failures
-from venice_web3_keys.cli.render import Output, to_jsonable
+from venice_web3_keys.cli.render import Output, to_jsonable, wallet_status_data
 from venice_web3_keys.errors import (
     ConfigError,
     InvalidInputError,
     MissingCredentialsError,
+    SinkError,
     VeniceKeysError,
 )
+from venice_web3_keys.validation import API_KEY_TYPES as KEY_TYPES
+from venice_web3_keys.validation import LIMIT_PERIODS as PERIODS
+from venice_web3_keys.validation import MODEL_PRIVACIES as PRIVACY
+from venice_web3_keys.validation import validate_description, validate_key_id, validate_limit
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import AsyncVeniceKeys, NewKey
@@ -36,10 +40,6 @@ T = TypeVar("T")
 PROG = "venice-keys"
 COMPLETE_VAR = "_VENICE_KEYS_COMPLETE"
 DEBUG_VAR = "VENICE_KEYS_DEBUG"
-DEFAULT_STAKING = "0x321b7ff75154472B18EDb199033fF4D116F340Ff"
-KEY_TYPES = ("INFERENCE", "ADMIN")
-PERIODS = ("EPOCH", "MONTH", "LIFETIME")
-PRIVACY = ("ALL", "PRIVATE_TEXT", "PRIVATE_ONLY")
 
 
 class _Choice(click.Choice[str]):
@@ -136,12 +136,6 @@ def _stdin_is_tty() -> bool:
 # ---- input validation (all before any request) ---------------------------------------------
 
 
-def _key_id(value: str) -> str:
-    from venice_web3_keys.validation import validate_key_id
-
-    return validate_key_id(value)
-
-
 def _limit(value: str | None, name: str, *, allow_none: bool) -> tuple[bool, float | None]:
     """(given, value); `none` means "remove the cap" where allowed."""
     if value is None:
@@ -151,17 +145,17 @@ def _limit(value: str | None, name: str, *, allow_none: bool) -> tuple[bool, flo
             raise InvalidInputError(f"--{name.replace('_', '-')}: give a number "
                                     "(omit the option for no cap)", field=name)
         return True, None
-    from venice_web3_keys.validation import validate_limit
-
     return True, validate_limit(value, name)
 
 
 def _key_options(*, description: str | None, expires: str | None, usd_limit: str | None,
                  diem_limit: str | None, limit_period: str | None,
-                 model_privacy: str | None) -> dict[str, Any]:
-    """Validated keyword arguments for mint_key / create_key."""
+                 model_privacy: str | None, allow_no_cap: bool = False) -> dict[str, Any]:
+    """Validated keyword arguments for mint_key / create_key / update_key.
+
+    `allow_no_cap` (update only): a limit of `none` removes the cap.
+    """
     from venice_web3_keys.timeparse import parse_expires
-    from venice_web3_keys.validation import validate_description
 
     kwargs: dict[str, Any] = {}
     if description is not None:
@@ -169,7 +163,7 @@ def _key_options(*, description: str | None, expires: str | None, usd_limit: str
     if expires is not None:
         kwargs["expires_at"] = parse_expires(expires)
     for name, raw in (("usd_limit", usd_limit), ("diem_limit", diem_limit)):
-        given, value = _limit(raw, name, allow_none=False)
+        given, value = _limit(raw, name, allow_none=allow_no_cap)
         if given:
             kwargs[name] = value
     if limit_period is not None:
@@ -188,13 +182,11 @@ class SinkChoice:
     """
 
     sink: SecretSink
+    option: str
     buffer: io.StringIO | None = None
-    option: str = ""
 
     def prepare(self) -> None:
         """Check the destination (and create an --out file) now: a failure sends nothing."""
-        from venice_web3_keys.errors import SinkError
-
         try:
             self.sink.prepare()
         except SinkError as exc:
@@ -207,9 +199,9 @@ class SinkChoice:
 
 def _sink(out: str | None, env_out: str | None, keyring: str | None, print_: bool) -> SinkChoice:
     """Exactly one SINK option, validated before any request (prepared by `_make_key`)."""
-    chosen = [name for name, val in (("--out", out), ("--env-out", env_out),
-                                      ("--keyring", keyring), ("--print", print_ or None))
-              if val is not None]
+    chosen = {name: val for name, val in (("--out", out), ("--env-out", env_out),
+                                          ("--keyring", keyring), ("--print", print_ or None))
+              if val is not None}
     if not chosen:
         raise InvalidInputError(
             "say where the one-time secret goes: --out FILE, --env-out PATH[:VAR], "
@@ -218,26 +210,20 @@ def _sink(out: str | None, env_out: str | None, keyring: str | None, print_: boo
         raise InvalidInputError(f"give exactly one destination for the secret, not "
                                 f"{' and '.join(chosen)}", field="sink")
     from venice_web3_keys import sinks
-    from venice_web3_keys.errors import SinkError
 
     if out is not None and (Path(out).expanduser().exists() or Path(out).is_symlink()):
         raise InvalidInputError(f"--out {out} already exists and is never overwritten: "
                                 "pick a new file name", field="out")
-    choice: SinkChoice
+    option, value = next(iter(chosen.items()))
+    if print_:
+        buffer = io.StringIO()
+        return SinkChoice(sinks.PrintSink(buffer), option, buffer)
     try:
-        if out is not None:
-            choice = SinkChoice(sinks.FileSink(out))
-        elif env_out is not None:
-            choice = SinkChoice(sinks.EnvFileSink.from_spec(env_out))
-        elif keyring is not None:
-            choice = SinkChoice(sinks.KeyringSink(keyring))
-        else:
-            buffer = io.StringIO()
-            choice = SinkChoice(sinks.PrintSink(buffer), buffer)
+        return SinkChoice(sinks.parse_sink_spec(option, str(value)), option)
     except SinkError as exc:
-        raise InvalidInputError(f"{chosen[0]}: {exc}", field="sink") from None
-    choice.option = chosen[0]
-    return choice
+        text = str(exc)  # the library names the option itself when the value is empty
+        raise InvalidInputError(text if text.startswith(option) else f"{option}: {text}",
+                                field="sink") from None
 
 
 def _read_password_file(path: str | Path) -> SecretValue:
@@ -301,17 +287,6 @@ def _make_key(state: State, what: str, choice: SinkChoice,
     except BaseException:
         choice.abort()
         raise
-
-
-def _wallet_status_dict(status: Any) -> dict[str, Any]:
-    balances = status.balances
-    return {
-        "address": status.address,
-        "chainId": status.chain_id,
-        "balances": {name: decimal_str(balances.get(name, 0)) for name in
-                     ("ETH", "VVV", "sVVV", "DIEM")},
-        "eligible": bool(status.eligible),
-    }
 
 
 def _show(state: State, data: Any, human: Callable[[Any], None], *,
@@ -470,7 +445,7 @@ def wallet_status(state: State, address: str | None) -> None:
         settings = _with_password(settings, None)
     status = state.call("Reading balances on Base…", lambda vk: vk.wallet_status(address),
                         settings=settings)
-    data = _wallet_status_dict(status)
+    data = wallet_status_data(status)
     if state.output.json_mode:
         state.output.emit_json(data)
     else:
@@ -552,7 +527,7 @@ def keys_list(state: State) -> None:
 @pass_state
 def keys_get(state: State, key_id: str) -> None:
     """One key, with its usage."""
-    key_id = _key_id(key_id)
+    key_id = validate_key_id(key_id)
     key = state.call("Fetching key…", lambda vk: vk.get_key(key_id))
     _show(state, key, state.output.key_detail)
 
@@ -591,17 +566,14 @@ def keys_update(state: State, key_id: str, description: str | None, expires: str
                 no_expiry: bool, usd_limit: str | None, diem_limit: str | None,
                 limit_period: str | None, model_privacy: str | None) -> None:
     """Change a key's description, expiry, caps, period or model privacy."""
-    key_id = _key_id(key_id)
+    key_id = validate_key_id(key_id)
     if expires is not None and no_expiry:
         raise InvalidInputError("give --expires or --no-expiry, not both", field="expires_at")
-    kwargs = _key_options(description=description, expires=expires, usd_limit=None,
-                          diem_limit=None, limit_period=limit_period, model_privacy=model_privacy)
+    kwargs = _key_options(description=description, expires=expires, usd_limit=usd_limit,
+                          diem_limit=diem_limit, limit_period=limit_period,
+                          model_privacy=model_privacy, allow_no_cap=True)
     if no_expiry:
         kwargs["expires_at"] = None
-    for name, raw in (("usd_limit", usd_limit), ("diem_limit", diem_limit)):
-        given, value = _limit(raw, name, allow_none=True)
-        if given:
-            kwargs[name] = value
     if not kwargs:
         raise InvalidInputError("nothing to update: give at least one option "
                                 "(see `venice-keys keys update --help`)")
@@ -620,7 +592,7 @@ def keys_update(state: State, key_id: str, description: str | None, expires: str
 @pass_state
 def keys_revoke(state: State, key_id: str, yes: bool) -> None:
     """Revoke a key immediately (asks first on a terminal unless --yes)."""
-    key_id = _key_id(key_id)
+    key_id = validate_key_id(key_id)
     if not yes:
         if not _stdin_is_tty():
             raise InvalidInputError(f"refusing to revoke {key_id} without confirmation: "
@@ -645,7 +617,7 @@ def keys_rotate(state: State, key_id: str, out: str | None, env_out: str | None,
 
     The successor copies the old key's type, description, expiry, caps and model privacy.
     """
-    key_id = _key_id(key_id)
+    key_id = validate_key_id(key_id)
     choice = _sink(out, env_out, keyring, print_)
     result = _make_key(state, "Rotating key…", choice,
                        lambda vk: vk.rotate_key(key_id, sink=choice.sink))
@@ -773,7 +745,6 @@ def _accept_json_anywhere(group: click.Group) -> None:
 _accept_json_anywhere(cli)
 
 
-
 def _wants_json(argv: Sequence[str]) -> bool:
     for arg in argv:
         if arg == "--":
@@ -794,7 +765,9 @@ def _output_for(argv: Sequence[str], state: State | None) -> Output:
 def _fail(argv: Sequence[str], exc: BaseException, state: State | None) -> int:
     """Report a failure (one JSON object in `--json` mode; always on stderr); the exit code."""
     output = _output_for(argv, state)
-    staking, api_base = DEFAULT_STAKING, "the Venice API"
+    from venice_web3_keys.settings import DEFAULT_STAKING_CONTRACT
+
+    staking, api_base = DEFAULT_STAKING_CONTRACT, "the Venice API"
     if state is not None and state._settings is not None:
         staking = state._settings.staking_contract
         api_base = state._settings.api_base_url

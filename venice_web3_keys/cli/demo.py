@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from venice_web3_keys.amounts import decimal_str
-from venice_web3_keys.cli.render import Output, to_jsonable
+from venice_web3_keys.cli.render import Output, to_jsonable, wallet_status_data
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import NewKey
@@ -109,16 +108,11 @@ async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> list[tuple[P
                         chain_id=sandbox.chain_id, wallet_private_key=private_key)
 
     async with AsyncVeniceKeys(settings) as wallet_vk:
-        status = await wallet_vk.wallet_status()
-        balances = {k: decimal_str(v) for k, v in status.balances.items()}
+        status = wallet_status_data(await wallet_vk.wallet_status())
         narrator.step("Check the wallet on Base", "one batched RPC call; any sVVV at all makes "
-                      "the wallet eligible", "venice-keys wallet status",
-                      address=status.address, chainId=status.chain_id, balances=balances,
-                      eligible=status.eligible)
+                      "the wallet eligible", "venice-keys wallet status", **status)
         if not out.json_mode:
-            out.wallet_status({"address": status.address, "chainId": status.chain_id,
-                               "balances": balances, "eligible": status.eligible},
-                              staking_contract=settings.staking_contract)
+            out.wallet_status(status, staking_contract=settings.staking_contract)
 
         admin_file = folder / "admin.key"
         narrator.step("Mint an ADMIN key with the wallet",

@@ -13,6 +13,8 @@ EXIT_NOT_ELIGIBLE = 3
 EXIT_AUTH = 4
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 
+_CHECK_ID = "check the id with `venice-keys keys list` (expired and revoked keys are gone)"
+
 
 def exit_code(exc: BaseException) -> int:
     """The documented exit code (README, `venice-keys --help`) for an exception from a command."""
@@ -49,10 +51,9 @@ def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | N
     if isinstance(exc, E.PermissionDeniedError):
         return "this key is not allowed to do that (model privacy or key type)"
     if isinstance(exc, E.KeyNotFoundError):
-        return "check the id with `venice-keys keys list` (expired and revoked keys are gone)"
+        return _CHECK_ID
     if isinstance(exc, E.NotFoundError):
-        return ("check the id with `venice-keys keys list` (expired and revoked keys are gone)"
-                f", and that VENICE_API_BASE_URL ({api_base}) is the Venice API")
+        return f"{_CHECK_ID}, and that VENICE_API_BASE_URL ({api_base}) is the Venice API"
     if isinstance(exc, E.WrongChainError):
         if exc.expected == 8453:
             return f"BASE_RPC_URL reports chain {exc.actual}; point it at a Base RPC (chain 8453)"

@@ -1,7 +1,7 @@
 """Output for the CLI: one JSON object in `--json` mode, rich tables otherwise.
 
 `rich` is imported lazily so that `--help` and `--version` stay fast. Nothing here ever reveals a
-secret except `Output.secret()`, which only the `--print` sink path calls.
+secret: a `--print` secret is written by the CLI itself, from the PrintSink's buffer.
 """
 
 from __future__ import annotations
@@ -45,6 +45,17 @@ def to_jsonable(obj: Any) -> Any:
         return obj.isoformat()
     return obj
 
+
+def wallet_status_data(status: Any) -> dict[str, Any]:
+    """A WalletStatus as the JSON object of `wallet status` (balances in whole tokens)."""
+    balances = status.balances
+    return {
+        "address": status.address,
+        "chainId": status.chain_id,
+        "balances": {name: decimal_str(balances.get(name, 0)) for name in
+                     ("ETH", "VVV", "sVVV", "DIEM")},
+        "eligible": bool(status.eligible),
+    }
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -146,10 +157,6 @@ class Output:
         """The one JSON object of a `--json` run."""
         sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n")
         sys.stdout.flush()
-
-    def info(self, text: str) -> None:
-        """A progress note on stderr (kept off stdout so pipes stay clean)."""
-        self.err.print(text)
 
     def warn(self, text: str) -> None:
         self.err.print(f"[yellow]warning:[/yellow] {text}")

@@ -24,7 +24,6 @@ from venice_web3_keys.errors import (
     APITimeoutError,
     ConfigError,
     InternalServerError,
-    InvalidInputError,
 )
 from venice_web3_keys.models import (
     ApiKey,
@@ -37,6 +36,7 @@ from venice_web3_keys.models import (
     Web3Challenge,
 )
 from venice_web3_keys.secret import SecretValue
+from venice_web3_keys.validation import validate_key_id
 
 from .errors_map import error_from_response
 from .retry import RETRYABLE_STATUS, RetryPolicy, Sleep, parse_retry_after
@@ -137,7 +137,7 @@ class AsyncVeniceClient:
         return self._parse_list(ApiKey, payload, "GET", "/api_keys")
 
     async def get_key(self, key_id: str) -> ApiKey:
-        key_id = _key_id(key_id)
+        key_id = validate_key_id(key_id)
         path = f"/api_keys/{key_id}"
         payload = await self._send("GET", path, auth=self._admin())
         return self._parse(ApiKey, _data(payload, "GET", path), "GET", path)
@@ -153,7 +153,7 @@ class AsyncVeniceClient:
         return self._parse(ApiKey, _data(payload, "PATCH", "/api_keys"), "PATCH", "/api_keys")
 
     async def delete_key(self, key_id: str) -> None:
-        key_id = _key_id(key_id)
+        key_id = validate_key_id(key_id)
         payload = await self._send("DELETE", "/api_keys", auth=self._admin(),
                                    params={"id": key_id})
         if isinstance(payload, Mapping) and payload.get("success") is False:
@@ -272,14 +272,6 @@ class AsyncVeniceClient:
         if not isinstance(data, Mapping) or not isinstance(data.get("apiKey"), str):
             raise _malformed(method, path, "no apiKey in the response; a key may exist")
         return self._parse(CreatedKey, data, method, path)
-
-
-def _key_id(value: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInputError("key id must be a string", field="key_id")
-    from venice_web3_keys.validation import validate_key_id
-
-    return validate_key_id(value)
 
 
 def _malformed(method: str, path: str, why: str) -> InternalServerError:

@@ -6,21 +6,22 @@ Every method is a one-line hand-off to the async core through a SyncRunner, so b
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Unpack
 
-from venice_web3_keys._sync import SyncRunner, blocking
+from venice_web3_keys._sync import SyncFacade, SyncRunner, blocking
 
 from .async_client import AsyncVeniceClient, ClientOptions
 
 __all__ = ["VeniceClient"]
 
 
-class VeniceClient:
+class VeniceClient(SyncFacade):
     """Same methods as AsyncVeniceClient, blocking. Pass `runner` to share one event loop.
 
     The other arguments are AsyncVeniceClient's (admin_key, api_key, timeout, ...).
     """
+
+    _core: AsyncVeniceClient
 
     def __init__(
         self, base_url: str, *, runner: SyncRunner | None = None, **options: Unpack[ClientOptions]
@@ -47,20 +48,3 @@ class VeniceClient:
     billing_balance = blocking(AsyncVeniceClient.billing_balance)
     get_web3_challenge = blocking(AsyncVeniceClient.get_web3_challenge)
     mint_web3_key = blocking(AsyncVeniceClient.mint_web3_key)
-
-    def close(self) -> None:
-        """Close the async client, then the runner if this object created it."""
-        if self._runner.closed:
-            return
-        try:
-            self._runner.run(self.aio.aclose())
-        finally:
-            if self._owns_runner:
-                self._runner.close()
-
-    def __enter__(self) -> VeniceClient:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()

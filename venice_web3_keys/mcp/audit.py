@@ -18,11 +18,11 @@ import re
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import anyio
 
@@ -60,6 +60,24 @@ else:
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+# How far out of time order concurrent writers may append lines (see keys_made_since).
+ORDER_SLACK = timedelta(minutes=5)
+
+
+def _lines_from_end(fh: BinaryIO, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """The lines of a binary file, last first."""
+    pos = fh.seek(0, os.SEEK_END)
+    tail = b""
+    while pos > 0:
+        step = min(chunk, pos)
+        pos -= step
+        fh.seek(pos)
+        first, *rest = (fh.read(step) + tail).split(b"\n")
+        yield from reversed(rest)
+        tail = first
+    yield tail
 
 
 # Anything that looks like a credential is masked even if it arrives in an odd field.
@@ -161,19 +179,25 @@ class AuditLog:
                 os.close(fd)
 
     def keys_made_since(self, since: datetime) -> int:
-        """How many lines marked `made_key` are newer than `since` (a missing log counts 0)."""
+        """How many lines marked `made_key` are newer than `since` (a missing log counts 0).
+
+        Reads from the end and stops at the first line older than `since - ORDER_SLACK`: the
+        log is appended in time order (give or take concurrent writers), so each check costs
+        the recent lines, not the whole history.
+        """
+        horizon = since - ORDER_SLACK
         count = 0
         try:
-            with self.path.open(encoding="utf-8") as fh:
-                for raw in fh:
+            with self.path.open("rb") as fh:
+                for raw in _lines_from_end(fh):
                     try:
                         entry = json.loads(raw)
-                        if not entry.get("made_key"):
-                            continue
                         when = datetime.fromisoformat(str(entry["time"]).replace("Z", "+00:00"))
+                        if when <= horizon:
+                            break
                     except (ValueError, KeyError, TypeError):
                         continue
-                    if when > since:
+                    if entry.get("made_key") and when > since:
                         count += 1
         except FileNotFoundError:
             return 0

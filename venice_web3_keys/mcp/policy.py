@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from venice_web3_keys.errors import ConfigError, PolicyError
+from venice_web3_keys.validation import MAX_DESCRIPTION
 
 READ_TOOLS: tuple[str, ...] = (
     "venice_wallet_status",
@@ -36,9 +37,9 @@ KEY_MAKING_TOOLS: frozenset[str] = frozenset(
     {"venice_mint_key", "venice_create_key", "venice_rotate_key"}
 )
 
-# Marks keys this server made; Venice descriptions are at most 64 characters.
+# Marks keys this server made; it counts toward Venice's description limit.
 OWNER_MARKER = "[mcp] "
-DESCRIPTION_MAX = 64
+DESCRIPTION_MAX = MAX_DESCRIPTION
 
 ConfirmMode = Literal["auto", "required", "off"]
 SummaryScope = Literal["all", "new_key", "update", "revoke", "rotate"]

@@ -13,7 +13,7 @@ from mcp_types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 
 from venice_web3_keys.errors import ConfigError
-from venice_web3_keys.mcp.config import OperatorConfig, load_config
+from venice_web3_keys.mcp.config import OperatorConfig, is_loopback, load_config
 from venice_web3_keys.mcp.policy import ALL_TOOLS, WRITE_TOOLS, refusal
 from venice_web3_keys.mcp.tools import ToolRuntime, register_tools
 
@@ -96,7 +96,6 @@ def http_app(server: VeniceKeysMCPServer, config: OperatorConfig) -> ASGIApp:
     """Streamable HTTP app at /mcp: session caps, plus the bearer gate when a token is set."""
     from mcp.server.transport_security import TransportSecuritySettings
 
-    from venice_web3_keys.mcp.config import is_loopback
     from venice_web3_keys.mcp.http_auth import BearerTokenMiddleware
 
     security = None

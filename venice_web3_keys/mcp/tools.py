@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import anyio
 import pydantic
@@ -51,6 +51,9 @@ from venice_web3_keys.mcp.policy import (
     mark_description,
     refusal,
 )
+from venice_web3_keys.models import ApiKeyType, LimitPeriod, ModelPrivacy
+from venice_web3_keys.timeparse import parse_expires
+from venice_web3_keys.validation import MAX_LIMIT
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import AsyncVeniceKeys, NewKey
@@ -59,7 +62,6 @@ log = logging.getLogger("venice_web3_keys.mcp.tools")
 T = TypeVar("T")
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-MAX_LIMIT = 9_999_999_999
 
 # --- argument types (names fixed by interface.md) -----------------------------------------------
 KeyId = Annotated[
@@ -70,7 +72,7 @@ KeyId = Annotated[
     ),
 ]
 KeyType = Annotated[
-    Literal["INFERENCE", "ADMIN"],
+    ApiKeyType,
     Field(description="INFERENCE keys call models; ADMIN keys manage the account."),
 ]
 Description = Annotated[
@@ -109,11 +111,11 @@ NewDiemLimit = Annotated[
     Field(ge=0, le=MAX_LIMIT, description="New DIEM cap; null removes it; omit to keep it."),
 ]
 Period = Annotated[
-    Literal["EPOCH", "MONTH", "LIFETIME"] | None,
+    LimitPeriod | None,
     Field(description="When the caps reset: EPOCH (daily, UTC), MONTH, or LIFETIME (never)."),
 ]
 Privacy = Annotated[
-    Literal["ALL", "PRIVATE_TEXT", "PRIVATE_ONLY"] | None,
+    ModelPrivacy | None,
     Field(description="Which models the key may call: ALL, PRIVATE_TEXT or PRIVATE_ONLY."),
 ]
 Address = Annotated[
@@ -396,11 +398,7 @@ def key_info(key: Any) -> KeyInfo:
 
 
 def _normalise_expiry(expires_at: str | None) -> str | None:
-    if expires_at is None:
-        return None
-    from venice_web3_keys.timeparse import parse_expires
-
-    return parse_expires(expires_at)
+    return None if expires_at is None else parse_expires(expires_at)
 
 
 # --- runtime ------------------------------------------------------------------------------------
@@ -926,23 +924,33 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
         f"human_confirmation). {rules('update')}",
     )
 
-    async def revoke_target(key_id: str) -> Any:
-        tool = "venice_revoke_key"
-        return await rt.load_owned(tool, key_id, {"key_id": key_id}, missing_ok=True)
+    def key_resolvers(
+        tool: str, question: str, *, missing_ok: bool = False, check_rate: bool = False
+    ) -> tuple[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]]:
+        """The (target, precheck) resolvers of revoke/rotate: load the owned key, then ask."""
 
-    async def revoke_precheck(
-        ctx: Context, key_id: str, key: Annotated[Any, Resolve(revoke_target)]
-    ) -> Any:
-        tool = "venice_revoke_key"
-        if key is None:
-            return _NotAsked(confirm=True)  # nothing to revoke, nothing to ask
-        with rt.guarded(tool, {"key_id": key_id}, key_id=key_id):
-            return rt.confirmation(
-                tool,
-                ctx,
-                f"Allow the agent to REVOKE key '{key.description}' (…{key.last6_chars})? "
-                "Anything using it stops working at once; this cannot be undone.",
-            )
+        async def target(key_id: str) -> Any:
+            return await rt.load_owned(tool, key_id, {"key_id": key_id}, missing_ok=missing_ok)
+
+        async def precheck(ctx: Context, key_id: str, key: Annotated[Any, Resolve(target)]) -> Any:
+            if key is None:
+                return _NotAsked(confirm=True)  # nothing to act on, nothing to ask
+            with rt.guarded(tool, {"key_id": key_id}, key_id=key_id):
+                if check_rate:
+                    rt.check_rate()
+                return rt.confirmation(
+                    tool,
+                    ctx,
+                    f"Allow the agent to {question.format(key.description, key.last6_chars)}",
+                )
+
+        return target, precheck
+
+    revoke_target, revoke_precheck = key_resolvers(
+        "venice_revoke_key",
+        "REVOKE key '{}' (…{})? Anything using it stops working at once; this cannot be undone.",
+        missing_ok=True,
+    )
 
     async def venice_revoke_key(
         key: Annotated[Any, Resolve(revoke_target)],
@@ -974,21 +982,12 @@ def register_tools(server: MCPServer[Any], rt: ToolRuntime) -> list[str]:
         f"a refusal (rule: human_confirmation). {rules('revoke')}",
     )
 
-    async def rotate_target(key_id: str) -> Any:
-        return await rt.load_owned("venice_rotate_key", key_id, {"key_id": key_id})
-
-    async def rotate_precheck(
-        ctx: Context, key_id: str, key: Annotated[Any, Resolve(rotate_target)]
-    ) -> Any:
-        tool = "venice_rotate_key"
-        with rt.guarded(tool, {"key_id": key_id}, key_id=key_id):
-            rt.check_rate()
-            return rt.confirmation(
-                tool,
-                ctx,
-                f"Allow the agent to ROTATE key '{key.description}' (…{key.last6_chars})? "
-                "A successor with the same settings is made and the old key is revoked.",
-            )
+    rotate_target, rotate_precheck = key_resolvers(
+        "venice_rotate_key",
+        "ROTATE key '{}' (…{})? A successor with the same settings is made and the old key is "
+        "revoked.",
+        check_rate=True,
+    )
 
     async def venice_rotate_key(
         key: Annotated[Any, Resolve(rotate_target)],

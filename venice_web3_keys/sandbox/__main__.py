@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from venice_web3_keys.errors import VeniceKeysError
-from venice_web3_keys.sandbox.runner import DEFAULT_STARTING_USD, Sandbox
+from venice_web3_keys.sandbox.runner import DEFAULT_STARTING_USD, MINT_VARIANTS, Sandbox
 
 BANNER = "SANDBOX ONLY — throwaway wallet, never fund it on a real chain"
 
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m venice_web3_keys.sandbox",
         description="Run the Venice API emulator and a local Base chain (anvil) on loopback.")
-    parser.add_argument("--variant", choices=("jwt", "siwe"), default="jwt",
+    parser.add_argument("--variant", choices=MINT_VARIANTS, default="jwt",
                         help="web3 mint challenge variant (default: jwt, what Venice serves today)")
     parser.add_argument("--persist", type=Path, metavar="FILE",
                         help="keep the emulator's state in this JSON file across runs")

@@ -29,14 +29,21 @@ from typing import IO, Any
 import httpx
 from eth_hash.auto import keccak
 
+from venice_web3_keys.addresses import HEX_ADDRESS
 from venice_web3_keys.errors import ChainError, ConfigError, InvalidInputError
 from venice_web3_keys.secret import SecretValue
+from venice_web3_keys.settings import (
+    DEFAULT_DIEM_TOKEN,
+    DEFAULT_STAKING_CONTRACT,
+    DEFAULT_VVV_TOKEN,
+)
 
 log = logging.getLogger("venice_web3_keys.sandbox.chain")
 
-STAKING_CONTRACT = "0x321b7ff75154472B18EDb199033fF4D116F340Ff"
-VVV_TOKEN = "0xacfE6019Ed1A7Dc6f7B508C02d1b04ec88cC21bf"
-DIEM_TOKEN = "0xF4d97F2da56e8c3098f3a8D538DB630A2606a024"
+# The Base mainnet addresses the client defaults to, so client code runs unchanged here.
+STAKING_CONTRACT = DEFAULT_STAKING_CONTRACT
+VVV_TOKEN = DEFAULT_VVV_TOKEN
+DIEM_TOKEN = DEFAULT_DIEM_TOKEN
 
 #: symbol -> (address, ERC-20 name) of every token the sandbox deploys.
 TOKENS: dict[str, tuple[str, str]] = {
@@ -309,7 +316,7 @@ class LocalChain:
 
 
 def _check_address(address: str) -> None:
-    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", address):
+    if not HEX_ADDRESS.fullmatch(address):
         raise InvalidInputError("not a 0x-prefixed 20-byte hex address", field="address")
 
 

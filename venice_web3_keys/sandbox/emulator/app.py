@@ -35,6 +35,7 @@ from venice_web3_keys.sandbox.emulator.schemas import (
     validate_update,
 )
 from venice_web3_keys.sandbox.emulator.state import (
+    KEY_NOT_FOUND,
     EmulatorHTTPError,
     EmulatorState,
     RecordedRequest,
@@ -185,7 +186,7 @@ def api_routes(state: EmulatorState) -> list[Route]:
         caller = authenticate(state, request, admin=True)
         key = state.find_key(caller.account, request.path_params["id"])
         if key is None:
-            raise EmulatorHTTPError(400, {"error": "API key not found"})
+            raise EmulatorHTTPError(400, {"error": KEY_NOT_FOUND})
         return JSONResponse({"data": key.view(usage=True)})
 
     async def rate_limits(request: Request) -> Response:

@@ -6,6 +6,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from venice_web3_keys.timeparse import format_datetime
+
 
 @runtime_checkable
 class Clock(Protocol):
@@ -58,10 +60,8 @@ class FakeClock:
             self._now = when.astimezone(UTC)
 
 
-def iso_ms(when: datetime) -> str:
-    """Venice's timestamp format: UTC, millisecond precision, `Z` suffix."""
-    when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+#: Venice's timestamp format: UTC, millisecond precision, `Z` suffix.
+iso_ms = format_datetime
 
 
 def parse_iso(text: str) -> datetime:

@@ -43,8 +43,8 @@ def _b64url_decode(text: str) -> bytes:
 _B64URL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
-def _sign(secret: bytes, signing_input: str) -> str:
-    return _b64url(hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest())
+def _mac(secret: bytes, signing_input: str) -> bytes:
+    return hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest()
 
 
 def issue(secret: bytes, now: datetime, *, issuer: str = ISSUER, audience: str = AUDIENCE) -> str:
@@ -63,7 +63,7 @@ def issue(secret: bytes, now: datetime, *, issuer: str = ISSUER, audience: str =
         + "."
         + _b64url(json.dumps(claims, separators=(",", ":")).encode())
     )
-    return signing_input + "." + _sign(secret, signing_input)
+    return signing_input + "." + _b64url(_mac(secret, signing_input))
 
 
 def verify(token: str, secret: bytes, now: datetime) -> dict[str, Any]:
@@ -84,10 +84,7 @@ def verify(token: str, secret: bytes, now: datetime) -> dict[str, Any]:
         raise JwtError(MALFORMED)
     if header.get("alg") != "HS256":
         raise JwtError(BAD_SIGNATURE)
-    expected = hmac.new(
-        secret, (parts[0] + "." + parts[1]).encode("ascii"), hashlib.sha256
-    ).digest()
-    if not hmac.compare_digest(expected, signature):
+    if not hmac.compare_digest(_mac(secret, parts[0] + "." + parts[1]), signature):
         raise JwtError(BAD_SIGNATURE)
     exp = claims.get("exp")
     if not isinstance(exp, int) or isinstance(exp, bool):

@@ -27,9 +27,8 @@ from venice_web3_keys.sandbox.emulator import jwt
 from venice_web3_keys.sandbox.emulator.clock import Clock, SystemClock, iso_ms, parse_iso
 from venice_web3_keys.sandbox.emulator.faults import FaultPlan
 from venice_web3_keys.secret import ApiKeySecret
+from venice_web3_keys.settings import DEFAULT_DIEM_TOKEN, DEFAULT_STAKING_CONTRACT
 
-STAKING_CONTRACT = "0x321b7ff75154472B18EDb199033fF4D116F340Ff"
-DIEM_TOKEN = "0xF4d97F2da56e8c3098f3a8D538DB630A2606a024"
 CREATIONS_PER_MINUTE = 20
 MAX_ACTIVE_KEYS = 500
 RATE_LIMIT_LOG_SIZE = 50
@@ -209,8 +208,8 @@ class EmulatorState:
         *,
         rpc_url: str,
         chain_id: int = 8453,
-        staking_contract: str = STAKING_CONTRACT,
-        diem_token: str = DIEM_TOKEN,
+        staking_contract: str = DEFAULT_STAKING_CONTRACT,
+        diem_token: str = DEFAULT_DIEM_TOKEN,
         mint_variant: MintVariant = "jwt",
         clock: Clock | None = None,
         persist_path: Path | str | None = None,

@@ -8,12 +8,13 @@ reads Base. The same batch reads the wallet's DIEM, which the account's DIEM bal
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from venice_web3_keys.addresses import HEX_ADDRESS, checksum_address
+from venice_web3_keys.errors import InvalidInputError
 from venice_web3_keys.sandbox.emulator import jwt, siwe
 from venice_web3_keys.sandbox.emulator.clock import iso_ms, parse_iso
 from venice_web3_keys.sandbox.emulator.state import EmulatorHTTPError, EmulatorState, StoredKey
@@ -23,8 +24,6 @@ INVALID_ADDRESS = "Invalid wallet address"
 SIGNATURE_MISMATCH = "Wallet signature does not match"
 RPC_FAILED = "Could not verify wallet signature"
 BALANCE_OF = "0x70a08231"
-
-_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 def _bad(text: str) -> EmulatorHTTPError:
@@ -37,15 +36,12 @@ def no_stake(address: str) -> str:
 
 def checksum(address: Any) -> str:
     """EIP-55 form of a valid address; mixed case with a wrong checksum is invalid, as in ethers."""
-    from eth_utils.address import to_checksum_address
-
-    if not isinstance(address, str) or not _HEX_ADDRESS.match(address):
+    if not isinstance(address, str) or not HEX_ADDRESS.fullmatch(address):
         raise _bad(INVALID_ADDRESS)
-    checksummed = str(to_checksum_address(address))
-    digits = address[2:]
-    if digits not in (digits.lower(), digits.upper()) and address != checksummed:
-        raise _bad(INVALID_ADDRESS)
-    return checksummed
+    try:
+        return checksum_address(address)
+    except InvalidInputError:
+        raise _bad(INVALID_ADDRESS) from None
 
 
 def recover(text: str, signature: str) -> str | None:
