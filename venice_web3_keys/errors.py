@@ -232,8 +232,9 @@ class AmbiguousCreateError(VeniceKeysError):
 
 
 class PolicyError(VeniceKeysError):
-    """An operator guardrail (MCP policy) refused the action."""
+    """An operator guardrail (MCP policy) refused the action; `rules` names every rule broken."""
 
-    def __init__(self, message: str, *, rule: str) -> None:
+    def __init__(self, message: str, *, rule: str, rules: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.rule = rule
+        self.rules: tuple[str, ...] = rules or (rule,)

@@ -82,13 +82,18 @@ class Operator:
         return [json.loads(line) for line in self.audit_path.read_text().splitlines()]
 
 
-@pytest.fixture
-def account(venice_sandbox: Any) -> Account:
+def new_account(venice_sandbox: Any) -> Account:
+    """A fresh sandbox wallet (1 ETH, 100 sVVV) with its account's ADMIN key."""
     address, private_key = venice_sandbox.new_wallet()
     _, admin = venice_sandbox.emulator.create_account_with_admin_key(address)
     env = venice_sandbox.env(private_key)
     env["VENICE_ADMIN_KEY"] = admin.reveal()
     return Account(address, private_key, admin, env)
+
+
+@pytest.fixture
+def account(venice_sandbox: Any) -> Account:
+    return new_account(venice_sandbox)
 
 
 @pytest.fixture

@@ -86,6 +86,8 @@ async def test_a_toml_policy_can_widen(operator: Operator) -> None:
         {
             "_toml": "own_keys_only = false\nmax_usd_limit = 1000\n"
             'allowed_key_types = ["INFERENCE", "ADMIN"]\n'
+            # the human's key has Venice's default period, a daily cap
+            'allowed_limit_periods = ["EPOCH", "MONTH", "LIFETIME"]\n'
         },
         "policy.toml",
     )

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from venice_web3_keys.errors import ConfigError
-from venice_web3_keys.mcp.policy import Policy, load_policy
+from venice_web3_keys.mcp.policy import ConfirmMode, Policy, load_policy
 from venice_web3_keys.secret import SecretValue
 
 MIN_TOKEN_LENGTH = 32
+# How long a mint/create/rotate may hold the key-making lock (below the audit log's lock wait).
+MAKE_DEADLINE = 90.0
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -49,6 +51,16 @@ class OperatorConfig:
     auth_token: SecretValue | None = None
     max_sessions: int = 16
     session_idle_timeout: float = 900.0
+    allowed_hosts: tuple[str, ...] = ()  # Host headers served beyond the bind address's own
+    allowed_origins: tuple[str, ...] = ()  # Origin headers likewise
+    make_deadline: float = MAKE_DEADLINE
+
+    @property
+    def confirm_mode(self) -> ConfirmMode:
+        """The policy's `confirm`, else: a human must confirm over HTTP, may over stdio."""
+        if self.policy.confirm is not None:
+            return self.policy.confirm
+        return "required" if self.transport == "http" else "auto"
 
     def check_http(self) -> None:
         """Refuse unsafe HTTP set-ups before binding: short token; off-loopback without a token."""
@@ -98,12 +110,17 @@ def load_config(
         port = args.port if args.port is not None else 8000
         max_sessions = int(env.get("VENICE_MCP_MAX_SESSIONS", "16"))
         idle = float(env.get("VENICE_MCP_SESSION_TTL", "900"))
+        make_deadline = float(env.get("VENICE_MCP_MAKE_DEADLINE", str(MAKE_DEADLINE)))
     except ValueError:
         raise ConfigError(
-            "VENICE_MCP_MAX_SESSIONS / VENICE_MCP_SESSION_TTL must be numbers"
+            "VENICE_MCP_MAX_SESSIONS / VENICE_MCP_SESSION_TTL / VENICE_MCP_MAKE_DEADLINE must "
+            "be numbers"
         ) from None
-    if not 0 <= port <= 65535 or max_sessions < 1 or idle <= 0:
-        raise ConfigError("port, VENICE_MCP_MAX_SESSIONS or VENICE_MCP_SESSION_TTL out of range")
+    if not 0 <= port <= 65535 or max_sessions < 1 or idle <= 0 or make_deadline <= 0:
+        raise ConfigError(
+            "port, VENICE_MCP_MAX_SESSIONS, VENICE_MCP_SESSION_TTL or VENICE_MCP_MAKE_DEADLINE "
+            "out of range"
+        )
     home = Path(env.get("HOME") or Path.home())
     secrets_dir = env.get("VENICE_MCP_SECRETS_DIR") or str(home / ".venice-keys" / "secrets")
     audit = env.get("VENICE_MCP_AUDIT_LOG") or str(home / ".venice-keys" / "mcp-audit.jsonl")
@@ -120,4 +137,17 @@ def load_config(
         auth_token=SecretValue(token_raw) if token_raw else None,
         max_sessions=max_sessions,
         session_idle_timeout=idle,
+        allowed_hosts=_listed(env, "VENICE_MCP_ALLOWED_HOSTS"),
+        allowed_origins=_listed(env, "VENICE_MCP_ALLOWED_ORIGINS"),
+        make_deadline=make_deadline,
     )
+
+
+def _listed(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated operator list of Host values (host:port) or origins (scheme://host)."""
+    entries = [v.strip() for v in environ.get(name, "").split(",") if v.strip()]
+    for entry in entries:
+        bare = entry.split("://", 1)[-1]
+        if not bare or any(c.isspace() or c in "/\\@" for c in bare):
+            raise ConfigError(f"{name}: not a host[:port] or an origin: {entry!r}")
+    return tuple(entries)

@@ -1,14 +1,16 @@
 """Operator guardrails for the MCP server: the policy file, the caps, and how refusals read.
 
 Every setting here comes from the operator (environment, flags, policy file), never from a tool
-argument. A refusal names its rule and says that only the operator can change it; it never says how.
+argument. A refusal names every rule the call breaks and says that only the operator can change
+them; it never says how.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,15 +25,40 @@ OWNER_MARKER = "[mcp] "
 DESCRIPTION_MAX = MAX_DESCRIPTION
 
 ConfirmMode = Literal["auto", "required", "off"]
+KEY_TYPES = ("INFERENCE", "ADMIN")
+LIMIT_PERIODS = ("EPOCH", "MONTH", "LIFETIME")
+# Venice applies EPOCH (a cap per UTC day) to a key made without a period; we send MONTH instead.
+PERIOD_WHEN_OMITTED = "MONTH"
+VENICE_DEFAULT_PERIOD = "EPOCH"
+
+_OPERATOR_ONLY = (
+    "This guardrail is set by the operator of this MCP server; the agent cannot change it, and "
+    "no tool argument overrides it. Ask the human operator if the action is really needed."
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One rule a call breaks, and what about the call breaks it."""
+
+    rule: str
+    detail: str
 
 
 def refusal(rule: str, detail: str) -> PolicyError:
     """A PolicyError whose message names the rule and who may change it."""
+    return refusal_for([Violation(rule, detail)])
+
+
+def refusal_for(violations: Sequence[Violation]) -> PolicyError:
+    """One PolicyError naming every rule broken, so one retry can fit them all."""
+    rules = tuple(v.rule for v in violations)
+    named = "; ".join(f"rule: {rule}" for rule in rules)
+    details = " ".join(v.detail for v in violations)
     return PolicyError(
-        f"Refused by operator policy (rule: {rule}). {detail} "
-        "This guardrail is set by the operator of this MCP server; the agent cannot change it, "
-        "and no tool argument overrides it. Ask the human operator if the action is really needed.",
-        rule=rule,
+        f"Refused by operator policy ({named}). {details} {_OPERATOR_ONLY}",
+        rule=rules[0],
+        rules=rules,
     )
 
 
@@ -44,11 +71,12 @@ class Policy:
     require_spend_limit: bool = True
     max_usd_limit: float | None = 25.0
     max_diem_limit: float | None = 25.0
+    allowed_limit_periods: frozenset[str] = frozenset({"MONTH", "LIFETIME"})
     require_expiry: bool = True
     max_lifetime_days: float | None = 30.0
     max_keys_per_hour: int | None = 10
     own_keys_only: bool = True
-    confirm: ConfirmMode = "auto"
+    confirm: ConfirmMode | None = None  # None: "required" over HTTP, "auto" over stdio
     confirm_tools: frozenset[str] = CONFIRMED_BY_DEFAULT
     source: str = field(default="built-in", compare=False)
 
@@ -56,64 +84,94 @@ class Policy:
     def tool_allowed(self, name: str) -> bool:
         return self.tools is None or name in self.tools
 
-    # --- caps on new keys -----------------------------------------------------------------
-    def check_new_key(
+    # --- what a key may look like ---------------------------------------------------------
+    def key_violations(
         self,
         *,
         api_key_type: str,
         usd_limit: float | None,
         diem_limit: float | None,
         expires_at: str | None,
+        limit_period: str | None,
         now: datetime | None = None,
-    ) -> None:
-        """Refuse a mint/create whose settings exceed the policy (before anything is sent)."""
+    ) -> list[Violation]:
+        """Every rule a key with these settings breaks: a key to make (mint, create, a
+        rotation's successor) or the key an update would leave. `expires_at` is in Venice's
+        form ("YYYY-MM-DD" or ISO UTC); `limit_period` is what Venice applies (never None)."""
+        found: list[Violation] = []
         if api_key_type not in self.allowed_key_types:
             allowed = ", ".join(sorted(self.allowed_key_types)) or "none"
-            raise refusal(
-                "key_type", f"Key type {api_key_type} is not allowed (allowed: {allowed})."
-            )
-        self.check_limits(usd_limit=usd_limit, diem_limit=diem_limit)
-        self.check_expiry(expires_at, now=now)
-
-    def check_limits(self, *, usd_limit: float | None, diem_limit: float | None) -> None:
+            found.append(Violation(
+                "key_type", f"Key type {api_key_type} is not allowed (allowed: {allowed})."))
         if self.require_spend_limit and usd_limit is None and diem_limit is None:
-            raise refusal(
+            found.append(Violation(
                 "spend_limit_required",
                 "A new or updated key must keep a spend limit: set usd_limit and/or diem_limit.",
-            )
+            ))
         for name, value, cap in (
             ("usd_limit", usd_limit, self.max_usd_limit),
             ("diem_limit", diem_limit, self.max_diem_limit),
         ):
             if cap is not None and value is not None and value > cap:
-                raise refusal(f"max_{name}", f"{name} may be at most {cap:g}.")
+                found.append(Violation(f"max_{name}", f"{name} may be at most {cap:g}."))
+        if limit_period is not None and limit_period not in self.allowed_limit_periods:
+            allowed = ", ".join(sorted(self.allowed_limit_periods)) or "none"
+            daily = " (EPOCH resets the caps every day)" if limit_period == "EPOCH" else ""
+            found.append(Violation(
+                "limit_period",
+                f"limit_period {limit_period} is not allowed{daily} (allowed: {allowed}).",
+            ))
+        found += self._expiry_violations(expires_at, now=now)
+        return found
 
-    def check_expiry(self, expires_at: str | None, *, now: datetime | None = None) -> None:
-        """`expires_at` is the normalised Venice form ("YYYY-MM-DD" or ISO UTC), or None."""
+    def _expiry_violations(
+        self, expires_at: str | None, *, now: datetime | None
+    ) -> list[Violation]:
         if expires_at is None:
             if self.require_expiry:
-                raise refusal("expiry_required", "A key made or updated here must have an expiry.")
-            return
+                return [Violation(
+                    "expiry_required", "A key made or updated here must have an expiry.")]
+            return []
         if self.max_lifetime_days is None:
-            return
-        when = parse_venice_time(expires_at)
+            return []
         limit = (now or datetime.now(UTC)) + timedelta(days=self.max_lifetime_days)
-        if when > limit:
-            raise refusal(
+        if parse_venice_time(expires_at) > limit:
+            return [Violation(
                 "max_lifetime",
                 f"expires_at may be at most {self.max_lifetime_days:g} days from now.",
-            )
+            )]
+        return []
 
-    def check_rate(self, made_last_hour: int) -> None:
-        if self.max_keys_per_hour is not None and made_last_hour >= self.max_keys_per_hour:
-            raise refusal(
-                "keys_per_hour",
-                f"At most {self.max_keys_per_hour} keys may be made per hour "
-                f"({made_last_hour} in the last hour). Try again later.",
-            )
+    def check_key(self, *, made: Sequence[datetime] | None = None, **settings: Any) -> None:
+        """Refuse, naming every rule broken, unless a key with `settings` meets the policy (and,
+        given `made`, one more key fits the hourly cap)."""
+        violations = self.key_violations(**settings)
+        if made is not None and (rate := self.rate_violation(made)) is not None:
+            violations.append(rate)
+        if violations:
+            raise refusal_for(violations)
 
-    def check_owned(self, tool: str, key_id: str, description: str | None) -> None:
-        if self.own_keys_only and not is_owned(description):
+    # --- how many, and which ---------------------------------------------------------------
+    def rate_violation(
+        self, made: Sequence[datetime], *, now: datetime | None = None
+    ) -> Violation | None:
+        """At the cap when `made` (times keys were made in the last hour) reaches it; the
+        refusal says when the next key is allowed."""
+        cap = self.max_keys_per_hour
+        if cap is None or len(made) < cap:
+            return None
+        now = now or datetime.now(UTC)
+        next_at = sorted(made)[len(made) - cap] + timedelta(hours=1)
+        minutes = max(1, math.ceil((next_at - now).total_seconds() / 60))
+        return Violation(
+            "keys_per_hour",
+            f"At most {cap} keys may be made per hour ({len(made)} in the last hour). The next "
+            f"key is allowed at {next_at.strftime('%Y-%m-%dT%H:%M:%SZ')} (in about {minutes} "
+            "min); try again then.",
+        )
+
+    def check_owned(self, tool: str, key_id: str, *, made_here: bool) -> None:
+        if self.own_keys_only and not made_here:
             raise refusal(
                 "own_keys_only",
                 f"{tool} may only act on keys this server made; key {key_id} was not made here.",
@@ -121,7 +179,7 @@ class Policy:
 
     def summary(self, scope: PolicyScope = "all") -> str:
         """The rules bearing on `scope`, for instructions and tool descriptions (no off-switch)."""
-        new = scope in ("all", "new_key")
+        new = scope in ("all", "new_key", "rotate")
         caps = new or scope == "update"
         parts: list[str] = []
         if new:
@@ -135,21 +193,22 @@ class Policy:
             ):
                 if cap is not None:
                     parts.append(f"{name} <= {cap:g}")
+            periods = " or ".join(p for p in LIMIT_PERIODS if p in self.allowed_limit_periods)
+            omitted = f" (omitted: {PERIOD_WHEN_OMITTED})" if scope in ("all", "new_key") else ""
+            parts.append(f"limit_period {periods or 'none'}{omitted}")
             if self.require_expiry:
                 parts.append("expires_at required")
             if self.max_lifetime_days is not None:
                 parts.append(f"expires_at at most {self.max_lifetime_days:g} days ahead")
-        if (new or scope == "rotate") and self.max_keys_per_hour is not None:
+        if scope == "rotate":
+            parts.append("the successor keeps the old key's settings and must meet these rules")
+        if new and self.max_keys_per_hour is not None:
             parts.append(
                 f"at most {self.max_keys_per_hour} new keys per hour (mint, create, rotate)"
             )
         if scope != "new_key" and self.own_keys_only:
             parts.append("update/rotate/revoke only keys this server made")
         return "; ".join(parts) or "no extra rules"
-
-
-def is_owned(description: str | None) -> bool:
-    return bool(description) and str(description).startswith(OWNER_MARKER)
 
 
 def mark_description(description: str) -> str:
@@ -208,7 +267,9 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str = "mapping") -> 
         if key in ("tools", "confirm_tools"):
             kw[key] = _names(value, key, ALL_TOOLS)
         elif key == "allowed_key_types":
-            kw[key] = _names(value, key, ("INFERENCE", "ADMIN"))
+            kw[key] = _names(value, key, KEY_TYPES)
+        elif key == "allowed_limit_periods":
+            kw[key] = _names(value, key, LIMIT_PERIODS)
         elif key in ("require_spend_limit", "require_expiry", "own_keys_only"):
             kw[key] = _flag(value, key)
         elif key in ("max_usd_limit", "max_diem_limit", "max_lifetime_days"):

@@ -48,9 +48,9 @@ def describe(spec: ToolSpec, config: OperatorConfig) -> str:
     if spec.policy_scope is not None:
         policy = (
             f"Operator policy: {config.policy.summary(spec.policy_scope)}. A refusal ('Refused "
-            "by operator policy (rule: ...)') names its rule; only the operator can change the "
-            "policy, so fit the arguments to it or ask the human operator; do not retry "
-            "unchanged."
+            "by operator policy (rule: ...)') names every rule the call breaks; only the "
+            "operator can change the policy, so fit the arguments to all of them or ask the "
+            "human operator; do not retry unchanged."
         )
     return Template(spec.description).substitute(
         policy=policy, new_key_result=new_key_result_note(config)

@@ -1,9 +1,12 @@
 """Per-server state the tools share: the facade (built on first use), the operator policy, the
-key-making lock, the audit log, where new secrets go, and how a human is asked to confirm.
+locks, the audit log, where new secrets go, and how a human is asked to confirm.
 
-Every write goes through `guarded` / `run_write`, so each outcome (ok, refused with its rule,
+Every write goes through `guarded` / `run_write`, so each outcome (ok, refused with its rules,
 error with its type) is audited exactly once and reaches the agent as a ToolError without a
-traceback or a secret.
+traceback or a secret. Writes to one key are serialised (`key_lock`) and re-read inside the
+lock, so a decision is never made on a stale read; key-making calls also hold the make-lock
+(this process and, through the audit log's flock, every server sharing it) for at most
+`OperatorConfig.make_deadline` seconds.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,22 +27,28 @@ from pydantic import BaseModel, Field
 
 from venice_web3_keys.errors import (
     AmbiguousCreateError,
+    APIError,
+    ChainError,
+    ConfigError,
     InvalidInputError,
     KeyNotFoundError,
+    NotEligibleError,
     PolicyError,
+    UnsafeSigningRequestError,
     VeniceKeysError,
+    WalletError,
 )
 from venice_web3_keys.mcp.arguments import NewKeyRequest, UpdateRequest
-from venice_web3_keys.mcp.audit import AuditLog
-from venice_web3_keys.mcp.policy import is_owned, mark_description, refusal
-from venice_web3_keys.mcp.results import (
-    KeyInfo,
-    Limits,
-    NewKeyResult,
-    key_info,
-    limits_of,
-    new_key_result,
+from venice_web3_keys.mcp.audit import AuditLockError, AuditLog
+from venice_web3_keys.mcp.catalog import LIST_KEYS
+from venice_web3_keys.mcp.policy import (
+    PERIOD_WHEN_OMITTED,
+    VENICE_DEFAULT_PERIOD,
+    mark_description,
+    refusal,
+    refusal_for,
 )
+from venice_web3_keys.mcp.results import KeyInfo, NewKeyResult, key_info, new_key_result
 from venice_web3_keys.timeparse import parse_expires
 
 if TYPE_CHECKING:
@@ -52,6 +62,35 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("venice_web3_keys.mcp.runtime")
 T = TypeVar("T")
+
+# Failures that prove no key was made: refused or invalid before any create request, or a
+# definite answer from Venice (a 4xx; a 5xx the flows reconciled to "nothing was created").
+NOTHING_MADE = (
+    InvalidInputError,
+    ConfigError,
+    WalletError,
+    UnsafeSigningRequestError,
+    ChainError,
+    NotEligibleError,
+    APIError,
+    AuditLockError,
+)
+
+
+def keys_a_failure_made(exc: BaseException) -> tuple[bool, list[str]]:
+    """(may a key exist because of this failed key-making call, the ids known to exist).
+
+    Anything not proven harmless counts: an ambiguous create, a rotation whose old key could
+    not be revoked or whose successor failed its check, a lost delivery, a deadline.
+    """
+    if isinstance(exc, AmbiguousCreateError):
+        return True, list(exc.orphan_ids)
+    new_key = getattr(exc, "new_key", None)  # flows/rotate.py: the old key could not be revoked
+    if new_key is not None:
+        return True, [str(new_key.id)]
+    if isinstance(exc, NOTHING_MADE):
+        return False, []
+    return True, []
 
 
 class Confirmation(BaseModel):
@@ -67,6 +106,46 @@ class NotAsked(Confirmation):
 def venice_expiry(expires_at: str | None) -> str | None:
     """A WHEN argument in the form Venice takes (None stays None)."""
     return None if expires_at is None else parse_expires(expires_at)
+
+
+@dataclass(frozen=True)
+class KeySettings:
+    """The settings the policy judges, of a key as it is or as a change would leave it."""
+
+    api_key_type: str
+    usd_limit: float | None
+    diem_limit: float | None
+    expires_at: str | None
+    limit_period: str
+
+    @classmethod
+    def of(cls, key: ApiKey) -> KeySettings:
+        limits = key.consumption_limits
+        return cls(
+            api_key_type=str(key.api_key_type),
+            usd_limit=limits.usd if limits is not None else None,
+            diem_limit=limits.diem if limits is not None else None,
+            expires_at=key.expires_at or None,
+            limit_period=key.limit_period or VENICE_DEFAULT_PERIOD,
+        )
+
+    def as_policy_arguments(self) -> dict[str, Any]:
+        return {
+            "api_key_type": self.api_key_type,
+            "usd_limit": self.usd_limit,
+            "diem_limit": self.diem_limit,
+            "expires_at": self.expires_at,
+            "limit_period": self.limit_period,
+        }
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    """What to PATCH (`changes`, keyword arguments of `update_key`) and, should the key Venice
+    reports afterwards break the policy, what to PATCH back (`restore`)."""
+
+    changes: dict[str, Any]
+    restore: dict[str, Any]
 
 
 class ToolRuntime:
@@ -86,6 +165,7 @@ class ToolRuntime:
         # Held from the hourly count to the audit line of the key made, so that concurrent
         # calls cannot both pass the cap (see `making`).
         self.make_lock = anyio.Lock()
+        self._key_locks: dict[str, anyio.Lock] = {}
 
     async def keys(self) -> AsyncVeniceKeys:
         """The facade, built on first use (this is where web3/eth_account may load)."""
@@ -104,7 +184,11 @@ class ToolRuntime:
             await self._keys.aclose()
             self._keys = None
 
-    # --- making keys ------------------------------------------------------------------------
+    # --- locks ------------------------------------------------------------------------------
+    def key_lock(self, key_id: str) -> anyio.Lock:
+        """One lock per key: writes to a key run one at a time, each on a fresh read."""
+        return self._key_locks.setdefault(key_id, anyio.Lock())
+
     @asynccontextmanager
     async def making(
         self, spec: ToolSpec, args: Mapping[str, Any], *, key_id: str | None = None
@@ -116,6 +200,7 @@ class ToolRuntime:
                 await stack.enter_async_context(self.audit.exclusive())
             yield
 
+    # --- secrets ----------------------------------------------------------------------------
     def new_sink(self, spec: ToolSpec) -> FileSink:
         """A FileSink for a fresh, unique file in the secrets directory (dir forced to 0700)."""
         from venice_web3_keys.sinks import FileSink
@@ -132,31 +217,36 @@ class ToolRuntime:
 
     # --- ownership --------------------------------------------------------------------------
     def made_here(self, key: ApiKey) -> bool:
-        return is_owned(key.description)
+        """Made by this server or another sharing its audit log: by id, never by description."""
+        return str(key.id) in self.audit.made_key_ids()
 
     def key_info(self, key: ApiKey) -> KeyInfo:
         return key_info(key, made_by_this_server=self.made_here(key))
 
-    async def owned_key(
-        self, spec: ToolSpec, key_id: str, args: Mapping[str, Any]
-    ) -> ApiKey:
+    def key_infos(self, keys: list[ApiKey]) -> list[KeyInfo]:
+        made = self.audit.made_key_ids()
+        return [key_info(key, made_by_this_server=str(key.id) in made) for key in keys]
+
+    def check_owned(self, spec: ToolSpec, key: ApiKey) -> None:
+        self.policy.check_owned(spec.name, str(key.id), made_here=self.made_here(key))
+
+    async def owned_key(self, spec: ToolSpec, key_id: str, args: Mapping[str, Any]) -> ApiKey:
         """The key `key_id`, if the ownership rule lets `spec` act on it."""
-        key = await self.owned_key_if_any(spec, key_id, args, missing_ok=False)
-        assert key is not None
-        return key
+        with self.guarded(spec, args, key_id=key_id):
+            key = await (await self.keys()).get_key(key_id)
+            self.check_owned(spec, key)
+            return key
 
     async def owned_key_if_any(
-        self, spec: ToolSpec, key_id: str, args: Mapping[str, Any], *, missing_ok: bool = True
+        self, spec: ToolSpec, key_id: str, args: Mapping[str, Any]
     ) -> ApiKey | None:
         """As `owned_key`, but None when there is no such key (already revoked, say)."""
         with self.guarded(spec, args, key_id=key_id):
             try:
                 key = await (await self.keys()).get_key(key_id)
             except KeyNotFoundError:
-                if missing_ok:
-                    return None
-                raise
-            self.policy.check_owned(spec.name, key_id, key.description)
+                return None
+            self.check_owned(spec, key)
             return key
 
     # --- outcomes and the audit log -----------------------------------------------------------
@@ -166,10 +256,14 @@ class ToolRuntime:
         args: Mapping[str, Any],
         exc: PolicyError,
         key_id: str | None = None,
+        *,
+        restored: bool = False,
     ) -> ToolError:
         """Audit a refusal and turn it into the ToolError the agent sees."""
-        self.audit.record(spec.name, args, "refused", rule=exc.rule, key_id=key_id)
-        log.info("%s refused by rule %s", spec.name, exc.rule)
+        self.audit.record(
+            spec.name, args, "refused", rules=exc.rules, key_id=key_id, restored=restored
+        )
+        log.info("%s refused by rule(s) %s", spec.name, ", ".join(exc.rules))
         return ToolError(str(exc))
 
     def audit_invalid(
@@ -182,6 +276,20 @@ class ToolRuntime:
         )
         log.info("%s: arguments rejected by the input schema: %s", spec.name, fields)
 
+    def _audit_failure(
+        self, spec: ToolSpec, args: Mapping[str, Any], exc: BaseException, key_id: str | None
+    ) -> None:
+        counts, made_ids = keys_a_failure_made(exc) if spec.makes_key else (False, [])
+        self.audit.record(
+            spec.name,
+            args,
+            "error",
+            key_id=key_id,
+            new_key_ids=made_ids,
+            error_type=type(exc).__name__,
+            counts_as_key=counts,
+        )
+
     @contextmanager
     def guarded(
         self,
@@ -189,6 +297,7 @@ class ToolRuntime:
         args: Mapping[str, Any] | None = None,
         *,
         key_id: str | None = None,
+        deadline: float | None = None,
     ) -> Iterator[None]:
         """Turn every failure into a ToolError; with `args` (a write), audit it as well."""
         try:
@@ -199,23 +308,29 @@ class ToolRuntime:
             if args is None:
                 raise ToolError(str(exc)) from None
             raise self.refuse(spec, args, exc, key_id=key_id) from None
+        except TimeoutError as exc:
+            if args is not None:
+                self._audit_failure(spec, args, exc, key_id)
+            log.warning("%s gave up after its %g s deadline", spec.name, deadline or 0)
+            raise ToolError(
+                f"{spec.name} gave up after {deadline or 0:g} s waiting for Venice; whether a "
+                "key was made is unknown (if one was, its secret was not saved). Check "
+                f"{LIST_KEYS.name} before trying again, and ask the operator to revoke any key "
+                "you cannot account for."
+            ) from None
         except Exception as exc:
             if args is not None:
-                orphans = exc.orphan_ids if isinstance(exc, AmbiguousCreateError) else None
-                self.audit.record(
-                    spec.name,
-                    args,
-                    "error",
-                    key_id=key_id,
-                    error_type=type(exc).__name__,
-                    counts_as_key=spec.makes_key and bool(orphans),
-                )
+                self._audit_failure(spec, args, exc, key_id)
             if isinstance(exc, VeniceKeysError):
                 raise ToolError(f"{type(exc).__name__}: {exc}") from None
             log.exception("%s failed unexpectedly", spec.name)
             raise ToolError(
                 f"{spec.name} failed with an internal error (see the server log)"
             ) from None
+        except BaseException as exc:  # cancelled (the client went away): still on record
+            if args is not None:
+                self._audit_failure(spec, args, exc, key_id)
+            raise
 
     async def run_write(
         self,
@@ -225,10 +340,16 @@ class ToolRuntime:
         *,
         key_id: str | None = None,
         new_id: Callable[[T], str | None] = lambda _result: None,
+        deadline: float | None = None,
     ) -> T:
-        """Run a write and audit it: ok / refused (with rule) / error (with type)."""
-        with self.guarded(spec, args, key_id=key_id):
-            result = await action()
+        """Run a write and audit it: ok / refused (with rules) / error (with type). With a
+        deadline, the action is cancelled when it passes (the locks it holds are released)."""
+        with self.guarded(spec, args, key_id=key_id, deadline=deadline):
+            if deadline is None:
+                result = await action()
+            else:
+                with anyio.fail_after(deadline):
+                    result = await action()
         self.audit.record(
             spec.name,
             args,
@@ -241,22 +362,39 @@ class ToolRuntime:
 
     # --- policy -----------------------------------------------------------------------------
     def check_rate(self) -> None:
-        self.policy.check_rate(self.audit.keys_made_last_hour())
+        violation = self.policy.rate_violation(self.audit.times_keys_made_last_hour())
+        if violation is not None:
+            raise refusal_for([violation])
 
-    def check_new_key(self, request: NewKeyRequest) -> str | None:
-        """Apply the caps and the hourly count to a mint/create; returns the Venice expiry."""
-        expiry = venice_expiry(request.expires_at)
-        self.policy.check_new_key(
-            api_key_type=request.api_key_type,
-            usd_limit=request.usd_limit,
-            diem_limit=request.diem_limit,
-            expires_at=expiry,
+    def checked_new_key(self, request: NewKeyRequest) -> NewKeyRequest:
+        """The request as it will be sent (expiry in Venice's form, the period never left to
+        Venice's daily default), after the policy and the hourly cap allowed it."""
+        sent = replace(
+            request,
+            expires_at=venice_expiry(request.expires_at),
+            limit_period=request.limit_period or PERIOD_WHEN_OMITTED,
         )
-        self.check_rate()
-        return expiry
+        self.policy.check_key(
+            api_key_type=sent.api_key_type,
+            usd_limit=sent.usd_limit,
+            diem_limit=sent.diem_limit,
+            expires_at=sent.expires_at,
+            limit_period=sent.limit_period,
+            made=self.audit.times_keys_made_last_hour(),
+        )
+        return sent
 
-    def update_plan(self, key: ApiKey, request: UpdateRequest) -> dict[str, Any]:
-        """The `update_key` keyword arguments for `request`, checked against the policy."""
+    def check_successor(self, key: ApiKey) -> None:
+        """A rotation's successor copies `key`: it is a new key and obeys every new-key rule."""
+        self.policy.check_key(
+            **KeySettings.of(key).as_policy_arguments(),
+            made=self.audit.times_keys_made_last_hour(),
+        )
+
+    def update_plan(self, key: ApiKey, request: UpdateRequest) -> UpdatePlan:
+        """What to send for `request` on `key` as it is now, after checking the key the change
+        would leave against the policy. Whenever a cap changes both are sent, so a change made
+        from a stale read cannot drop the other one."""
         if request.remove_expiry and request.expires_at is not None:
             raise InvalidInputError(
                 "give expires_at or remove_expiry, not both", field="expires_at"
@@ -270,15 +408,63 @@ class ToolRuntime:
             changes["expires_at"] = None
         elif "expires_at" in changes:
             changes["expires_at"] = venice_expiry(changes["expires_at"])
+        now = KeySettings.of(key)
+        after = replace(
+            now,
+            usd_limit=changes.get("usd_limit", now.usd_limit),
+            diem_limit=changes.get("diem_limit", now.diem_limit),
+            expires_at=changes.get("expires_at", now.expires_at),
+            limit_period=changes.get("limit_period") or now.limit_period,
+        )
         if "usd_limit" in changes or "diem_limit" in changes:
-            current = limits_of(key.consumption_limits) or Limits()
-            self.policy.check_limits(
-                usd_limit=changes.get("usd_limit", current.usd),
-                diem_limit=changes.get("diem_limit", current.diem),
+            changes["usd_limit"], changes["diem_limit"] = after.usd_limit, after.diem_limit
+        self.policy.check_key(**after.as_policy_arguments())
+        before: dict[str, Any] = {
+            "description": key.description,
+            "expires_at": now.expires_at,
+            "usd_limit": now.usd_limit,
+            "diem_limit": now.diem_limit,
+            "limit_period": key.limit_period,
+            "model_privacy": key.model_privacy,
+        }
+        # None is a state to restore for the caps and the expiry; Venice takes no None for the
+        # period or privacy, and a description is never None.
+        removable = ("usd_limit", "diem_limit", "expires_at")
+        restore = {k: before[k] for k in changes if before[k] is not None or k in removable}
+        return UpdatePlan(changes=changes, restore=restore)
+
+    async def update_checked(
+        self, spec: ToolSpec, key_id: str, request: UpdateRequest
+    ) -> ApiKey:
+        """Re-read the key, PATCH what the plan says, read it back; if the key Venice reports
+        then breaks the policy (another client changed it meanwhile), PATCH back and say so.
+        Runs under the key's lock."""
+        keys = await self.keys()
+        async with self.key_lock(key_id):
+            key = await keys.get_key(key_id)
+            self.check_owned(spec, key)
+            plan = self.update_plan(key, request)
+            await keys.update_key(key_id, **plan.changes)
+            after = await keys.get_key(key_id)
+            broken = self.policy.key_violations(**KeySettings.of(after).as_policy_arguments())
+            if not broken:
+                return after
+            try:
+                await keys.update_key(key_id, **plan.restore)
+                fate = "so its previous settings were restored"
+            except VeniceKeysError as exc:
+                fate = (
+                    f"and restoring its previous settings failed ({type(exc).__name__}): the "
+                    "operator must check it"
+                )
+            refused = refusal_for(broken)
+            raise PolicyError(
+                f"{refused} The change was sent, but Venice then reported key {key_id} in a "
+                f"state that breaks these rules (another client may have changed it at the "
+                f"same time), {fate}.",
+                rule=refused.rule,
+                rules=refused.rules,
             )
-        if "expires_at" in changes:
-            self.policy.check_expiry(changes["expires_at"])
-        return changes
 
     # --- confirmation (elicitation) -----------------------------------------------------------
     def confirmation(
@@ -289,13 +475,13 @@ class ToolRuntime:
         The question must read the same on every round (the SDK re-runs resolvers and accepts
         an answer only for the exact question shown), so it holds no time-derived values.
         """
-        policy = self.policy
-        if policy.confirm == "off" or spec.name not in policy.confirm_tools:
+        mode = self.config.confirm_mode
+        if mode == "off" or spec.name not in self.policy.confirm_tools:
             return NotAsked(confirm=True)
         capabilities = ctx.client_capabilities
         if capabilities is not None and capabilities.elicitation is not None:
             return Elicit(question, Confirmation)
-        if policy.confirm == "required":
+        if mode == "required":
             raise refusal(
                 "human_confirmation",
                 f"{spec.name} needs a human confirmation and this client cannot ask for one.",

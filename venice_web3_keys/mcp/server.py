@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -14,13 +15,14 @@ from pydantic import ValidationError
 
 from venice_web3_keys.errors import ConfigError
 from venice_web3_keys.mcp.catalog import BY_NAME
-from venice_web3_keys.mcp.config import OperatorConfig, is_loopback, load_config
+from venice_web3_keys.mcp.config import OperatorConfig, load_config
 from venice_web3_keys.mcp.policy import refusal
 from venice_web3_keys.mcp.registry import offered_tools
 from venice_web3_keys.mcp.runtime import ToolRuntime
 from venice_web3_keys.mcp.tools import register_tools
 
 if TYPE_CHECKING:
+    from mcp.server.transport_security import TransportSecuritySettings
     from starlette.types import ASGIApp
 
     from venice_web3_keys.api import AsyncVeniceKeys
@@ -42,16 +44,21 @@ class VeniceKeysMCPServer(MCPServer[Any]):
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         spec = BY_NAME.get(name)
+        if spec is not None and not spec.read_only:
+            try:
+                self.runtime.audit.ensure_usable()
+            except ConfigError as unusable:
+                raise ToolError(f"{name} cannot run: {unusable}. Nothing was done.") from None
         if spec is not None and name not in self.offered:
             if not spec.read_only and not self.runtime.config.allow_writes:
-                exc = refusal("read_only", "This server is read-only: it does not change keys.")
+                hidden = refusal("read_only", "This server is read-only: it does not change keys.")
             else:
-                exc = refusal(
+                hidden = refusal(
                     "tool_allow_list", f"{name} is not on this server's list of allowed tools."
                 )
             if not spec.read_only:
-                raise self.runtime.refuse(spec, arguments, exc)
-            raise ToolError(str(exc))
+                raise self.runtime.refuse(spec, arguments, hidden)
+            raise ToolError(str(hidden))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -106,26 +113,79 @@ def _version() -> str:
         return "0"
 
 
-def http_app(server: VeniceKeysMCPServer, config: OperatorConfig) -> ASGIApp:
-    """Streamable HTTP app at /mcp: session caps, plus the bearer gate when a token is set."""
+def host_names(bind: str) -> list[str]:
+    """How a client may name the bind address in a Host header (without the port)."""
+    text = bind.strip().strip("[]")
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:  # a DNS name: as given, and lower-cased as browsers send it
+        names = [text, text.lower()]
+        if text.lower() == "localhost":
+            names += ["127.0.0.1", "[::1]"]
+        return list(dict.fromkeys(names))
+    if ip.is_unspecified:  # every interface: loopback names here, others from the operator
+        return ["localhost", "127.0.0.1", "[::1]"]
+    literal = f"[{ip.compressed}]" if ip.version == 6 else ip.compressed
+    if str(ip) in ("127.0.0.1", "::1"):
+        return [literal, "localhost"]
+    return [literal]
+
+
+def transport_security(config: OperatorConfig) -> TransportSecuritySettings:
+    """The Host / Origin allow-lists, always on: from the bind address and port, plus the
+    operator's VENICE_MCP_ALLOWED_HOSTS / VENICE_MCP_ALLOWED_ORIGINS. A DNS-rebound page sends
+    its own name as Host and Origin, so it gets 421 / 403 before any tool runs; the SDK's own
+    default covers only three exact spellings of loopback."""
     from mcp.server.transport_security import TransportSecuritySettings
 
+    names = host_names(config.host)
+    port = config.port
+    hosts = [f"{name}:{port}" for name in names] + (names if port == 80 else [])
+    origins = [f"http://{host}" for host in hosts]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=list(dict.fromkeys([*hosts, *config.allowed_hosts])),
+        allowed_origins=list(dict.fromkeys([*origins, *config.allowed_origins])),
+    )
+
+
+def http_app(server: VeniceKeysMCPServer, config: OperatorConfig) -> ASGIApp:
+    """Streamable HTTP app at /mcp: Host/Origin checks, session caps, the bearer gate if set."""
     from venice_web3_keys.mcp.http_auth import BearerTokenMiddleware
 
-    security = None
-    if not is_loopback(config.host):
-        # Off loopback the bearer token is the gate; the Host/Origin allow-list is for localhost.
-        security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path="/mcp",
         max_sessions=config.max_sessions,
         session_idle_timeout=config.session_idle_timeout,
-        transport_security=security,
+        transport_security=transport_security(config),
         host=config.host,
     )
     if config.auth_token is not None:
         app = BearerTokenMiddleware(app, config.auth_token)
     return app
+
+
+def confirmation_warning(config: OperatorConfig) -> str | None:
+    """For the operator's log: which write tools may run without a human confirming them."""
+    mode = config.confirm_mode
+    if not config.allow_writes or mode == "required":
+        return None
+    writes = [spec.name for spec in offered_tools(config) if not spec.read_only]
+    if not writes:
+        return None
+    if mode == "off":
+        return f"confirm=off: {', '.join(writes)} run unconfirmed (no human is ever asked)"
+    asked = [name for name in writes if name in config.policy.confirm_tools]
+    never = [name for name in writes if name not in asked]
+    text = f"writes allowed over {config.transport} with confirm=auto: "
+    if asked:
+        text += (
+            f"{', '.join(asked)} run unconfirmed when the MCP client cannot ask the human "
+            "(no elicitation support)"
+        )
+    if never:
+        text += f"{'; ' if asked else ''}{', '.join(never)} run unconfirmed always"
+    return text + '. Set confirm = "required" in the policy file to refuse them instead.'
 
 
 def serve_http(server: VeniceKeysMCPServer, config: OperatorConfig) -> None:
@@ -154,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"venice-keys-mcp: {exc}", file=sys.stderr)
         return 2
     server = build_server(config)
+    warning = confirmation_warning(config)
+    if warning:
+        log.warning("%s", warning)
     try:
         if config.transport == "http":
             serve_http(server, config)

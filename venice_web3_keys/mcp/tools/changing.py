@@ -60,7 +60,6 @@ async def confirm_update(
 async def update_key(
     runtime: Runtime,
     request: Update,
-    key: Annotated[ApiKey, Resolve(key_to_update)],
     confirmation: Annotated[ElicitationResult[Confirmation], Resolve(confirm_update)],
     # The input schema comes from these parameters; the body reads them from `request`.
     key_id: KeyId,
@@ -76,8 +75,7 @@ async def update_key(
     runtime.check_confirmed(UPDATE_KEY, args, confirmation, key_id)
 
     async def update() -> KeyInfo:
-        changes = runtime.update_plan(key, request)
-        return runtime.key_info(await (await runtime.keys()).update_key(key_id, **changes))
+        return runtime.key_info(await runtime.update_checked(UPDATE_KEY, key_id, request))
 
     return await runtime.run_write(UPDATE_KEY, args, update, key_id=key_id)
 
@@ -116,10 +114,11 @@ async def revoke_key(
     async def revoke() -> RevokeResult:
         if key is None:
             return RevokeResult(revoked_key_id=key_id, revoked=False)
-        try:
-            await (await runtime.keys()).revoke_key(key_id)
-        except KeyNotFoundError:  # gone since it was looked up
-            return RevokeResult(revoked_key_id=key_id, revoked=False)
+        async with runtime.key_lock(key_id):
+            try:
+                await (await runtime.keys()).revoke_key(key_id)
+            except KeyNotFoundError:  # gone since it was looked up
+                return RevokeResult(revoked_key_id=key_id, revoked=False)
         return RevokeResult(revoked_key_id=key_id, revoked=True)
 
     return await runtime.run_write(REVOKE_KEY, args, revoke, key_id=key_id)
@@ -137,7 +136,7 @@ async def confirm_rotate(
     runtime: Runtime,
 ) -> Confirmation | Elicit[Confirmation]:
     with runtime.guarded(ROTATE_KEY, {"key_id": key_id}, key_id=key_id):
-        runtime.check_rate()
+        runtime.check_successor(key)
         return runtime.confirmation(
             ROTATE_KEY,
             ctx,
@@ -148,7 +147,6 @@ async def confirm_rotate(
 
 async def rotate_key(
     runtime: Runtime,
-    key: Annotated[ApiKey, Resolve(key_to_rotate)],
     confirmation: Annotated[ElicitationResult[Confirmation], Resolve(confirm_rotate)],
     key_id: KeyId,
 ) -> RotateResult:
@@ -156,12 +154,16 @@ async def rotate_key(
     runtime.check_confirmed(ROTATE_KEY, args, confirmation, key_id)
 
     async def rotate() -> RotateResult:
-        runtime.check_rate()
-        result = await (await runtime.keys()).rotate_key(
-            key_id,
-            sink=runtime.new_sink(ROTATE_KEY),
-            description=mark_description(key.description or ""),
-        )
+        keys = await runtime.keys()
+        async with runtime.key_lock(key_id):
+            current = await keys.get_key(key_id)  # the successor copies the key as it is now
+            runtime.check_owned(ROTATE_KEY, current)
+            runtime.check_successor(current)
+            result = await keys.rotate_key(
+                key_id,
+                sink=runtime.new_sink(ROTATE_KEY),
+                description=mark_description(current.description or ""),
+            )
         return RotateResult(
             new_key=runtime.new_key_result(result.new_key),
             revoked_key_id=result.revoked_key_id,
@@ -170,7 +172,12 @@ async def rotate_key(
 
     async with runtime.making(ROTATE_KEY, args, key_id=key_id):
         return await runtime.run_write(
-            ROTATE_KEY, args, rotate, key_id=key_id, new_id=lambda result: result.new_key.id
+            ROTATE_KEY,
+            args,
+            rotate,
+            key_id=key_id,
+            new_id=lambda result: result.new_key.id,
+            deadline=runtime.config.make_deadline,
         )
 
 

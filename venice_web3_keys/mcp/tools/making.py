@@ -47,7 +47,7 @@ def precheck_for(spec: ToolSpec) -> Precheck:
         ctx: Context, request: Request, runtime: Runtime
     ) -> Confirmation | Elicit[Confirmation]:
         with runtime.guarded(spec, request.audit()):
-            runtime.check_new_key(request)
+            runtime.checked_new_key(request)
             return runtime.confirmation(
                 spec,
                 ctx,
@@ -69,16 +69,20 @@ async def make_new_key(
     runtime.check_confirmed(spec, args, confirmation)
 
     async def make() -> NewKeyResult:
-        expiry = runtime.check_new_key(request)  # again: time and the hourly count have moved
-        sent = replace(
-            request, description=mark_description(request.description), expires_at=expiry
-        )
+        checked = runtime.checked_new_key(request)  # again: time and the count have moved
+        sent = replace(checked, description=mark_description(request.description))
         make_key = maker(await runtime.keys())
         new = await make_key(**asdict(sent), sink=runtime.new_sink(spec))
         return runtime.new_key_result(new)
 
     async with runtime.making(spec, args):
-        return await runtime.run_write(spec, args, make, new_id=lambda result: result.id)
+        return await runtime.run_write(
+            spec,
+            args,
+            make,
+            new_id=lambda result: result.id,
+            deadline=runtime.config.make_deadline,
+        )
 
 
 def new_key_tool(spec: ToolSpec, maker: KeyMaker) -> Callable[..., Awaitable[NewKeyResult]]:

@@ -40,7 +40,7 @@ async def wallet_status(runtime: Runtime, address: Address = None) -> WalletStat
 
 async def list_keys(runtime: Runtime) -> KeyList:
     with runtime.guarded(LIST_KEYS):
-        keys = [runtime.key_info(key) for key in await (await runtime.keys()).list_keys()]
+        keys = runtime.key_infos(await (await runtime.keys()).list_keys())
     return KeyList(keys=keys, count=len(keys))
 
 
