@@ -11,12 +11,14 @@ import os
 import re
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO, runtime_checkable
 
-from .errors import SinkError
+from .errors import InvalidInputError, SinkError
 from .secret import ApiKeySecret
+from .validation import validate_key_id
 
 DEFAULT_ENV_VAR = "VENICE_API_KEY"
 DEFAULT_KEYRING_USERNAME = "VENICE_API_KEY"
@@ -339,3 +341,47 @@ def parse_sink_spec(kind: str, value: str | None = None) -> SecretSink:
     if name in ("stdout", "print"):
         return PrintSink()
     raise SinkError(f"unknown sink kind {kind!r} (file, env, keyring, stdout)")
+
+
+class KeyDirectorySink:
+    """A new file `<key id>.key` in a directory: mode 0600, never overwriting anything.
+
+    The id exists only once the key does, so prepare() creates a placeholder file in the
+    directory exclusively (as FileSink does: a destination that cannot work fails before any
+    request) and deliver() writes the secret there, then gives it the key's name with os.link,
+    which fails rather than replace an existing file. An id that is not a UUID never becomes a
+    file name (it comes from the server); the secret then keeps the placeholder's name.
+    """
+
+    kind = "file"
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory).expanduser()
+        self._file = FileSink(self.directory / f".pending-{uuid.uuid4().hex}.key")
+        self.location = self._file.location
+
+    def __repr__(self) -> str:
+        return f"KeyDirectorySink({str(self.directory)!r})"
+
+    def prepare(self) -> None:
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(self.directory, 0o700)
+        except OSError as exc:
+            raise SinkError(f"cannot use the directory {self.directory}: {_why(exc)}") from None
+        self._file.prepare()
+
+    def deliver(self, secret: ApiKeySecret, *, key_id: str) -> SinkReceipt:
+        receipt = self._file.deliver(secret, key_id=key_id)
+        try:
+            final = self.directory / f"{validate_key_id(key_id)}.key"
+            os.link(self._file.path, final)
+        except (InvalidInputError, OSError):
+            return receipt  # the secret is safe under the placeholder's name
+        with contextlib.suppress(OSError):
+            os.unlink(self._file.path)
+        self.location = str(final)
+        return SinkReceipt(self.kind, self.location)
+
+    def abort(self) -> None:
+        self._file.abort()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from venice_web3_keys import errors as E
+from venice_web3_keys.hints import NextSteps, next_step
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -12,8 +13,6 @@ EXIT_USAGE = 2
 EXIT_NOT_ELIGIBLE = 3
 EXIT_AUTH = 4
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
-
-_CHECK_ID = "check the id with `venice-keys keys list` (expired and revoked keys are gone)"
 
 
 def exit_code(exc: BaseException) -> int:
@@ -30,56 +29,24 @@ def exit_code(exc: BaseException) -> int:
     return EXIT_FAILURE
 
 
+# How the CLI words the next steps of venice_web3_keys/hints.py (the MCP server words them too).
+CLI_STEPS = NextSteps(
+    wallet_status="`venice-keys wallet status`",
+    list_keys="`venice-keys keys list`",
+    revoke_key="`keys revoke ID`",
+    limits="`venice-keys limits`",
+    fix="{}",
+    configure_wallet="VENICE_WALLET_KEYSTORE (create one with `venice-keys wallet new --keystore "
+    "PATH`) plus VENICE_WALLET_PASSWORD_FILE, or a hidden prompt",
+    new_destination="pick another destination (--out NEW_FILE, --env-out, ...)",
+    mint_admin_key="a wallet with sVVV can mint one: `venice-keys mint --type ADMIN --description "
+    "admin --env-out .env:VENICE_ADMIN_KEY`",
+)
+
+
 def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | None:
     """One line telling the user how to get past this error (never contains a secret)."""
-    if isinstance(exc, E.NotEligibleError):
-        if staking_contract.lower() in str(exc).lower():
-            return "check the balances with `venice-keys wallet status`"
-        return (f"this wallet holds no sVVV on Base: stake VVV at {staking_contract} first "
-                "(any non-zero amount is enough), then run `venice-keys wallet status`")
-    if isinstance(exc, E.MissingCredentialsError) and "VENICE_ADMIN_KEY" in str(exc):
-        return ("put VENICE_ADMIN_KEY in the environment or .env; a wallet with sVVV can mint "
-                "one: `venice-keys mint --type ADMIN --description admin --env-out .env:"
-                "VENICE_ADMIN_KEY`")
-    if isinstance(exc, E.CredentialsRequiredError):
-        return ("no API key was sent: set VENICE_ADMIN_KEY in the environment or a .env file "
-                "(mint one with `venice-keys mint --type ADMIN ... --out admin.key`)")
-    if isinstance(exc, E.AdminKeyRequiredError):
-        return "this command needs an ADMIN key in VENICE_ADMIN_KEY, not an INFERENCE key"
-    if isinstance(exc, E.AuthenticationError):
-        return "the key was refused: check VENICE_ADMIN_KEY / VENICE_API_KEY (revoked or expired?)"
-    if isinstance(exc, E.PermissionDeniedError):
-        return "this key is not allowed to do that (model privacy or key type)"
-    if isinstance(exc, E.KeyNotFoundError):
-        return _CHECK_ID
-    if isinstance(exc, E.NotFoundError):
-        return f"{_CHECK_ID}, and that VENICE_API_BASE_URL ({api_base}) is the Venice API"
-    if isinstance(exc, E.WrongChainError):
-        if exc.expected == 8453:
-            return f"BASE_RPC_URL reports chain {exc.actual}; point it at a Base RPC (chain 8453)"
-        return (f"BASE_RPC_URL reports chain {exc.actual} but VENICE_CHAIN_ID is {exc.expected}: "
-                f"fix whichever is wrong (Venice mints on Base, chain 8453)")
-    if isinstance(exc, E.ChainUnreachableError):
-        return "no Base RPC endpoint answered: check BASE_RPC_URL (comma-separate fallbacks)"
-    if isinstance(exc, E.MissingContractError):
-        return "a token address has no code on this chain: is BASE_RPC_URL really Base mainnet?"
-    if isinstance(exc, E.WalletError):
-        return ("configure a wallet: VENICE_WALLET_KEYSTORE (create one with `venice-keys wallet "
-                "new --keystore PATH`) plus VENICE_WALLET_PASSWORD_FILE, or a hidden prompt")
-    if isinstance(exc, E.RateLimitError):
-        wait = f" {exc.retry_after:.0f} s" if exc.retry_after else " a minute"
-        return f"rate limited: wait{wait} and try again"
-    if isinstance(exc, E.ActiveKeyLimitError):
-        return "revoke unused keys (`venice-keys keys list`, `keys revoke ID`) and try again"
-    if isinstance(exc, E.PaymentRequiredError):
-        return "the key's spend limit or the account balance stops this: see `venice-keys limits`"
-    if isinstance(exc, E.APIConnectionError) and not isinstance(exc, E.APITimeoutError):
-        return f"could not reach {api_base}: check VENICE_API_BASE_URL and the network"
-    if isinstance(exc, E.SinkError):
-        return "no secret was lost: pick another destination (--out NEW_FILE, --env-out, ...)"
-    if isinstance(exc, E.UnsafeSigningRequestError):
-        return "nothing was signed; the server's challenge did not look like Venice's"
-    return None
+    return next_step(exc, CLI_STEPS, staking_contract=staking_contract, api_base=api_base)
 
 
 def error_fields(exc: BaseException) -> dict[str, Any]:

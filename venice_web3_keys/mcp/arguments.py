@@ -1,16 +1,31 @@
 """What the tools take: argument types (their JSON schema is what the agent sees) and the request
-objects MCPServer builds from a call's arguments by name (`Resolve(NewKeyRequest)`)."""
+objects MCPServer builds from a call's arguments by name (`Resolve(NewKeyRequest)`).
+
+Where the policy narrows a choice (key types, limit periods, the caps), the published schema
+offers only what it allows (`OfferedArguments`), while validation still accepts every value
+Venice knows: a value the policy refuses then gets a refusal naming its rule, not a bare schema
+error.
+"""
 
 # No `from __future__ import annotations`: MCPServer reads these annotations as objects.
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from pydantic import MISSING, Field
+from pydantic.fields import FieldInfo
 
 from venice_web3_keys.mcp.catalog import LIST_KEYS
-from venice_web3_keys.mcp.policy import DESCRIPTION_MAX, OWNER_MARKER
-from venice_web3_keys.models import ApiKeyType, LimitPeriod, ModelPrivacy
+from venice_web3_keys.mcp.policy import (
+    DESCRIPTION_MAX,
+    KEY_TYPES,
+    LIMIT_PERIODS,
+    OWNER_MARKER,
+    PERIOD_WHEN_OMITTED,
+    Policy,
+)
+from venice_web3_keys.models import ApiKeyType, ModelPrivacy
 from venice_web3_keys.validation import MAX_LIMIT
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -21,10 +36,6 @@ KeyId = Annotated[
         pattern=UUID_PATTERN,
         description=f"The key's id (a UUID from {LIST_KEYS.name}); never a secret.",
     ),
-]
-KeyType = Annotated[
-    ApiKeyType,
-    Field(description="INFERENCE keys call models; ADMIN keys manage the account."),
 ]
 Description = Annotated[
     str,
@@ -43,29 +54,7 @@ When = Annotated[
         "from now such as 12h, 30d, 6w. Must be in the future.",
     ),
 ]
-UsdLimit = Annotated[
-    float | None,
-    Field(ge=0, le=MAX_LIMIT, description="Spend cap in USD per limit_period."),
-]
-DiemLimit = Annotated[
-    float | None,
-    Field(ge=0, le=MAX_LIMIT, description="Spend cap in DIEM per limit_period."),
-]
-# For update, leaving a cap out keeps it and null removes it: MISSING tells the two apart, and
-# the published schema then shows no default rather than a misleading `null`.
-NewUsdLimit = Annotated[
-    float | MISSING | None,
-    Field(ge=0, le=MAX_LIMIT, description="New USD cap; null removes it; omit to keep it."),
-]
-NewDiemLimit = Annotated[
-    float | MISSING | None,
-    Field(ge=0, le=MAX_LIMIT, description="New DIEM cap; null removes it; omit to keep it."),
-]
 RemoveExpiry = Annotated[bool, Field(description="true removes the expiry.")]
-Period = Annotated[
-    LimitPeriod | None,
-    Field(description="When the caps reset: EPOCH (daily, UTC), MONTH, or LIFETIME (never)."),
-]
 Privacy = Annotated[
     ModelPrivacy | None,
     Field(description="Which models the key may call: ALL, PRIVATE_TEXT or PRIVATE_ONLY."),
@@ -77,6 +66,82 @@ Address = Annotated[
         description="A Base address to inspect; omit to use the server's own wallet.",
     ),
 ]
+
+
+JsonSchemaEdit = Callable[[dict[str, Any]], None]
+
+
+def offer_only(values: Sequence[str]) -> JsonSchemaEdit:
+    """Publish only `values` as the enum (of the field, or of its non-null branch)."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        for branch in (schema, *schema.get("anyOf", ())):
+            if "enum" in branch:
+                branch["enum"] = list(values)
+
+    return edit
+
+
+def at_most(cap: float) -> JsonSchemaEdit:
+    """Publish `cap` as the maximum (of the field, or of its number branch)."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        for branch in (schema, *schema.get("anyOf", ())):
+            if branch.get("type") == "number":
+                branch["maximum"] = int(cap) if float(cap).is_integer() else cap
+
+    return edit
+
+
+def _cap_field(description: str, cap: float | None) -> FieldInfo:
+    field: FieldInfo = Field(
+        ge=0,
+        le=MAX_LIMIT,
+        description=description,
+        json_schema_extra=at_most(cap) if cap is not None else None,
+    )
+    return field
+
+
+@dataclass(frozen=True)
+class OfferedArguments:
+    """The input-schema fields the policy shapes (see the module docstring)."""
+
+    key_type: FieldInfo
+    default_key_type: ApiKeyType
+    limit_period: FieldInfo
+    usd_limit: FieldInfo
+    diem_limit: FieldInfo
+    new_usd_limit: FieldInfo
+    new_diem_limit: FieldInfo
+
+    @classmethod
+    def for_policy(cls, policy: Policy) -> "OfferedArguments":
+        types = [t for t in KEY_TYPES if t in policy.allowed_key_types]
+        periods = [p for p in LIMIT_PERIODS if p in policy.allowed_limit_periods]
+        default_type: ApiKeyType = "INFERENCE" if "INFERENCE" in types or not types else "ADMIN"
+        period_help = ", ".join(p for p in periods) or "none"
+        return cls(
+            key_type=Field(
+                description="INFERENCE keys call models; ADMIN keys manage the account.",
+                json_schema_extra=offer_only(types),
+            ),
+            default_key_type=default_type,
+            limit_period=Field(
+                description="When the caps reset: MONTH (1st of the month, UTC), LIFETIME "
+                "(never) or EPOCH (every day, UTC). Offered here: "
+                f"{period_help}; omitted on a new key: {PERIOD_WHEN_OMITTED}.",
+                json_schema_extra=offer_only(periods),
+            ),
+            usd_limit=_cap_field("Spend cap in USD per limit_period.", policy.max_usd_limit),
+            diem_limit=_cap_field("Spend cap in DIEM per limit_period.", policy.max_diem_limit),
+            new_usd_limit=_cap_field(
+                "New USD cap; null removes it; omit to keep it.", policy.max_usd_limit
+            ),
+            new_diem_limit=_cap_field(
+                "New DIEM cap; null removes it; omit to keep it.", policy.max_diem_limit
+            ),
+        )
 
 
 @dataclass(frozen=True)

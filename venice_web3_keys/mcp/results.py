@@ -89,6 +89,11 @@ class RotateResult(BaseModel):
     verified: bool = Field(
         description="True when the new key was checked to work before the revoke."
     )
+    removed_secret_file: str | None = Field(
+        default=None,
+        description="The revoked key's secret file, deleted now that the secret is useless "
+        "(null when there was none in the secrets directory).",
+    )
 
 
 class _VeniceView(BaseModel):

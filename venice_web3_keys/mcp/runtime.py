@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
+import stat
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -38,9 +37,16 @@ from venice_web3_keys.errors import (
     VeniceKeysError,
     WalletError,
 )
+from venice_web3_keys.hints import NextSteps, next_step
 from venice_web3_keys.mcp.arguments import NewKeyRequest, UpdateRequest
 from venice_web3_keys.mcp.audit import AuditLockError, AuditLog
-from venice_web3_keys.mcp.catalog import LIST_KEYS
+from venice_web3_keys.mcp.catalog import (
+    BILLING_BALANCE,
+    LIST_KEYS,
+    RATE_LIMITS,
+    REVOKE_KEY,
+    WALLET_STATUS,
+)
 from venice_web3_keys.mcp.policy import (
     PERIOD_WHEN_OMITTED,
     VENICE_DEFAULT_PERIOD,
@@ -49,6 +55,7 @@ from venice_web3_keys.mcp.policy import (
     refusal_for,
 )
 from venice_web3_keys.mcp.results import KeyInfo, NewKeyResult, key_info, new_key_result
+from venice_web3_keys.settings import DEFAULT_API_BASE_URL, DEFAULT_STAKING_CONTRACT
 from venice_web3_keys.timeparse import parse_expires
 
 if TYPE_CHECKING:
@@ -58,7 +65,7 @@ if TYPE_CHECKING:
     from venice_web3_keys.mcp.catalog import ToolSpec
     from venice_web3_keys.mcp.config import OperatorConfig
     from venice_web3_keys.models import ApiKey
-    from venice_web3_keys.sinks import FileSink
+    from venice_web3_keys.sinks import KeyDirectorySink
 
 log = logging.getLogger("venice_web3_keys.mcp.runtime")
 T = TypeVar("T")
@@ -91,6 +98,20 @@ def keys_a_failure_made(exc: BaseException) -> tuple[bool, list[str]]:
     if isinstance(exc, NOTHING_MADE):
         return False, []
     return True, []
+
+
+# The CLI's next steps (venice_web3_keys/hints.py), worded for an agent: tools instead of
+# commands, and the operator for whatever only the operator can change.
+MCP_STEPS = NextSteps(
+    wallet_status=WALLET_STATUS.name,
+    list_keys=LIST_KEYS.name,
+    revoke_key=REVOKE_KEY.name,
+    limits=f"{RATE_LIMITS.name} and {BILLING_BALANCE.name}",
+    fix="ask the operator to {}",
+    configure_wallet="VENICE_WALLET_KEYSTORE plus VENICE_WALLET_PASSWORD_FILE (or "
+    "VENICE_WALLET_PRIVATE_KEY) for this server",
+    new_destination="ask the operator to check this server's secrets directory",
+)
 
 
 class Confirmation(BaseModel):
@@ -201,16 +222,24 @@ class ToolRuntime:
             yield
 
     # --- secrets ----------------------------------------------------------------------------
-    def new_sink(self, spec: ToolSpec) -> FileSink:
-        """A FileSink for a fresh, unique file in the secrets directory (dir forced to 0700)."""
-        from venice_web3_keys.sinks import FileSink
+    def new_sink(self) -> KeyDirectorySink:
+        """A new 0600 file `<key id>.key` in the secrets directory (the directory kept 0700)."""
+        from venice_web3_keys.sinks import KeyDirectorySink
 
-        directory = self.config.secrets_dir
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(directory, 0o700)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        name = f"{stamp}-{spec.name.removeprefix('venice_')}-{uuid.uuid4().hex[:12]}.key"
-        return FileSink(directory / name)
+        return KeyDirectorySink(self.config.secrets_dir)
+
+    def remove_secret_file(self, key_id: str) -> str | None:
+        """Delete `<key id>.key` from the secrets directory once that key is revoked; returns
+        its path if it was there. Only a regular file of ours is removed (never a symlink)."""
+        path = self.config.secrets_dir / f"{key_id}.key"
+        try:
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+                return None
+            path.unlink()
+        except OSError:
+            return None
+        return str(path.resolve().parent / path.name)
 
     def new_key_result(self, new: NewKey) -> NewKeyResult:
         return new_key_result(new, reveal=self.config.reveal_secrets)
@@ -322,7 +351,7 @@ class ToolRuntime:
             if args is not None:
                 self._audit_failure(spec, args, exc, key_id)
             if isinstance(exc, VeniceKeysError):
-                raise ToolError(f"{type(exc).__name__}: {exc}") from None
+                raise ToolError(f"{type(exc).__name__}: {exc}{self.next_step(exc)}") from None
             log.exception("%s failed unexpectedly", spec.name)
             raise ToolError(
                 f"{spec.name} failed with an internal error (see the server log)"
@@ -331,6 +360,17 @@ class ToolRuntime:
             if args is not None:
                 self._audit_failure(spec, args, exc, key_id)
             raise
+
+    def next_step(self, exc: BaseException) -> str:
+        """" Next step: ..." for the error, as the CLI would advise it (or nothing)."""
+        settings = self._keys.settings if self._keys is not None else None
+        text = next_step(
+            exc,
+            MCP_STEPS,
+            staking_contract=settings.staking_contract if settings else DEFAULT_STAKING_CONTRACT,
+            api_base=settings.api_base_url if settings else DEFAULT_API_BASE_URL,
+        )
+        return f" Next step: {text}." if text else ""
 
     async def run_write(
         self,

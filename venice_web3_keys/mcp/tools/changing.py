@@ -8,6 +8,7 @@ body re-checks what may have moved and calls the facade once; every outcome is a
 # No `from __future__ import annotations`: MCPServer reads these annotations as objects.
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, Elicit, ElicitationResult, Resolve
@@ -17,9 +18,7 @@ from venice_web3_keys.errors import KeyNotFoundError
 from venice_web3_keys.mcp.arguments import (
     Description,
     KeyId,
-    NewDiemLimit,
-    NewUsdLimit,
-    Period,
+    OfferedArguments,
     Privacy,
     RemoveExpiry,
     UpdateRequest,
@@ -30,7 +29,7 @@ from venice_web3_keys.mcp.policy import mark_description
 from venice_web3_keys.mcp.registry import ToolRegistry
 from venice_web3_keys.mcp.results import KeyInfo, RevokeResult, RotateResult
 from venice_web3_keys.mcp.runtime import Confirmation, NotAsked, ToolRuntime, runtime_of
-from venice_web3_keys.models import ApiKey
+from venice_web3_keys.models import ApiKey, LimitPeriod
 
 Runtime = Annotated[ToolRuntime, Resolve(runtime_of)]
 Update = Annotated[UpdateRequest, Resolve(UpdateRequest)]
@@ -57,27 +56,34 @@ async def confirm_update(
         )
 
 
-async def update_key(
-    runtime: Runtime,
-    request: Update,
-    confirmation: Annotated[ElicitationResult[Confirmation], Resolve(confirm_update)],
-    # The input schema comes from these parameters; the body reads them from `request`.
-    key_id: KeyId,
-    description: Description | None = None,
-    expires_at: When = None,
-    remove_expiry: RemoveExpiry = False,
-    usd_limit: NewUsdLimit = MISSING,
-    diem_limit: NewDiemLimit = MISSING,
-    limit_period: Period = None,
-    model_privacy: Privacy = None,
-) -> KeyInfo:
-    args = request.audit()
-    runtime.check_confirmed(UPDATE_KEY, args, confirmation, key_id)
+def update_tool(offered: OfferedArguments) -> Callable[..., Awaitable[KeyInfo]]:
+    """The update body; its parameters are the published input schema."""
 
-    async def update() -> KeyInfo:
-        return runtime.key_info(await runtime.update_checked(UPDATE_KEY, key_id, request))
+    async def update_key(
+        runtime: Runtime,
+        request: Update,
+        confirmation: Annotated[ElicitationResult[Confirmation], Resolve(confirm_update)],
+        # The input schema comes from these parameters; the body reads them from `request`.
+        # A cap left out is MISSING (keep it) and null removes it; MISSING also keeps the
+        # published schema from showing a misleading `null` default.
+        key_id: KeyId,
+        description: Description | None = None,
+        expires_at: When = None,
+        remove_expiry: RemoveExpiry = False,
+        usd_limit: Annotated[float | MISSING | None, offered.new_usd_limit] = MISSING,
+        diem_limit: Annotated[float | MISSING | None, offered.new_diem_limit] = MISSING,
+        limit_period: Annotated[LimitPeriod | None, offered.limit_period] = None,
+        model_privacy: Privacy = None,
+    ) -> KeyInfo:
+        args = request.audit()
+        runtime.check_confirmed(UPDATE_KEY, args, confirmation, key_id)
 
-    return await runtime.run_write(UPDATE_KEY, args, update, key_id=key_id)
+        async def update() -> KeyInfo:
+            return runtime.key_info(await runtime.update_checked(UPDATE_KEY, key_id, request))
+
+        return await runtime.run_write(UPDATE_KEY, args, update, key_id=key_id)
+
+    return update_key
 
 
 # --- revoke ---------------------------------------------------------------------------------------
@@ -161,13 +167,14 @@ async def rotate_key(
             runtime.check_successor(current)
             result = await keys.rotate_key(
                 key_id,
-                sink=runtime.new_sink(ROTATE_KEY),
+                sink=runtime.new_sink(),
                 description=mark_description(current.description or ""),
             )
         return RotateResult(
             new_key=runtime.new_key_result(result.new_key),
             revoked_key_id=result.revoked_key_id,
             verified=result.verified,
+            removed_secret_file=runtime.remove_secret_file(result.revoked_key_id),
         )
 
     async with runtime.making(ROTATE_KEY, args, key_id=key_id):
@@ -182,6 +189,6 @@ async def rotate_key(
 
 
 def register(registry: ToolRegistry) -> None:
-    registry.add(UPDATE_KEY, update_key)
+    registry.add(UPDATE_KEY, update_tool(OfferedArguments.for_policy(registry.config.policy)))
     registry.add(REVOKE_KEY, revoke_key)
     registry.add(ROTATE_KEY, rotate_key)

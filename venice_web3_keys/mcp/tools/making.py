@@ -17,12 +17,9 @@ from mcp.server.mcpserver import Context, Elicit, ElicitationResult, Resolve
 
 from venice_web3_keys.mcp.arguments import (
     Description,
-    DiemLimit,
-    KeyType,
     NewKeyRequest,
-    Period,
+    OfferedArguments,
     Privacy,
-    UsdLimit,
     When,
 )
 from venice_web3_keys.mcp.catalog import CREATE_KEY, MINT_KEY, ToolSpec
@@ -30,6 +27,7 @@ from venice_web3_keys.mcp.policy import mark_description
 from venice_web3_keys.mcp.registry import ToolRegistry
 from venice_web3_keys.mcp.results import NewKeyResult
 from venice_web3_keys.mcp.runtime import Confirmation, ToolRuntime, runtime_of
+from venice_web3_keys.models import ApiKeyType, LimitPeriod
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import AsyncVeniceKeys, NewKey
@@ -72,7 +70,7 @@ async def make_new_key(
         checked = runtime.checked_new_key(request)  # again: time and the count have moved
         sent = replace(checked, description=mark_description(request.description))
         make_key = maker(await runtime.keys())
-        new = await make_key(**asdict(sent), sink=runtime.new_sink(spec))
+        new = await make_key(**asdict(sent), sink=runtime.new_sink())
         return runtime.new_key_result(new)
 
     async with runtime.making(spec, args):
@@ -85,7 +83,9 @@ async def make_new_key(
         )
 
 
-def new_key_tool(spec: ToolSpec, maker: KeyMaker) -> Callable[..., Awaitable[NewKeyResult]]:
+def new_key_tool(
+    spec: ToolSpec, maker: KeyMaker, offered: OfferedArguments
+) -> Callable[..., Awaitable[NewKeyResult]]:
     """The tool body for `spec`; its parameters are the published input schema."""
     precheck = precheck_for(spec)
 
@@ -95,11 +95,11 @@ def new_key_tool(spec: ToolSpec, maker: KeyMaker) -> Callable[..., Awaitable[New
         confirmation: Annotated[ElicitationResult[Confirmation], Resolve(precheck)],
         # The input schema comes from these parameters; the body reads them from `request`.
         description: Description,
-        api_key_type: KeyType = "INFERENCE",
+        api_key_type: Annotated[ApiKeyType, offered.key_type] = offered.default_key_type,
         expires_at: When = None,
-        usd_limit: UsdLimit = None,
-        diem_limit: DiemLimit = None,
-        limit_period: Period = None,
+        usd_limit: Annotated[float | None, offered.usd_limit] = None,
+        diem_limit: Annotated[float | None, offered.diem_limit] = None,
+        limit_period: Annotated[LimitPeriod | None, offered.limit_period] = None,
         model_privacy: Privacy = None,
     ) -> NewKeyResult:
         return await make_new_key(runtime, spec, maker, request, confirmation)
@@ -117,5 +117,6 @@ def with_admin_key(keys: "AsyncVeniceKeys") -> Callable[..., Awaitable["NewKey"]
 
 
 def register(registry: ToolRegistry) -> None:
-    registry.add(MINT_KEY, new_key_tool(MINT_KEY, with_wallet))
-    registry.add(CREATE_KEY, new_key_tool(CREATE_KEY, with_admin_key))
+    offered = OfferedArguments.for_policy(registry.config.policy)
+    registry.add(MINT_KEY, new_key_tool(MINT_KEY, with_wallet, offered))
+    registry.add(CREATE_KEY, new_key_tool(CREATE_KEY, with_admin_key, offered))

@@ -1,0 +1,98 @@
+"""The one-line "what to do next" after an error, worded for the face that shows it.
+
+Every face gives the same advice for the same error: the CLI names its commands, the MCP server
+its tools, and where only the operator can act (settings, staking) the MCP wording asks the
+operator. A face describes itself once with `NextSteps`; the decisions live here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from venice_web3_keys import errors
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """How a face names the actions a hint points to."""
+
+    wallet_status: str  # checks a wallet's balances, e.g. "`venice-keys wallet status`"
+    list_keys: str
+    revoke_key: str
+    limits: str  # the configured key's limits and balances
+    fix: str  # wraps a change to settings or funds: "{}" (the user does it) or "ask ... {}"
+    configure_wallet: str  # where a wallet comes from
+    new_destination: str  # after a secret could not be stored
+    mint_admin_key: str | None = None  # how to get an admin key, where the face can
+
+
+def next_step(
+    exc: BaseException, steps: NextSteps, *, staking_contract: str, api_base: str
+) -> str | None:
+    """One line telling the reader how to get past `exc` (never contains a secret)."""
+    fix = steps.fix.format
+    if isinstance(exc, errors.NotEligibleError):
+        if staking_contract.lower() in str(exc).lower():
+            return f"check the balances with {steps.wallet_status}"
+        return (
+            "this wallet holds no sVVV on Base: "
+            + fix(f"stake VVV at {staking_contract} first (any non-zero amount is enough)")
+            + f", then run {steps.wallet_status}"
+        )
+    if isinstance(exc, errors.MissingCredentialsError) and "VENICE_ADMIN_KEY" in str(exc):
+        admin = f"; {steps.mint_admin_key}" if steps.mint_admin_key else ""
+        return fix("put VENICE_ADMIN_KEY in the environment or .env") + admin
+    if isinstance(exc, errors.CredentialsRequiredError):
+        admin = f" ({steps.mint_admin_key})" if steps.mint_admin_key else ""
+        setting = fix("set VENICE_ADMIN_KEY in the environment or a .env file")
+        return f"no API key was sent: {setting}{admin}"
+    if isinstance(exc, errors.AdminKeyRequiredError):
+        return "this needs an ADMIN key, not an INFERENCE key: " + fix(
+            "put one in VENICE_ADMIN_KEY"
+        )
+    if isinstance(exc, errors.AuthenticationError):
+        return "the key was refused: " + fix(
+            "check VENICE_ADMIN_KEY / VENICE_API_KEY (revoked or expired?)"
+        )
+    if isinstance(exc, errors.PermissionDeniedError):
+        return "this key is not allowed to do that (model privacy or key type)"
+    check_id = f"check the id with {steps.list_keys} (expired and revoked keys are gone)"
+    if isinstance(exc, errors.KeyNotFoundError):
+        return check_id
+    if isinstance(exc, errors.NotFoundError):
+        return f"{check_id}, and " + fix(
+            f"check that VENICE_API_BASE_URL ({api_base}) is the Venice API"
+        )
+    if isinstance(exc, errors.WrongChainError):
+        if exc.expected == 8453:
+            return f"BASE_RPC_URL reports chain {exc.actual}; " + fix(
+                "point it at a Base RPC (chain 8453)"
+            )
+        return (
+            f"BASE_RPC_URL reports chain {exc.actual} but VENICE_CHAIN_ID is {exc.expected}: "
+            + fix("fix whichever is wrong (Venice mints on Base, chain 8453)")
+        )
+    if isinstance(exc, errors.ChainUnreachableError):
+        return "no Base RPC endpoint answered: " + fix(
+            "check BASE_RPC_URL (comma-separate fallbacks)"
+        )
+    if isinstance(exc, errors.MissingContractError):
+        return "a token address has no code on this chain: " + fix(
+            "check that BASE_RPC_URL is really Base mainnet"
+        )
+    if isinstance(exc, errors.WalletError):
+        return fix(f"configure a wallet: {steps.configure_wallet}")
+    if isinstance(exc, errors.RateLimitError):
+        wait = f" {exc.retry_after:.0f} s" if exc.retry_after else " a minute"
+        return f"rate limited: wait{wait} and try again"
+    if isinstance(exc, errors.ActiveKeyLimitError):
+        return f"revoke unused keys ({steps.list_keys}, {steps.revoke_key}) and try again"
+    if isinstance(exc, errors.PaymentRequiredError):
+        return f"the key's spend limit or the account balance stops this: see {steps.limits}"
+    if isinstance(exc, errors.APIConnectionError) and not isinstance(exc, errors.APITimeoutError):
+        return f"could not reach {api_base}: " + fix("check VENICE_API_BASE_URL and the network")
+    if isinstance(exc, errors.SinkError):
+        return f"no secret was lost: {steps.new_destination}"
+    if isinstance(exc, errors.UnsafeSigningRequestError):
+        return "nothing was signed; the server's challenge did not look like Venice's"
+    return None
