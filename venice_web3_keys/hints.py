@@ -20,10 +20,26 @@ class NextSteps:
     list_keys: str
     revoke_key: str
     limits: str  # the configured key's limits and balances
-    fix: str  # wraps a change to settings or funds: "{}" (the user does it) or "ask ... {}"
+    fix: str  # wraps a change to settings or funds: "{}" (the reader does it) or "ask ... {}"
     configure_wallet: str  # where a wallet comes from
+    create_wallet: str  # when no wallet is configured at all
+    password_file: str  # how a keystore password is given
     new_destination: str  # after a secret could not be stored
     mint_admin_key: str | None = None  # how to get an admin key, where the face can
+
+
+# Errors whose fix is a setting: (error class, what happened, the change to make). Checked in
+# order, so a subclass comes before its parent.
+SETTING_FIXES: tuple[tuple[type[errors.VeniceKeysError], str, str], ...] = (
+    (errors.AdminKeyRequiredError, "this needs an ADMIN key, not an INFERENCE key",
+     "put one in VENICE_ADMIN_KEY"),
+    (errors.AuthenticationError, "the key was refused",
+     "check VENICE_ADMIN_KEY / VENICE_API_KEY (revoked or expired?)"),
+    (errors.ChainUnreachableError, "no Base RPC endpoint answered",
+     "check BASE_RPC_URL (comma-separate fallbacks)"),
+    (errors.MissingContractError, "a token address has no code on this chain",
+     "check that BASE_RPC_URL is really Base mainnet"),
+)
 
 
 def next_step(
@@ -42,18 +58,17 @@ def next_step(
     if isinstance(exc, errors.MissingCredentialsError) and "VENICE_ADMIN_KEY" in str(exc):
         admin = f"; {steps.mint_admin_key}" if steps.mint_admin_key else ""
         return fix("put VENICE_ADMIN_KEY in the environment or .env") + admin
+    if isinstance(exc, errors.MissingCredentialsError) and "VENICE_WALLET" in str(exc):
+        return steps.create_wallet
+    if isinstance(exc, errors.KeystorePasswordError):
+        return fix(steps.password_file)
     if isinstance(exc, errors.CredentialsRequiredError):
         admin = f" ({steps.mint_admin_key})" if steps.mint_admin_key else ""
         setting = fix("set VENICE_ADMIN_KEY in the environment or a .env file")
         return f"no API key was sent: {setting}{admin}"
-    if isinstance(exc, errors.AdminKeyRequiredError):
-        return "this needs an ADMIN key, not an INFERENCE key: " + fix(
-            "put one in VENICE_ADMIN_KEY"
-        )
-    if isinstance(exc, errors.AuthenticationError):
-        return "the key was refused: " + fix(
-            "check VENICE_ADMIN_KEY / VENICE_API_KEY (revoked or expired?)"
-        )
+    for kind, problem, change in SETTING_FIXES:
+        if isinstance(exc, kind):
+            return f"{problem}: {fix(change)}"
     if isinstance(exc, errors.PermissionDeniedError):
         return "this key is not allowed to do that (model privacy or key type)"
     check_id = f"check the id with {steps.list_keys} (expired and revoked keys are gone)"
@@ -71,14 +86,6 @@ def next_step(
         return (
             f"BASE_RPC_URL reports chain {exc.actual} but VENICE_CHAIN_ID is {exc.expected}: "
             + fix("fix whichever is wrong (Venice mints on Base, chain 8453)")
-        )
-    if isinstance(exc, errors.ChainUnreachableError):
-        return "no Base RPC endpoint answered: " + fix(
-            "check BASE_RPC_URL (comma-separate fallbacks)"
-        )
-    if isinstance(exc, errors.MissingContractError):
-        return "a token address has no code on this chain: " + fix(
-            "check that BASE_RPC_URL is really Base mainnet"
         )
     if isinstance(exc, errors.WalletError):
         return fix(f"configure a wallet: {steps.configure_wallet}")

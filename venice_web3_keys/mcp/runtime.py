@@ -57,6 +57,7 @@ from venice_web3_keys.mcp.policy import (
 from venice_web3_keys.mcp.results import KeyInfo, NewKeyResult, key_info, new_key_result
 from venice_web3_keys.settings import DEFAULT_API_BASE_URL, DEFAULT_STAKING_CONTRACT
 from venice_web3_keys.timeparse import parse_expires
+from venice_web3_keys.validation import update_changes
 
 if TYPE_CHECKING:
     import pydantic
@@ -110,6 +111,10 @@ MCP_STEPS = NextSteps(
     fix="ask the operator to {}",
     configure_wallet="VENICE_WALLET_KEYSTORE plus VENICE_WALLET_PASSWORD_FILE (or "
     "VENICE_WALLET_PRIVATE_KEY) for this server",
+    create_wallet="ask the operator to configure this server's wallet; "
+    f"{WALLET_STATUS.name} with an `address` reads any wallet without one",
+    password_file="put the keystore password alone in a file (chmod 600) and set "
+    "VENICE_WALLET_PASSWORD_FILE to it",
     new_destination="ask the operator to check this server's secrets directory",
 )
 
@@ -435,18 +440,11 @@ class ToolRuntime:
         """What to send for `request` on `key` as it is now, after checking the key the change
         would leave against the policy. Whenever a cap changes both are sent, so a change made
         from a stale read cannot drop the other one."""
-        if request.remove_expiry and request.expires_at is not None:
-            raise InvalidInputError(
-                "give expires_at or remove_expiry, not both", field="expires_at"
-            )
-        changes = request.changes()
-        if not changes:
-            raise InvalidInputError("nothing to update: give at least one setting to change")
+        asked = request.changes()
+        changes = update_changes(asked, remove_expiry=asked.pop("remove_expiry", False))
         if request.description is not None and self.made_here(key):
             changes["description"] = mark_description(request.description)
-        if changes.pop("remove_expiry", False):
-            changes["expires_at"] = None
-        elif "expires_at" in changes:
+        if changes.get("expires_at") is not None:
             changes["expires_at"] = venice_expiry(changes["expires_at"])
         now = KeySettings.of(key)
         after = replace(
