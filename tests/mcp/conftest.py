@@ -167,12 +167,21 @@ async def open_client(
 
 
 @contextmanager
-def http_server(op: Operator, stderr_path: Path, *, port: int | None = None) -> Iterator[str]:
-    """`python mcp_server.py --http` on a free loopback port; yields the /mcp URL."""
+def http_server(
+    op: Operator,
+    stderr_path: Path,
+    *,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    connect: str = "127.0.0.1",
+) -> Iterator[str]:
+    """`python mcp_server.py --http --host HOST` on a free port; yields the /mcp URL by the
+    address a client connects to (`connect`: how HOST resolves)."""
     port = port or free_port()
     with stderr_path.open("w") as errlog:
         proc = subprocess.Popen(
-            [sys.executable, str(LAUNCHER), "--http", "--port", str(port), *op.flags],
+            [sys.executable, str(LAUNCHER), "--http", "--host", host, "--port", str(port),
+             *op.flags],
             env=op.env(),
             cwd=str(op.home),
             stdin=subprocess.DEVNULL,
@@ -180,8 +189,9 @@ def http_server(op: Operator, stderr_path: Path, *, port: int | None = None) -> 
             stderr=errlog,
         )
         try:
-            wait_for_port(port, proc)
-            yield f"http://127.0.0.1:{port}/mcp"
+            wait_for_port(connect, port, proc)
+            netloc = f"[{connect}]" if ":" in connect else connect
+            yield f"http://{netloc}:{port}/mcp"
         finally:
             proc.terminate()
             try:
@@ -191,13 +201,16 @@ def http_server(op: Operator, stderr_path: Path, *, port: int | None = None) -> 
                 proc.wait()
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def wait_for_port(
+    address: str, port: int, proc: subprocess.Popen[bytes], timeout: float = 30
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited early with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
+        try:
+            socket.create_connection((address, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
     raise RuntimeError("server did not start listening")

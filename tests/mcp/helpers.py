@@ -11,6 +11,19 @@ from mcp_types import CallToolResult
 from venice_web3_keys.mcp import catalog
 from venice_web3_keys.settings import load_settings
 
+# A raw `initialize` request and the headers Streamable HTTP wants, for tests below the client.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
+}
+HTTP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
 READ_TOOLS = set(catalog.READ_TOOLS)
 WRITE_TOOLS = set(catalog.WRITE_TOOLS)
 ALL_TOOLS = READ_TOOLS | WRITE_TOOLS

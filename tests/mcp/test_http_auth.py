@@ -11,19 +11,9 @@ import pytest
 from mcp import Client
 
 from tests.mcp.conftest import LAUNCHER, TOKEN, Operator, free_port, http_server, open_client
+from tests.mcp.helpers import HTTP_HEADERS as HEADERS
+from tests.mcp.helpers import INITIALIZE as INIT
 from tests.mcp.helpers import READ_TOOLS
-
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "0"},
-    },
-}
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 async def test_token_required_on_every_request(operator: Operator) -> None:

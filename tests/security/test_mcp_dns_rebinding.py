@@ -5,8 +5,6 @@ loopback bind address is spelled, with or without a bearer token."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,20 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.mcp.conftest import LAUNCHER, TOKEN, Operator, free_port, new_account
+from tests.mcp.conftest import TOKEN, Operator, free_port, http_server, new_account
+from tests.mcp.helpers import HTTP_HEADERS, INITIALIZE
 
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "page", "version": "0"},
-    },
-}
-BASE_HEADERS = {"Accept": "application/json, text/event-stream",
-                "Content-Type": "application/json"}
 # bind address -> where a client connects, and the Host it sends when it is not rebound
 LOOPBACK_SPELLINGS = {
     "127.0.0.2": ("127.0.0.2", "127.0.0.2"),
@@ -45,39 +32,13 @@ def operator(tmp_path: Path, venice_sandbox: Any) -> Operator:
 
 @contextmanager
 def serving(op: Operator, host: str, connect: str, port: int) -> Iterator[str]:
-    """`mcp_server.py --http --host HOST`; yields the base URL (by the connect address)."""
-    log = op.home / f"http-{port}.log"
-    with log.open("w") as errlog:
-        proc = subprocess.Popen(
-            [sys.executable, str(LAUNCHER), "--http", "--host", host, "--port", str(port),
-             *op.flags],
-            env=op.env(), cwd=str(op.home), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=errlog,
-        )
-        netloc = f"[{connect}]" if ":" in connect else connect
-        url = f"http://{netloc}:{port}/mcp"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert proc.poll() is None, log.read_text()
-                try:
-                    httpx.get(url, timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, "server did not start"
-                    time.sleep(0.05)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with http_server(op, op.home / f"http-{port}.log", port=port, host=host,
+                     connect=connect) as url:
+        yield url
 
 
 def post(url: str, body: dict[str, Any], **headers: str) -> httpx.Response:
-    return httpx.post(url, json=body, headers={**BASE_HEADERS, **headers}, timeout=10)
+    return httpx.post(url, json=body, headers={**HTTP_HEADERS, **headers}, timeout=10)
 
 
 @pytest.mark.parametrize("bind", list(LOOPBACK_SPELLINGS))
@@ -88,13 +49,13 @@ def test_a_rebound_page_cannot_reach_a_loopback_server_however_loopback_is_spell
     port = free_port()
     own_host = f"{own_name}:{port}"
     with serving(operator, bind, connect, port) as url:
-        assert post(url, INIT, Host=f"evil.example:{port}").status_code == 421
-        assert post(url, INIT, Host=f"attacker.test:{port}",
+        assert post(url, INITIALIZE, Host=f"evil.example:{port}").status_code == 421
+        assert post(url, INITIALIZE, Host=f"attacker.test:{port}",
                     Origin=f"http://attacker.test:{port}").status_code == 421
-        assert post(url, INIT, Host=own_host,
+        assert post(url, INITIALIZE, Host=own_host,
                     Origin=f"http://evil.example:{port}").status_code == 403
-        assert post(url, INIT, Host=own_host).status_code == 200  # no Origin: not a browser
-        assert post(url, INIT, Host=own_host, Origin=f"http://{own_host}").status_code == 200
+        assert post(url, INITIALIZE, Host=own_host).status_code == 200  # no Origin: not a browser
+        assert post(url, INITIALIZE, Host=own_host, Origin=f"http://{own_host}").status_code == 200
 
 
 def test_a_rebound_tool_call_runs_nothing(operator: Operator, venice_sandbox: Any) -> None:
@@ -102,7 +63,7 @@ def test_a_rebound_tool_call_runs_nothing(operator: Operator, venice_sandbox: An
     own = {"Host": f"127.0.0.2:{port}"}
     emulator = venice_sandbox.emulator
     with serving(operator, "127.0.0.2", "127.0.0.2", port) as url:
-        init = post(url, INIT, **own)
+        init = post(url, INITIALIZE, **own)
         assert init.status_code == 200
         session = {"Mcp-Session-Id": init.headers["mcp-session-id"],
                    "Mcp-Protocol-Version": "2025-11-25"}
@@ -127,10 +88,10 @@ def test_off_loopback_with_a_token_only_the_listed_hosts_are_served(operator: Op
                               VENICE_MCP_ALLOWED_ORIGINS="https://console.internal.test")
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with serving(operator, "0.0.0.0", "127.0.0.1", port) as url:
-        assert post(url, INIT, **auth, Host=f"evil.example:{port}").status_code == 421
-        assert post(url, INIT, **auth, Host=f"keys.internal.test:{port}").status_code == 200
-        assert post(url, INIT, **auth, Host=f"keys.internal.test:{port}",
+        assert post(url, INITIALIZE, **auth, Host=f"evil.example:{port}").status_code == 421
+        assert post(url, INITIALIZE, **auth, Host=f"keys.internal.test:{port}").status_code == 200
+        assert post(url, INITIALIZE, **auth, Host=f"keys.internal.test:{port}",
                     Origin="https://console.internal.test").status_code == 200
-        assert post(url, INIT, **auth, Host=f"keys.internal.test:{port}",
+        assert post(url, INITIALIZE, **auth, Host=f"keys.internal.test:{port}",
                     Origin="https://evil.example").status_code == 403
-        assert post(url, INIT, **auth, Host=f"127.0.0.1:{port}").status_code == 200
+        assert post(url, INITIALIZE, **auth, Host=f"127.0.0.1:{port}").status_code == 200

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from pydantic.alias_generators import to_snake
 
 from venice_web3_keys.amounts import decimal_str
 from venice_web3_keys.mcp.catalog import RATE_LIMITS
+from venice_web3_keys.serialize import to_jsonable
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import NewKey
@@ -194,21 +194,6 @@ class LogResult(BaseModel):
 
 
 # --- conversions --------------------------------------------------------------------------------
-def jsonable(value: Any) -> Any:
-    """Plain JSON values: models by field name, Decimal as an exact decimal string."""
-    if isinstance(value, BaseModel):
-        return jsonable(value.model_dump(mode="python", by_alias=False, exclude_none=False))
-    if isinstance(value, Decimal):
-        return decimal_str(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 def snake_case_view(value: Any) -> Any:
     """A library response model with every field name in snake_case, the names of fields Venice
     added later included; values (and the keys of dict-valued fields, e.g. currencies) as sent."""
@@ -259,9 +244,11 @@ def key_info(key: ApiKey, *, made_by_this_server: bool) -> KeyInfo:
         consumption_limits=limits_of(key.consumption_limits),
         limit_period=optional_text(key.limit_period),
         model_privacy=optional_text(key.model_privacy),
-        usage=jsonable(key.usage) if key.usage is not None else None,
+        usage=to_jsonable(key.usage, by_alias=False) if key.usage is not None else None,
         current_period_usage=(
-            jsonable(key.current_period_usage) if key.current_period_usage is not None else None
+            to_jsonable(key.current_period_usage, by_alias=False)
+            if key.current_period_usage is not None
+            else None
         ),
         made_by_this_server=made_by_this_server,
     )
