@@ -17,7 +17,7 @@ from tests.mcp.helpers import ok, refused, text_of
 from venice_web3_keys import errors
 from venice_web3_keys.cli.failures import CLI_STEPS
 from venice_web3_keys.hints import next_step
-from venice_web3_keys.mcp.runtime import MCP_STEPS
+from venice_web3_keys.mcp.outcomes import MCP_STEPS
 from venice_web3_keys.secret import ApiKeySecret
 from venice_web3_keys.sinks import KeyDirectorySink
 

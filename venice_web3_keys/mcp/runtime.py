@@ -16,7 +16,6 @@ import os
 import stat
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -24,40 +23,20 @@ from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from venice_web3_keys.errors import (
-    AmbiguousCreateError,
-    APIError,
-    ChainError,
-    ConfigError,
-    InvalidInputError,
-    KeyNotFoundError,
-    NotEligibleError,
-    PolicyError,
-    UnsafeSigningRequestError,
-    VeniceKeysError,
-    WalletError,
-)
-from venice_web3_keys.hints import NextSteps, next_step
+from venice_web3_keys.errors import KeyNotFoundError, PolicyError, VeniceKeysError
 from venice_web3_keys.mcp.arguments import NewKeyRequest, UpdateRequest
-from venice_web3_keys.mcp.audit import AuditLockError, AuditLog
-from venice_web3_keys.mcp.catalog import (
-    BILLING_BALANCE,
-    LIST_KEYS,
-    RATE_LIMITS,
-    REVOKE_KEY,
-    WALLET_STATUS,
+from venice_web3_keys.mcp.audit import AuditLog
+from venice_web3_keys.mcp.catalog import LIST_KEYS
+from venice_web3_keys.mcp.key_rules import (
+    KeySettings,
+    UpdatePlan,
+    as_sent,
+    new_key_settings,
+    plan_update,
 )
-from venice_web3_keys.mcp.policy import (
-    PERIOD_WHEN_OMITTED,
-    VENICE_DEFAULT_PERIOD,
-    mark_description,
-    refusal,
-    refusal_for,
-)
+from venice_web3_keys.mcp.outcomes import keys_a_failure_made, next_step_text
+from venice_web3_keys.mcp.policy import refusal, refusal_for
 from venice_web3_keys.mcp.results import KeyInfo, NewKeyResult, key_info, new_key_result
-from venice_web3_keys.settings import DEFAULT_API_BASE_URL, DEFAULT_STAKING_CONTRACT
-from venice_web3_keys.timeparse import parse_expires
-from venice_web3_keys.validation import update_changes
 
 if TYPE_CHECKING:
     import pydantic
@@ -71,53 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("venice_web3_keys.mcp.runtime")
 T = TypeVar("T")
 
-# Failures that prove no key was made: refused or invalid before any create request, or a
-# definite answer from Venice (a 4xx; a 5xx the flows reconciled to "nothing was created").
-NOTHING_MADE = (
-    InvalidInputError,
-    ConfigError,
-    WalletError,
-    UnsafeSigningRequestError,
-    ChainError,
-    NotEligibleError,
-    APIError,
-    AuditLockError,
-)
-
-
-def keys_a_failure_made(exc: BaseException) -> tuple[bool, list[str]]:
-    """(may a key exist because of this failed key-making call, the ids known to exist).
-
-    Anything not proven harmless counts: an ambiguous create, a rotation whose old key could
-    not be revoked or whose successor failed its check, a lost delivery, a deadline.
-    """
-    if isinstance(exc, AmbiguousCreateError):
-        return True, list(exc.orphan_ids)
-    new_key = getattr(exc, "new_key", None)  # flows/rotate.py: the old key could not be revoked
-    if new_key is not None:
-        return True, [str(new_key.id)]
-    if isinstance(exc, NOTHING_MADE):
-        return False, []
-    return True, []
-
-
-# The CLI's next steps (venice_web3_keys/hints.py), worded for an agent: tools instead of
-# commands, and the operator for whatever only the operator can change.
-MCP_STEPS = NextSteps(
-    wallet_status=WALLET_STATUS.name,
-    list_keys=LIST_KEYS.name,
-    revoke_key=REVOKE_KEY.name,
-    limits=f"{RATE_LIMITS.name} and {BILLING_BALANCE.name}",
-    fix="ask the operator to {}",
-    configure_wallet="VENICE_WALLET_KEYSTORE plus VENICE_WALLET_PASSWORD_FILE (or "
-    "VENICE_WALLET_PRIVATE_KEY) for this server",
-    create_wallet="ask the operator to configure this server's wallet; "
-    f"{WALLET_STATUS.name} with an `address` reads any wallet without one",
-    password_file="put the keystore password alone in a file (chmod 600) and set "
-    "VENICE_WALLET_PASSWORD_FILE to it",
-    new_destination="ask the operator to check this server's secrets directory",
-)
-
 
 class Confirmation(BaseModel):
     """What the human answers when the server asks before a destructive action."""
@@ -127,51 +59,6 @@ class Confirmation(BaseModel):
 
 class NotAsked(Confirmation):
     """Stands for 'no question was needed' (policy or client capability)."""
-
-
-def venice_expiry(expires_at: str | None) -> str | None:
-    """A WHEN argument in the form Venice takes (None stays None)."""
-    return None if expires_at is None else parse_expires(expires_at)
-
-
-@dataclass(frozen=True)
-class KeySettings:
-    """The settings the policy judges, of a key as it is or as a change would leave it."""
-
-    api_key_type: str
-    usd_limit: float | None
-    diem_limit: float | None
-    expires_at: str | None
-    limit_period: str
-
-    @classmethod
-    def of(cls, key: ApiKey) -> KeySettings:
-        limits = key.consumption_limits
-        return cls(
-            api_key_type=str(key.api_key_type),
-            usd_limit=limits.usd if limits is not None else None,
-            diem_limit=limits.diem if limits is not None else None,
-            expires_at=key.expires_at or None,
-            limit_period=key.limit_period or VENICE_DEFAULT_PERIOD,
-        )
-
-    def as_policy_arguments(self) -> dict[str, Any]:
-        return {
-            "api_key_type": self.api_key_type,
-            "usd_limit": self.usd_limit,
-            "diem_limit": self.diem_limit,
-            "expires_at": self.expires_at,
-            "limit_period": self.limit_period,
-        }
-
-
-@dataclass(frozen=True)
-class UpdatePlan:
-    """What to PATCH (`changes`, keyword arguments of `update_key`) and, should the key Venice
-    reports afterwards break the policy, what to PATCH back (`restore`)."""
-
-    changes: dict[str, Any]
-    restore: dict[str, Any]
 
 
 class ToolRuntime:
@@ -367,15 +254,7 @@ class ToolRuntime:
             raise
 
     def next_step(self, exc: BaseException) -> str:
-        """" Next step: ..." for the error, as the CLI would advise it (or nothing)."""
-        settings = self._keys.settings if self._keys is not None else None
-        text = next_step(
-            exc,
-            MCP_STEPS,
-            staking_contract=settings.staking_contract if settings else DEFAULT_STAKING_CONTRACT,
-            api_base=settings.api_base_url if settings else DEFAULT_API_BASE_URL,
-        )
-        return f" Next step: {text}." if text else ""
+        return next_step_text(exc, self._keys.settings if self._keys is not None else None)
 
     async def run_write(
         self,
@@ -412,19 +291,10 @@ class ToolRuntime:
             raise refusal_for([violation])
 
     def checked_new_key(self, request: NewKeyRequest) -> NewKeyRequest:
-        """The request as it will be sent (expiry in Venice's form, the period never left to
-        Venice's daily default), after the policy and the hourly cap allowed it."""
-        sent = replace(
-            request,
-            expires_at=venice_expiry(request.expires_at),
-            limit_period=request.limit_period or PERIOD_WHEN_OMITTED,
-        )
+        """The request as it will be sent, after the policy and the hourly cap allowed it."""
+        sent = as_sent(request)
         self.policy.check_key(
-            api_key_type=sent.api_key_type,
-            usd_limit=sent.usd_limit,
-            diem_limit=sent.diem_limit,
-            expires_at=sent.expires_at,
-            limit_period=sent.limit_period,
+            **new_key_settings(sent).as_policy_arguments(),
             made=self.audit.times_keys_made_last_hour(),
         )
         return sent
@@ -437,39 +307,7 @@ class ToolRuntime:
         )
 
     def update_plan(self, key: ApiKey, request: UpdateRequest) -> UpdatePlan:
-        """What to send for `request` on `key` as it is now, after checking the key the change
-        would leave against the policy. Whenever a cap changes both are sent, so a change made
-        from a stale read cannot drop the other one."""
-        asked = request.changes()
-        changes = update_changes(asked, remove_expiry=asked.pop("remove_expiry", False))
-        if request.description is not None and self.made_here(key):
-            changes["description"] = mark_description(request.description)
-        if changes.get("expires_at") is not None:
-            changes["expires_at"] = venice_expiry(changes["expires_at"])
-        now = KeySettings.of(key)
-        after = replace(
-            now,
-            usd_limit=changes.get("usd_limit", now.usd_limit),
-            diem_limit=changes.get("diem_limit", now.diem_limit),
-            expires_at=changes.get("expires_at", now.expires_at),
-            limit_period=changes.get("limit_period") or now.limit_period,
-        )
-        if "usd_limit" in changes or "diem_limit" in changes:
-            changes["usd_limit"], changes["diem_limit"] = after.usd_limit, after.diem_limit
-        self.policy.check_key(**after.as_policy_arguments())
-        before: dict[str, Any] = {
-            "description": key.description,
-            "expires_at": now.expires_at,
-            "usd_limit": now.usd_limit,
-            "diem_limit": now.diem_limit,
-            "limit_period": key.limit_period,
-            "model_privacy": key.model_privacy,
-        }
-        # None is a state to restore for the caps and the expiry; Venice takes no None for the
-        # period or privacy, and a description is never None.
-        removable = ("usd_limit", "diem_limit", "expires_at")
-        restore = {k: before[k] for k in changes if before[k] is not None or k in removable}
-        return UpdatePlan(changes=changes, restore=restore)
+        return plan_update(self.policy, key, request, made_here=self.made_here(key))
 
     async def update_checked(
         self, spec: ToolSpec, key_id: str, request: UpdateRequest
