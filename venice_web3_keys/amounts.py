@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Context, Decimal, InvalidOperation
 
+from venice_web3_keys.errors import InvalidInputError
+
 
 def decimal_str(value: Decimal | float | int | str) -> str:
     """A number as a plain decimal string, no exponent, no trailing zeros ("100", "0.5")."""
@@ -30,3 +32,19 @@ _EXACT = Context(prec=80)
 def from_base_units(raw: int, decimals: int) -> Decimal:
     """`raw` base units (wei) as whole tokens, exactly (the default context keeps 28 digits)."""
     return Decimal(raw).scaleb(-decimals, context=_EXACT)
+
+
+def to_base_units(amount: Decimal | int | str, decimals: int, *, field: str) -> int:
+    """Whole tokens to base units (wei), exactly; InvalidInputError (naming `field`) for
+    anything but a finite number >= 0 with at most `decimals` decimal places. Never a float."""
+    if isinstance(amount, bool) or not isinstance(amount, Decimal | int | str):
+        raise InvalidInputError(f"{field} must be a decimal string, an int or a Decimal",
+                                field=field)
+    try:
+        value = Decimal(str(amount).strip()).scaleb(decimals, context=_EXACT)
+    except InvalidOperation:
+        raise InvalidInputError(f"{field} must be a number", field=field) from None
+    if not value.is_finite() or value < 0 or value != value.to_integral_value():
+        raise InvalidInputError(
+            f"{field} must be >= 0 with at most {decimals} decimals", field=field)
+    return int(value)
