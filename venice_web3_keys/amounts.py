@@ -6,7 +6,9 @@ A balance divided by 10**18 is a Decimal like `0E-18` or `1.000000000000000000`;
 
 from __future__ import annotations
 
+import re
 from decimal import Context, Decimal, InvalidOperation
+from typing import Literal
 
 from venice_web3_keys.errors import InvalidInputError
 
@@ -34,6 +36,11 @@ def from_base_units(raw: int, decimals: int) -> Decimal:
     return Decimal(raw).scaleb(-decimals, context=_EXACT)
 
 
+def tokens_str(raw: int, decimals: int = 18) -> str:
+    """`raw` base units as a plain decimal string of whole tokens ("2.5")."""
+    return decimal_str(from_base_units(raw, decimals))
+
+
 def to_base_units(amount: Decimal | int | str, decimals: int, *, field: str) -> int:
     """Whole tokens to base units (wei), exactly; InvalidInputError (naming `field`) for
     anything but a finite number >= 0 with at most `decimals` decimal places. Never a float."""
@@ -48,3 +55,36 @@ def to_base_units(amount: Decimal | int | str, decimals: int, *, field: str) -> 
         raise InvalidInputError(
             f"{field} must be >= 0 with at most {decimals} decimals", field=field)
     return int(value)
+
+
+VVV_DECIMALS = 18  # VVV and sVVV; the stake flow checks both on chain before sending
+MAX_UINT256 = 2**256 - 1
+StakeAmount = str | Decimal | int
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")  # ASCII only: \d also takes other scripts
+
+
+def parse_stake_amount(amount: StakeAmount) -> int | Literal["all"]:
+    """Whole VVV (a plain decimal string, a Decimal or an int) as wei, or "all".
+
+    Floats are refused (0.1 VVV is not 0.1000000000000000055511151231257827 VVV), and so are
+    strings with a sign, an exponent, underscores or non-ASCII digits, zero, more than 18
+    decimals, and anything above uint256.
+    """
+    if isinstance(amount, str):
+        text = amount.strip()
+        if text.lower() == "all":
+            return "all"
+        if not _PLAIN_DECIMAL.fullmatch(text):
+            raise InvalidInputError(
+                f"amount must be whole VVV as a plain decimal number such as 10 or 2.5, or "
+                f"'all' (got {text[:40]!r})", field="amount")
+    elif isinstance(amount, bool) or not isinstance(amount, Decimal | int):
+        raise InvalidInputError(
+            f"amount must be a decimal string, an int or a Decimal, not {type(amount).__name__} "
+            "(a float cannot hold most decimal amounts exactly)", field="amount")
+    wei = to_base_units(amount, VVV_DECIMALS, field="amount")
+    if wei == 0:
+        raise InvalidInputError("amount must be more than 0 VVV", field="amount")
+    if wei > MAX_UINT256:
+        raise InvalidInputError("amount is larger than any token balance can be", field="amount")
+    return wei

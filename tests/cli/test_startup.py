@@ -39,9 +39,10 @@ def test_help_and_version_import_nothing_heavy(tmp_path: Path) -> None:
 def test_read_commands_import_nothing_heavy(venice_sandbox: Any, admin_env: dict[str, str],
                                             run: Run, tmp_path: Path) -> None:
     key = create_key(run, admin_env, tmp_path / "k")
+    address = venice_sandbox.new_wallet(vvv=5)[0]
     for args in (["--json", "keys", "list"], ["--json", "keys", "get", key["id"]],
                  ["--json", "limits"], ["--json", "limits", "log"], ["--json", "billing"],
-                 ["keys", "list"]):
+                 ["keys", "list"], ["--json", "wallet", "status", "--address", address]):
         heavy = _imported(args, admin_env, tmp_path) & set(HEAVY)
         assert not heavy, (args, heavy)
 
