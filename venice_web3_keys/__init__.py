@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _ERRORS = (
     "VeniceKeysError", "ConfigError", "MissingCredentialsError", "InvalidInputError",
-    "WalletError",
+    "WalletError", "KeystorePasswordError",
     "UnsafeSigningRequestError", "SinkError", "ChainError", "ChainUnreachableError",
     "WrongChainError", "MissingContractError", "TransactionError", "TransactionRefusedError",
     "SimulationRevertedError", "TransactionRevertedError", "TransactionTimeoutError",
