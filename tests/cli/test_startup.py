@@ -31,7 +31,8 @@ def _imported(args: list[str], env: dict[str, str], cwd: Path) -> set[str]:
 
 
 def test_help_and_version_import_nothing_heavy(tmp_path: Path) -> None:
-    for args in (["--help"], ["--version"], ["keys", "--help"], ["mint", "--help"]):
+    for args in (["--help"], ["--version"], ["keys", "--help"], ["mint", "--help"],
+                 ["wallet", "stake", "--help"]):
         heavy = _imported(args, {}, tmp_path) & set(HEAVY)
         assert not heavy, (args, heavy)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -576,6 +577,7 @@ def test_ctrl_c_on_the_sync_facade_between_approve_and_stake(
             signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)  # Ctrl-C
             time.sleep(0.5)  # the loop thread holds still until the interrupt lands
 
+    caplog.set_level(logging.INFO, logger="venice_web3_keys")
     progress = StakeProgress(listener=ctrl_c)
     with VeniceKeys(wallet.settings) as vk:
         with pytest.raises(KeyboardInterrupt):

@@ -397,7 +397,7 @@ async def stake_vvv(
                                       poll_interval=poll_interval)
             except asyncio.CancelledError as exc:
                 exc.add_note(progress.summary())
-                log.warning("stake interrupted: %s", progress.summary())
+                log.info("stake interrupted: %s", progress.summary())
                 raise
             except VeniceKeysError as exc:
                 if progress.anything_signed and not isinstance(exc, StakeVerificationError):
