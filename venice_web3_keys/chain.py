@@ -151,7 +151,8 @@ class ChainReader:
         if isinstance(raw, _RpcError):
             raise ChainError(f"{host} refused eth_chainId: {raw.message}")
         actual = _word(raw, "eth_chainId")
-        require_chain(host, actual, self._chain_id, refusing="to read balances from it")
+        require_chain(host, actual, self._chain_id,
+                      refusing="to read balances from the wrong chain")
         return actual
 
     # ------------------------------------------------------------------ public

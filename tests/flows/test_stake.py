@@ -58,13 +58,6 @@ from venice_web3_keys.transactions import GAS_PRICE_ORACLE, Allowance, Node
 WEI = 10**18
 
 
-@pytest.fixture(scope="module")
-def chain() -> Iterator[LocalChain]:
-    c = LocalChain.start()
-    yield c
-    c.stop()
-
-
 @dataclass
 class Wallet:
     address: str

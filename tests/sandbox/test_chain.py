@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,13 +25,6 @@ from venice_web3_keys.sandbox.chain import (
 )
 
 WEI = 10**18
-
-
-@pytest.fixture(scope="module")
-def chain() -> Iterator[LocalChain]:
-    c = LocalChain.start()
-    yield c
-    c.stop()
 
 
 def raw_rpc(url: str, method: str, params: list[object] | None = None) -> object:

@@ -172,7 +172,8 @@ async def _preflight(node: Node, settings: Settings, wallet: str) -> _Preflight:
         raise await _missing_contract(node, settings) from None
     (chain_id, eth, vvv, allowance, vvv_decimals, svvv, svvv_decimals, mined_nonce,
      pending_nonce, block, tip, oracle_code) = answers
-    require_chain(node.host, int(chain_id), settings.chain_id, refusing="to send transactions")
+    require_chain(node.host, int(chain_id), settings.chain_id,
+                  refusing="to send transactions to the wrong chain")
     for symbol, token, decimals in (("VVV", settings.vvv_token, vvv_decimals),
                                     ("sVVV", settings.staking_contract, svvv_decimals)):
         if int(decimals) != VVV_DECIMALS:
