@@ -32,6 +32,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_hash.auto import keccak
 from web3 import AsyncWeb3
 from web3.exceptions import (
+    BadFunctionCallOutput,
     ContractLogicError,
     MethodUnavailable,
     TransactionNotFound,
@@ -288,6 +289,10 @@ class Node:
                 continue
             except Web3RPCError as exc:
                 raise ChainError(f"{host} refused a read: {rpc_message(exc)}") from None
+            except BadFunctionCallOutput:
+                raise  # a contract call with nothing to decode: the caller says which contract
+            except Web3Exception as exc:
+                raise ChainError(f"{host} gave an unusable answer ({type(exc).__name__})") from None
             self._w3, self.host = w3, host
             return result
         raise ChainUnreachableError("no RPC endpoint answered: " + "; ".join(tried))
@@ -303,6 +308,9 @@ class Node:
             raise
         except Web3RPCError as exc:
             raise ChainError(f"{self.host} refused {what}: {rpc_message(exc)}") from None
+        except Web3Exception as exc:
+            raise ChainError(f"{self.host} gave an unusable answer to {what} "
+                             f"({type(exc).__name__})") from None
 
     # ------------------------------------------------------------------ fees
 
@@ -322,11 +330,15 @@ class Node:
             return 0
         size = _TX_ENVELOPE_BYTES + (len(call.data) - 2) // 2
         query = Call("L1 fee read", GAS_PRICE_ORACLE, _L1_FEE_UPPER_BOUND + _word(size)[2:])
-        raw = await self.request("reading Base's L1 data fee",
-                              self.w3.eth.call(_params(None, query)))
+        try:
+            raw = bytes(await self.request("reading Base's L1 data fee",
+                                           self.w3.eth.call(_params(None, query))))
+        except ContractLogicError:
+            raw = b""  # an oracle without getL1FeeUpperBound: refused below, not guessed
         if len(raw) != 32:
-            raise ChainError(f"the GasPriceOracle at {GAS_PRICE_ORACLE} answered "
-                             "getL1FeeUpperBound with malformed data")
+            raise ChainError(f"the GasPriceOracle at {GAS_PRICE_ORACLE} did not quote "
+                             "getL1FeeUpperBound, so the L1 data fee cannot be priced; nothing "
+                             "was signed")
         return int.from_bytes(raw, "big")
 
     # ------------------------------------------------------------------ simulation
@@ -486,7 +498,7 @@ class Node:
                 raise TransactionRefusedError(
                     f"{self.host} refused the {call.step} transaction {tx_hash}: {message}. "
                     "It was not sent.", tx_hash=tx_hash) from None
-        except CONNECTION_ERRORS as exc:
+        except _LOOKUP_ERRORS as exc:  # did it arrive? ask the node for it
             if not await self._known(tx_hash):
                 raise TransactionError(
                     f"sending the {call.step} transaction {tx_hash} failed "

@@ -29,6 +29,7 @@ from tests.foundry import cast, cast_balance, cast_nonce, cast_tx, cast_uint
 from venice_web3_keys import AsyncVeniceKeys, VeniceKeys
 from venice_web3_keys.errors import (
     AmountExceedsBalanceError,
+    ChainError,
     InsufficientGasError,
     InvalidInputError,
     MissingContractError,
@@ -303,6 +304,18 @@ async def test_base_l1_data_fee_counts_toward_the_gas_money(chain: LocalChain) -
         chain.rpc("anvil_setCode", [GAS_PRICE_ORACLE, "0x"])
 
 
+async def test_an_oracle_that_cannot_quote_the_l1_fee_stops_before_signing(
+        chain: LocalChain) -> None:
+    chain.rpc("anvil_setCode", [GAS_PRICE_ORACLE, "0x60006000fd"])  # REVERT on every call
+    try:
+        wallet = new_wallet(chain)
+        with pytest.raises(ChainError, match="L1 data fee cannot be priced"):
+            await run_stake(wallet, "1")
+        assert wallet.nonce() == 0
+    finally:
+        chain.rpc("anvil_setCode", [GAS_PRICE_ORACLE, "0x"])
+
+
 async def test_wrong_chain_is_refused_before_anything_is_signed(chain: LocalChain) -> None:
     wallet = new_wallet(chain, chain_id=1)
     with pytest.raises(WrongChainError) as info:
@@ -486,6 +499,35 @@ async def test_a_transaction_the_node_refuses_is_not_reported_as_sent(chain: Loc
         await run_stake(wallet, "2", progress=progress)
     assert progress.steps == {} and progress.summary() == "Nothing was sent."
     assert wallet.nonce() == 1 and wallet.allowance() == 0
+
+
+@pytest.mark.parametrize("delivered", [True, False])
+async def test_a_send_whose_answer_is_lost_is_settled_by_asking_for_the_hash(
+        chain: LocalChain, monkeypatch: pytest.MonkeyPatch, delivered: bool) -> None:
+    """The connection drops during eth_sendRawTransaction: did the node get it? Ask, not guess."""
+    from aiohttp import ServerDisconnectedError
+    from web3.eth import AsyncEth
+
+    original = AsyncEth.send_raw_transaction
+
+    async def drop_the_answer(self: AsyncEth, raw: Any) -> Any:
+        if delivered:
+            await original(self, raw)
+        raise ServerDisconnectedError()
+
+    monkeypatch.setattr(AsyncEth, "send_raw_transaction", drop_the_answer)
+    wallet = new_wallet(chain)
+    progress = StakeProgress()
+    if delivered:
+        result = await run_stake(wallet, "2", progress=progress)
+        assert result.verified and wallet.svvv() == 2 * WEI and wallet.nonce() == 2
+        return
+    with pytest.raises(TransactionError, match="most likely not sent") as info:
+        await run_stake(wallet, "2", progress=progress)
+    assert progress.steps["approve"][0] == "signed"  # never claimed as sent
+    assert info.value.tx_hash == progress.steps["approve"][1]
+    assert "may have been sent" in str(info.value)
+    assert wallet.nonce() == 0
 
 
 async def test_balances_that_did_not_move_by_the_amount_are_an_error(chain: LocalChain) -> None:

@@ -313,11 +313,11 @@ async def _execute(node: Node, settings: Settings, signer: TransactionSigner, pl
                      receipts=receipts, verified=verified)
     if not verified:
         raise StakeVerificationError(
-            f"both transactions were mined (stake {result.stake_tx}), but at block {block} sVVV "
-            f"rose by {tokens_str(svvv - before.svvv)} and VVV fell by "
-            f"{tokens_str(before.vvv - vvv)}, not by {tokens_str(plan.amount_wei)} each: check "
-            "the wallet before doing anything else",
-            result=result)
+            f"the stake {result.stake_tx} is mined, so do not run it again; but at block {block} "
+            f"sVVV rose by {tokens_str(svvv - before.svvv)} and VVV fell by "
+            f"{tokens_str(before.vvv - vvv)}, not by {tokens_str(plan.amount_wei)} each (another "
+            "transfer in the same block, or a staking contract that does not credit 1:1): check "
+            "the wallet's balances", result=result)
     return result
 
 
@@ -380,6 +380,8 @@ async def stake_vvv(
         raise InvalidInputError("receipt_timeout must be a positive number of seconds",
                                 field="receipt_timeout")
     progress = progress if progress is not None else StakeProgress()
+    progress.steps.clear()  # it describes this run, even when a caller reuses it
+    progress.amount_wei = None
     wallet = signer.address
     async with Node(settings.rpc_urls, chain_id=settings.chain_id,
                     timeout=min(settings.timeout, 30.0)) as node:
