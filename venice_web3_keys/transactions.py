@@ -30,6 +30,7 @@ from typing import Any, TypeVar, cast
 import aiohttp
 from eth_abi.abi import decode as abi_decode
 from eth_hash.auto import keccak
+from eth_typing import ChecksumAddress
 from web3 import AsyncWeb3
 from web3.exceptions import (
     BadFunctionCallOutput,
@@ -250,6 +251,7 @@ class Node:
             url,
             request_kwargs={"timeout": aiohttp.ClientTimeout(total=self._timeout)},
             exception_retry_configuration=None,  # retries are decided here, per call
+            cache_allowed_requests=True,  # the chain id, which web3 asks before many calls
         )
         w3: AsyncWeb3[Any] = AsyncWeb3(provider)
         self._opened.append(w3)
@@ -314,14 +316,23 @@ class Node:
 
     # ------------------------------------------------------------------ fees
 
-    async def fees(self, *, cap: int = MAX_FEE_PER_GAS_CAP) -> FeeQuote:
-        """Base fee of the latest block and the node's suggested tip, under `cap`."""
+    async def quote(self, wallet: str, *,
+                    cap: int = MAX_FEE_PER_GAS_CAP) -> tuple[FeeQuote, int, int]:
+        """One batch before signing: (fees under `cap`, the wallet's ETH in wei, its next nonce:
+        the pending count, never below a nonce this Node already used)."""
+        address = cast("ChecksumAddress", wallet)
         async with self.w3.batch_requests() as batch:
             batch.add(self.w3.eth.get_block("latest"))
             batch.add(self.w3.eth.max_priority_fee)
-            answers: list[Any] = await self.request("reading gas fees", batch.async_execute())
-        block, tip = answers
-        return FeeQuote.from_node(int(block.get("baseFeePerGas", 0)), int(tip), cap=cap)
+            batch.add(self.w3.eth.get_balance(address))
+            batch.add(self.w3.eth.get_transaction_count(address, "pending"))
+            answers: list[Any] = await self.request("reading fees, balance and nonce",
+                                                    batch.async_execute())
+        block, tip, eth, pending = answers
+        used = self._last_nonce.get(wallet.lower())
+        nonce = int(pending) if used is None else max(int(pending), used + 1)
+        fees = FeeQuote.from_node(int(block.get("baseFeePerGas", 0)), int(tip), cap=cap)
+        return fees, int(eth), nonce
 
     async def l1_fee_upper_bound(self, call: Call, *, oracle_present: bool) -> int:
         """Base's L1 data fee for `call` (an upper bound, wei); 0 where there is no oracle
@@ -456,13 +467,6 @@ class Node:
             raise _reverted(call, rpc_message(exc)) from None
 
     # ------------------------------------------------------------------ sending
-
-    async def next_nonce(self, wallet: str) -> int:
-        """The wallet's pending transaction count, never below a nonce this Node already used."""
-        pending = int(await self.request("reading the wallet's nonce",
-                                      self.w3.eth.get_transaction_count(wallet, "pending")))  # type: ignore[arg-type]
-        used = self._last_nonce.get(wallet.lower())
-        return pending if used is None else max(pending, used + 1)
 
     async def send(self, signer: TransactionSigner, call: Call, *, gas_limit: int,
                    fees: FeeQuote, nonce: int,

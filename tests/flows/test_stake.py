@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -668,3 +669,22 @@ async def test_wallet_status_says_whether_staking_is_possible(chain: LocalChain,
     async with AsyncVeniceKeys(wallet.settings) as vk:
         status = await vk.wallet_status()
     assert status.balances["VVV"] == Decimal(vvv) and status.can_stake is possible
+
+
+async def test_the_private_key_never_appears_in_results_errors_or_logs(
+        chain: LocalChain, caplog: pytest.LogCaptureFixture,
+        sabotage: Callable[[], None]) -> None:
+    caplog.set_level(logging.DEBUG)  # web3's own request logging included
+    wallet = new_wallet(chain)
+    key_hex = wallet.key.reveal().lower().removeprefix("0x")
+    progress = StakeProgress()
+    result = await run_stake(wallet, "1", progress=progress)
+    texts = [repr(result), json.dumps(result.to_public_dict()), repr(progress),
+             progress.summary()]
+    sabotage()
+    with pytest.raises(SimulationRevertedError) as info:
+        await run_stake(wallet, "1")
+    texts.append("".join(traceback.format_exception(info.value)) + repr(info.value))
+    texts += [record.getMessage() for record in caplog.records]
+    assert len(caplog.records) > 5, "the check must see web3's request logs"
+    assert not [t for t in texts if key_hex in t.lower()]

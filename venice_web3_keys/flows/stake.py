@@ -258,14 +258,11 @@ async def _transact(node: Node, signer: TransactionSigner, call: Call, *,
     """Simulate `call` once more against the chain as it is now, then sign, send, await it."""
     wallet = signer.address
     gas = await node.estimate_gas(wallet, call)  # a revert raises: nothing signed
-    fees = await node.fees()
+    fees, eth, nonce = await node.quote(wallet)
     limit = math.ceil(gas * GAS_LIMIT_MARGIN)
     l1_fee = await node.l1_fee_upper_bound(call, oracle_present=oracle_present)
-    eth = int(await node.request("reading the ETH balance",
-                                 node.w3.eth.get_balance(wallet)))  # type: ignore[arg-type]
     _require_gas_money(limit * fees.max_fee_per_gas + l1_fee, eth, wallet, what=call.step,
                        fees=fees, outcome=f"The {call.step} was not signed.")
-    nonce = await node.next_nonce(wallet)
     step: Step = "approve" if call.step == "approve" else "stake"
     try:
         tx_hash = await node.send(signer, call, gas_limit=limit, fees=fees, nonce=nonce,
