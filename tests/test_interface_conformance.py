@@ -436,6 +436,7 @@ LIBRARY_METHODS: dict[str, list[str]] = {  # method: parameters it must take by 
     "rate_limits": [],
     "rate_limit_log": [],
     "billing_balance": [],
+    "stake_vvv": ["amount", "dry_run"],
 }
 
 
@@ -463,6 +464,8 @@ def test_library_methods(method: str, params: list[str]) -> None:
         assert set(params) <= _param_names(fn), (method, fn)
     if method == "mint_key":
         assert inspect.signature(async_fn).parameters["api_key_type"].default == "INFERENCE"
+    if method == "stake_vvv":
+        assert inspect.signature(async_fn).parameters["dry_run"].default is False
 
 
 def test_library_constructors() -> None:
@@ -545,6 +548,7 @@ CLI_COMMANDS: dict[str, tuple[list[str], set[str], set[str], set[str]]] = {
     "": ([], {"--env-file", "--json", "--api-base", "--rpc-url"}, set(), {"--json"}),
     "wallet new": ([], {"--keystore", "--password-file"}, {"--keystore"}, set()),
     "wallet status": ([], {"--address"}, set(), set()),
+    "wallet stake": (["AMOUNT|all"], {"--dry-run", "--yes"}, set(), {"--dry-run", "--yes"}),
     "mint": ([], NEW_KEY, {"--type", "--description"}, {"--print"}),
     "keys list": ([], set(), set(), set()),
     "keys get": (["ID"], set(), set(), set()),

@@ -6,14 +6,15 @@ RPC endpoint: the first that answers (failover happens once, on the first read),
 later call, so the node that simulated a transaction is the node that receives it and reports
 its receipt.
 
-Rules this module keeps, whoever calls it:
-- Nothing is signed unless a simulation of that exact call, from the wallet, has just passed.
-- Every signed transaction is EIP-1559 with the configured chain id; fees come from the node,
-  under a cap (`FeeTooHighError`-style refusal rather than overpaying in a fee spike).
-- Nonces come from the node's pending count, never below one this process already used, and
-  one wallet sends from one place in the process at a time (`wallet_lock`).
-- A receipt that does not come in time is reported with its hash and what the node knows of it
-  (still pending, or no longer known), never guessed.
+What it provides, and how flows/stake.py uses it:
+- `simulate` / `estimate_gas`: the exact call, from the wallet, on the latest block; a flow signs
+  only after one of them has just passed for that call.
+- `send`: always EIP-1559 with the configured chain id; `quote` gives fees from the node under a
+  cap (a refusal, not an overpayment, in a fee spike) and the nonce: the node's pending count,
+  never below one this Node already used. `wallet_lock` keeps one wallet sending from one place
+  in the process at a time.
+- `wait_for_receipt`: a receipt that does not come in time is reported with its hash and what
+  the node knows of it (still pending, or no longer known), never guessed.
 """
 
 from __future__ import annotations
