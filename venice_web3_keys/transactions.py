@@ -71,6 +71,8 @@ GAS_LIMIT_MARGIN = 1.2
 SIMULATED_GAS_MARGIN = 1.5
 #: Base's GasPriceOracle predeploy (OP Stack): the L1 data fee every transaction also pays.
 GAS_PRICE_ORACLE = "0x420000000000000000000000000000000000000F"
+#: Highest L1 data fee we accept for one approve or stake (0.001 ETH; usually far below).
+MAX_L1_FEE_CAP = 10**15
 _ALLOWANCE = "0xdd62ed3e"  # allowance(address,address)
 _L1_FEE_UPPER_BOUND = "0x" + keccak(b"getL1FeeUpperBound(uint256)")[:4].hex()
 #: bytes of a type-2 transaction besides its calldata (RLP of chain id, nonce, fees, gas, to...)
@@ -351,7 +353,13 @@ class Node:
             raise ChainError(f"the GasPriceOracle at {GAS_PRICE_ORACLE} did not quote "
                              "getL1FeeUpperBound, so the L1 data fee cannot be priced; nothing "
                              "was signed")
-        return int.from_bytes(raw, "big")
+        fee = int.from_bytes(raw, "big")
+        if fee > MAX_L1_FEE_CAP:
+            raise TransactionError(
+                f"Base's L1 data fee is too expensive right now: up to {tokens_str(fee)} ETH for "
+                f"the {call.step}, above the cap of {tokens_str(MAX_L1_FEE_CAP)} ETH; the "
+                f"{call.step} was not signed. Try again later.")
+        return fee
 
     # ------------------------------------------------------------------ simulation
 

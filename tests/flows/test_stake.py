@@ -287,20 +287,37 @@ async def test_not_enough_eth_for_gas_signs_nothing(chain: LocalChain, eth: str)
     assert wallet.nonce() == 0 and wallet.vvv() == 50 * WEI
 
 
+def constant_oracle(fee_wei: int) -> str:
+    """Stand-in GasPriceOracle code that answers any call with `fee_wei` (PUSH32, MSTORE,
+    RETURN 32 bytes)."""
+    return "0x7f" + fee_wei.to_bytes(32, "big").hex() + "60005260206000f3"
+
+
 async def test_base_l1_data_fee_counts_toward_the_gas_money(chain: LocalChain) -> None:
     """On Base every transaction also pays an L1 data fee, quoted by the GasPriceOracle."""
-    l1_fee = WEI // 2
-    # Stand-in oracle: answers any call with `l1_fee` (PUSH32 fee, MSTORE, RETURN 32 bytes).
-    code = "0x7f" + l1_fee.to_bytes(32, "big").hex() + "60005260206000f3"
-    chain.rpc("anvil_setCode", [GAS_PRICE_ORACLE, code])
+    l1_fee = 4 * 10**14  # 0.0004 ETH per transaction: under the cap
+    chain.rpc("anvil_setCode", [GAS_PRICE_ORACLE, constant_oracle(l1_fee)])
     try:
-        poor = new_wallet(chain, eth="0.9")  # plenty for L2 gas, not for 2 x 0.5 ETH of L1 fee
-        with pytest.raises(InsufficientGasError):
-            await run_stake(poor, "10")
-        assert poor.nonce() == 0
-        rich = new_wallet(chain, eth="2")
+        rich = new_wallet(chain, eth="1")
         plan = await run_stake(rich, "10", dry_run=True)
-        assert plan.fee_estimate > 1  # two transactions' L1 fees plus their L2 gas
+        without = plan.fee_estimate - Decimal(2 * l1_fee) / WEI
+        assert 0 < without < Decimal("0.001")  # the L2 gas part alone
+        poor = new_wallet(chain, eth=str(without + Decimal("0.0001")))  # L2 yes, L1 too: no
+        with pytest.raises(InsufficientGasError) as info:
+            await run_stake(poor, "10")
+        assert info.value.needed == int(plan.fee_estimate * WEI)
+        assert poor.nonce() == 0
+    finally:
+        chain.rpc("anvil_setCode", [GAS_PRICE_ORACLE, "0x"])
+
+
+async def test_an_l1_fee_above_the_cap_is_refused(chain: LocalChain) -> None:
+    chain.rpc("anvil_setCode", [GAS_PRICE_ORACLE, constant_oracle(WEI // 2)])
+    try:
+        wallet = new_wallet(chain, eth="5")  # could pay it: the cap still refuses
+        with pytest.raises(TransactionError, match="L1 data fee is too expensive"):
+            await run_stake(wallet, "10")
+        assert wallet.nonce() == 0
     finally:
         chain.rpc("anvil_setCode", [GAS_PRICE_ORACLE, "0x"])
 
