@@ -25,6 +25,9 @@ class NextSteps:
     create_wallet: str  # when no wallet is configured at all
     password_file: str  # how a keystore password is given
     new_destination: str  # after a secret could not be stored
+    stake_preview: str  # how to see what a stake would do
+    stake_all: str  # how to stake the whole balance (or that one names the amount)
+    stake_recheck: str  # how to check a stake again after its simulation failed
     mint_admin_key: str | None = None  # how to get an admin key, where the face can
 
 
@@ -47,13 +50,28 @@ def next_step(
 ) -> str | None:
     """One line telling the reader how to get past `exc` (never contains a secret)."""
     fix = steps.fix.format
+    if isinstance(exc, errors.InsufficientGasError):
+        return fix("send a little ETH on Base to the wallet for gas") + (
+            f", then check it with {steps.wallet_status}"
+        )
     if isinstance(exc, errors.NotEligibleError):
+        if "VVV that is not staked" in str(exc):
+            return steps.stake_preview
         if staking_contract.lower() in str(exc).lower():
             return f"check the balances with {steps.wallet_status}"
         return (
             "this wallet holds no sVVV on Base: "
             + fix(f"stake VVV at {staking_contract} first (any non-zero amount is enough)")
             + f", then run {steps.wallet_status}"
+        )
+    if isinstance(exc, errors.AmountExceedsBalanceError):
+        return f"{steps.wallet_status} shows the VVV balance; {steps.stake_all}"
+    if isinstance(exc, errors.SimulationRevertedError):
+        return f"nothing more was signed; {steps.stake_recheck}"
+    if isinstance(exc, errors.TransactionTimeoutError):
+        return (
+            f"look the transaction up on a Base block explorer; {steps.wallet_status} shows "
+            "whether the balances moved"
         )
     if isinstance(exc, errors.MissingCredentialsError) and "VENICE_ADMIN_KEY" in str(exc):
         admin = f"; {steps.mint_admin_key}" if steps.mint_admin_key else ""

@@ -147,7 +147,12 @@ async def test_tool_errors_carry_the_clis_next_step(operator: Operator,
     errors.PaymentRequiredError("402"),
     errors.SinkError("disk"),
     errors.UnsafeSigningRequestError("spoof"),
-], ids=lambda exc: type(exc).__name__)
+    errors.InsufficientGasError("no ETH", needed=2, available=1),
+    errors.NotEligibleError("the wallet holds VVV that is not staked"),
+    errors.AmountExceedsBalanceError("too much", amount=2, balance=1),
+    errors.SimulationRevertedError("reverted", step="stake", reason="x"),
+    errors.TransactionTimeoutError("slow", tx_hash="0x" + "ab" * 32, pending=True),
+], ids=lambda exc: f"{type(exc).__name__}-{str(exc)[:12]}")
 def test_the_cli_and_the_mcp_server_advise_the_same_next_step(exc: Exception) -> None:
     kw = {"staking_contract": "0x321b7ff75154472B18EDb199033fF4D116F340Ff",
           "api_base": "https://api.venice.ai/api/v1"}

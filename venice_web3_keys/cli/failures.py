@@ -59,6 +59,9 @@ CLI_STEPS = NextSteps(
     password_file="put the password alone in a file (chmod 600) and set "
     "VENICE_WALLET_PASSWORD_FILE to it, or pass --password-file F",
     new_destination="pick another destination (--out NEW_FILE, --env-out, ...)",
+    stake_preview="`venice-keys wallet stake AMOUNT --dry-run` shows what staking would do",
+    stake_all="`all` stakes all of it",
+    stake_recheck="`venice-keys wallet stake AMOUNT --dry-run` re-checks",
     mint_admin_key="a wallet with sVVV can mint one: `venice-keys mint --type ADMIN --description "
     "admin --env-out .env:VENICE_ADMIN_KEY`",
 )
@@ -77,6 +80,8 @@ def error_fields(exc: BaseException) -> dict[str, Any]:
         out["revokedIds"] = list(exc.revoked_ids)
     if isinstance(exc, errors.InvalidInputError) and exc.field:
         out["field"] = exc.field
+    if isinstance(exc, errors.TransactionError) and exc.tx_hash:
+        out["txHash"] = exc.tx_hash
     if isinstance(exc, errors.APIError):
         if exc.status_code is not None:
             out["status"] = exc.status_code

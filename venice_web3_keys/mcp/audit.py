@@ -1,9 +1,10 @@
 """Append-only JSON-lines audit log of every MCP tool call that changes (or tried to change) keys.
 
-One line per call (at most 4 KiB): time, tool, masked arguments, outcome, key ids, rule(s).
-Outcomes: `ok`, `refused` (the policy rules broken, named), `error` (the call failed; `made_key`
-when a key may exist all the same), `invalid` (the arguments failed the tool's input schema, so
-nothing was attempted: only `argument_names` and `invalid_fields` are kept, never the values).
+One line per call (at most 4 KiB): time, tool, masked arguments, outcome, key ids, rule(s), and
+for a stake the transaction hashes (public on chain, so not masked). Outcomes: `ok`, `refused`
+(the policy rules broken, named), `error` (the call failed; `made_key` when a key may exist all
+the same), `invalid` (the arguments failed the tool's input schema, so nothing was attempted: only
+`argument_names` and `invalid_fields` are kept, never the values).
 
 The log doubles as the persistent counter for the keys-per-hour cap, so a restart does not reset it,
 and as the record of which keys this server made (`made_key_ids`): ownership is by id, not by
@@ -219,9 +220,11 @@ class AuditLog:
         invalid_fields: list[str] | None = None,
         counts_as_key: bool = False,
         restored: bool = False,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         """Append one line. For `invalid` calls only the argument names are kept: the values
-        failed the schema, so they are the caller's arbitrary data."""
+        failed the schema, so they are the caller's arbitrary data. `details` is what the server
+        itself observed (a stake's public transaction hashes, say), written as given."""
         entry: dict[str, Any] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "tool": tool,
@@ -247,6 +250,8 @@ class AuditLog:
             entry["made_key"] = True
         if restored:
             entry["restored"] = True
+        if details:
+            entry["details"] = dict(details)
         line = fit_line(entry)
         with self._lock:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

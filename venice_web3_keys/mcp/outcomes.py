@@ -23,6 +23,7 @@ from venice_web3_keys.mcp.catalog import (
     LIST_KEYS,
     RATE_LIMITS,
     REVOKE_KEY,
+    STAKE_VVV,
     WALLET_STATUS,
 )
 from venice_web3_keys.settings import DEFAULT_API_BASE_URL, DEFAULT_STAKING_CONTRACT
@@ -75,6 +76,9 @@ MCP_STEPS = NextSteps(
     password_file="put the keystore password alone in a file (chmod 600) and set "
     "VENICE_WALLET_PASSWORD_FILE to it",
     new_destination="ask the operator to check this server's secrets directory",
+    stake_preview=f"{STAKE_VVV.name} stakes it, where the operator allows staking",
+    stake_all=f"{STAKE_VVV.name} takes an exact amount of VVV",
+    stake_recheck=f"check the balances with {WALLET_STATUS.name} before trying again",
 )
 
 

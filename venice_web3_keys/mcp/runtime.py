@@ -23,7 +23,12 @@ from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from venice_web3_keys.errors import KeyNotFoundError, PolicyError, VeniceKeysError
+from venice_web3_keys.errors import (
+    KeyNotFoundError,
+    PolicyError,
+    TransactionError,
+    VeniceKeysError,
+)
 from venice_web3_keys.mcp.arguments import NewKeyRequest, UpdateRequest
 from venice_web3_keys.mcp.audit import AuditLog
 from venice_web3_keys.mcp.catalog import LIST_KEYS
@@ -198,9 +203,17 @@ class ToolRuntime:
         log.info("%s: arguments rejected by the input schema: %s", spec.name, fields)
 
     def _audit_failure(
-        self, spec: ToolSpec, args: Mapping[str, Any], exc: BaseException, key_id: str | None
+        self,
+        spec: ToolSpec,
+        args: Mapping[str, Any],
+        exc: BaseException,
+        key_id: str | None,
+        failure_details: Callable[[], Mapping[str, Any]] | None,
     ) -> None:
         counts, made_ids = keys_a_failure_made(exc) if spec.makes_key else (False, [])
+        details = dict(failure_details()) if failure_details is not None else {}
+        if isinstance(exc, TransactionError) and exc.tx_hash:
+            details["tx_hash"] = exc.tx_hash  # public on chain
         self.audit.record(
             spec.name,
             args,
@@ -209,6 +222,7 @@ class ToolRuntime:
             new_key_ids=made_ids,
             error_type=type(exc).__name__,
             counts_as_key=counts,
+            details=details or None,
         )
 
     @contextmanager
@@ -219,8 +233,10 @@ class ToolRuntime:
         *,
         key_id: str | None = None,
         deadline: float | None = None,
+        failure_details: Callable[[], Mapping[str, Any]] | None = None,
     ) -> Iterator[None]:
-        """Turn every failure into a ToolError; with `args` (a write), audit it as well."""
+        """Turn every failure into a ToolError; with `args` (a write), audit it as well (with
+        `failure_details()`, what the call had done so far, if given)."""
         try:
             yield
         except ToolError:
@@ -231,7 +247,7 @@ class ToolRuntime:
             raise self.refuse(spec, args, exc, key_id=key_id) from None
         except TimeoutError as exc:
             if args is not None:
-                self._audit_failure(spec, args, exc, key_id)
+                self._audit_failure(spec, args, exc, key_id, failure_details)
             log.warning("%s gave up after its %g s deadline", spec.name, deadline or 0)
             raise ToolError(
                 f"{spec.name} gave up after {deadline or 0:g} s waiting for Venice; whether a "
@@ -241,7 +257,7 @@ class ToolRuntime:
             ) from None
         except Exception as exc:
             if args is not None:
-                self._audit_failure(spec, args, exc, key_id)
+                self._audit_failure(spec, args, exc, key_id, failure_details)
             if isinstance(exc, VeniceKeysError):
                 raise ToolError(f"{type(exc).__name__}: {exc}{self.next_step(exc)}") from None
             log.exception("%s failed unexpectedly", spec.name)
@@ -250,7 +266,7 @@ class ToolRuntime:
             ) from None
         except BaseException as exc:  # cancelled (the client went away): still on record
             if args is not None:
-                self._audit_failure(spec, args, exc, key_id)
+                self._audit_failure(spec, args, exc, key_id, failure_details)
             raise
 
     def next_step(self, exc: BaseException) -> str:
@@ -265,10 +281,15 @@ class ToolRuntime:
         key_id: str | None = None,
         new_id: Callable[[T], str | None] = lambda _result: None,
         deadline: float | None = None,
+        details: Callable[[T], Mapping[str, Any]] | None = None,
+        failure_details: Callable[[], Mapping[str, Any]] | None = None,
     ) -> T:
-        """Run a write and audit it: ok / refused (with rules) / error (with type). With a
-        deadline, the action is cancelled when it passes (the locks it holds are released)."""
-        with self.guarded(spec, args, key_id=key_id, deadline=deadline):
+        """Run a write and audit it: ok / refused (with rules) / error (with type), cancelled
+        calls included. With a deadline, the action is cancelled when it passes (the locks it
+        holds are released). `details` / `failure_details` add what the server observed."""
+        with self.guarded(
+            spec, args, key_id=key_id, deadline=deadline, failure_details=failure_details
+        ):
             if deadline is None:
                 result = await action()
             else:
@@ -281,6 +302,7 @@ class ToolRuntime:
             key_id=key_id,
             new_key_id=new_id(result),
             counts_as_key=spec.makes_key,
+            details=details(result) if details is not None else None,
         )
         return result
 
@@ -346,18 +368,21 @@ class ToolRuntime:
     def confirmation(
         self, spec: ToolSpec, ctx: Context, question: str
     ) -> Confirmation | Elicit[Confirmation]:
-        """Elicit when the policy wants it and the client can; refuse when it must and can't.
+        """Elicit when the policy (or the tool: `always_confirm`) wants it and the client can;
+        refuse when it must and can't.
 
         The question must read the same on every round (the SDK re-runs resolvers and accepts
         an answer only for the exact question shown), so it holds no time-derived values.
         """
         mode = self.config.confirm_mode
-        if mode == "off" or spec.name not in self.policy.confirm_tools:
+        if not spec.always_confirm and (
+            mode == "off" or spec.name not in self.policy.confirm_tools
+        ):
             return NotAsked(confirm=True)
         capabilities = ctx.client_capabilities
         if capabilities is not None and capabilities.elicitation is not None:
             return Elicit(question, Confirmation)
-        if mode == "required":
+        if mode == "required" or spec.always_confirm:
             raise refusal(
                 "human_confirmation",
                 f"{spec.name} needs a human confirmation and this client cannot ask for one.",
