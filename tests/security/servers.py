@@ -19,7 +19,7 @@ from typing import Self
 def non_loopback_ipv4() -> str:
     """An IPv4 address of this machine that is not loopback (the route to a public address)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.connect(("192.0.2.255", 9))  # TEST-NET: no packet is sent for a UDP connect
+        probe.connect(("198.51.100.1", 9))  # TEST-NET-2: a UDP connect sends no packet
         address = str(probe.getsockname()[0])
     if address.startswith("127."):
         raise RuntimeError("this machine has no non-loopback IPv4 address for the relay test")
