@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn, Protocol, runtime_checkable
 
 from .addresses import checksum_address
-from .errors import InvalidInputError, WalletError
+from .errors import ConfigError, InvalidInputError, MissingCredentialsError, WalletError
 from .secret import SecretValue
 from .settings import PRIVATE_KEY_PATTERN, Settings
 from .sinks import NEW_FILE_FLAGS, write_all
@@ -196,14 +196,14 @@ def _read_password_file(path: Path) -> SecretValue:
 def load_signer(settings: Settings, *, prompt: Callable[[str], str] | None = None) -> Signer:
     """The configured wallet: a private key, or a keystore whose password comes from the password
     file, then VENICE_WALLET_PASSWORD, then `prompt` (e.g. a hidden getpass on a TTY)."""
-    if settings.wallet_private_key is not None and settings.wallet_keystore is not None:
-        raise WalletError("both a private key and a keystore are configured; keep only one")
+    check_wallet_sources(settings)
     if settings.wallet_private_key is not None:
         return PrivateKeySigner(settings.wallet_private_key)
     if settings.wallet_keystore is None:
-        raise WalletError(
+        raise MissingCredentialsError(
             "no wallet configured: set VENICE_WALLET_KEYSTORE (with VENICE_WALLET_PASSWORD_FILE) "
-            "or VENICE_WALLET_PRIVATE_KEY"
+            "or VENICE_WALLET_PRIVATE_KEY",
+            credential="wallet",
         )
     if settings.wallet_password_file is not None:
         password = _read_password_file(settings.wallet_password_file)
@@ -215,8 +215,23 @@ def load_signer(settings: Settings, *, prompt: Callable[[str], str] | None = Non
             raise WalletError("the password prompt returned no text")
         password = SecretValue(answer)
     else:
-        raise WalletError(
+        raise MissingCredentialsError(
             f"keystore {settings.wallet_keystore} needs a password: set "
-            "VENICE_WALLET_PASSWORD_FILE (preferred) or VENICE_WALLET_PASSWORD, or run on a TTY"
+            "VENICE_WALLET_PASSWORD_FILE (preferred) or VENICE_WALLET_PASSWORD, or run on a TTY",
+            credential="wallet_password",
         )
     return KeystoreSigner.from_file(settings.wallet_keystore, password)
+
+
+def check_wallet_sources(settings: Settings) -> None:
+    """One wallet source only. Checked by the calls that use the wallet (never at load, so a
+    command that does not sign is not blocked by it); the message says where each came from."""
+    if settings.wallet_private_key is None or settings.wallet_keystore is None:
+        return
+    key_from = settings.source_of("VENICE_WALLET_PRIVATE_KEY") or "a setting"
+    keystore_from = settings.source_of("VENICE_WALLET_KEYSTORE") or "a setting"
+    raise ConfigError(
+        f"two wallets are configured: VENICE_WALLET_PRIVATE_KEY (from {key_from}) and "
+        f"VENICE_WALLET_KEYSTORE (from {keystore_from}); keep only one (the keystore is the "
+        "safer choice)"
+    )

@@ -8,6 +8,7 @@ of the .env split into a planted `VENICE_API_BASE_URL` line.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,20 @@ def _account_keys(sandbox: Any, account: str) -> set[str]:
     return {k.id for k in sandbox.emulator.live_keys(account)}
 
 
+def _admin_account(sandbox: Any) -> tuple[str, str]:
+    """(account address, ADMIN key secret) of a fresh account."""
+    address = "0x" + secrets.token_hex(20)
+    _key_id, admin = sandbox.emulator.create_account_with_admin_key(address)
+    return address, admin.reveal()
+
+
 def test_env_injection_via_dollar_brace_secret(venice_sandbox: Any, run: Run,
                                                tmp_path: Path) -> None:
-    account, admin = venice_sandbox.emulator.create_account_with_admin_key()
+    account, admin = _admin_account(venice_sandbox)
     wallet_key = venice_sandbox.new_wallet()[1].reveal()
-    env = {**venice_sandbox.env(), "VENICE_ADMIN_KEY": admin.reveal()}
+    env = {**venice_sandbox.env(), "VENICE_ADMIN_KEY": admin}
     before = _account_keys(venice_sandbox, account)
+    assert before  # the admin key itself: the comparison below is not vacuous
     venice_sandbox.emulator.faults.add(
         "POST /api_keys", Fault.forge_secret("${VENICE_WALLET_PRIVATE_KEY}"))
     dotenv = tmp_path / ".env.keys"
@@ -57,8 +66,8 @@ def test_env_injection_via_dollar_brace_secret(venice_sandbox: Any, run: Run,
 
 def test_env_rewrite_injection_via_carriage_return_secret(venice_sandbox: Any, run: Run,
                                                           tmp_path: Path) -> None:
-    account, admin = venice_sandbox.emulator.create_account_with_admin_key()
-    env = {**venice_sandbox.env(), "VENICE_ADMIN_KEY": admin.reveal()}
+    account, admin = _admin_account(venice_sandbox)
+    env = {**venice_sandbox.env(), "VENICE_ADMIN_KEY": admin}
     dotenv = tmp_path / "app.env"
     dotenv.write_text("APP_NAME=demo\n")
     before = _account_keys(venice_sandbox, account)
@@ -86,6 +95,7 @@ async def test_malformed_secret_from_mint_is_revoked_and_never_delivered(
     _account, admin = venice_sandbox.emulator.create_account_with_admin_key(address)
     env = {**venice_sandbox.env(key), "VENICE_ADMIN_KEY": admin.reveal()}
     before = _account_keys(venice_sandbox, address)
+    assert before  # the admin key itself
     venice_sandbox.emulator.faults.add(f"POST {GEN}", Fault.forge_secret(forged))
     out = tmp_path / "minted.key"
     async with AsyncVeniceKeys(load_settings(environ=env)) as vk:

@@ -18,7 +18,6 @@ import click
 from venice_web3_keys.cli import failures
 from venice_web3_keys.cli.render import Output, to_jsonable, wallet_status_data
 from venice_web3_keys.errors import (
-    ConfigError,
     InvalidInputError,
     MissingCredentialsError,
     SinkError,
@@ -99,6 +98,10 @@ class State:
                     raise InvalidInputError("--rpc-url is empty", field="rpc_url")
                 overrides["rpc_urls"] = urls
             self._settings = load_settings(self.env_file, **overrides)
+            from venice_web3_keys.settings import env_file_endpoint_notice
+
+            if notice := env_file_endpoint_notice(self._settings):
+                sys.stderr.write(f"note: {notice}\n")
         return self._settings
 
     def call(self, what: str, fn: Callable[[AsyncVeniceKeys], Awaitable[T]], *,
@@ -115,7 +118,8 @@ class State:
         self.in_flight = writes
 
         async def go() -> T:
-            vk = AsyncVeniceKeys(resolved)
+            vk = AsyncVeniceKeys(  # a signature for a non-Venice host is announced every time
+                resolved, on_sign=lambda notice: sys.stderr.write(f"warning: {notice}\n"))
             try:
                 return await fn(vk)
             finally:
@@ -441,7 +445,7 @@ def wallet_status(state: State, address: str | None) -> None:
         if not settings.has_wallet:
             raise MissingCredentialsError(
                 "no wallet configured: pass --address ADDR, or set "
-                "VENICE_WALLET_KEYSTORE / VENICE_WALLET_PRIVATE_KEY")
+                "VENICE_WALLET_KEYSTORE / VENICE_WALLET_PRIVATE_KEY", credential="wallet")
         settings = _with_password(settings, None)
     status = state.call("Reading balances on Base…", lambda vk: vk.wallet_status(address),
                         settings=settings)
@@ -478,7 +482,13 @@ def mint(state: State, key_type: str, description: str, expires: str | None,
     if not settings.has_wallet:
         raise MissingCredentialsError(
             "minting needs a wallet: set VENICE_WALLET_KEYSTORE (create one with "
-            f"`{PROG} wallet new --keystore PATH`) or VENICE_WALLET_PRIVATE_KEY")
+            f"`{PROG} wallet new --keystore PATH`) or VENICE_WALLET_PRIVATE_KEY",
+            credential="wallet")
+    from venice_web3_keys.challenge import check_signing_host
+    from venice_web3_keys.signer import check_wallet_sources
+
+    check_signing_host(settings)  # before any password prompt: a relay gets nothing
+    check_wallet_sources(settings)
     settings = _with_password(settings, password_file)
     new = _make_key(state, "Minting with the wallet…", choice, lambda vk: vk.mint_key(
         api_key_type=key_type.upper(), sink=choice.sink, **kwargs), settings=settings)
@@ -497,8 +507,9 @@ def _with_password(settings: Settings, password_file: str | None) -> Settings:
     if settings.wallet_password is not None or settings.wallet_password_file is not None:
         return settings
     if not _stdin_is_tty():
-        raise ConfigError("the keystore needs a password: set VENICE_WALLET_PASSWORD_FILE or "
-                          "pass --password-file F (no terminal to prompt on)")
+        raise MissingCredentialsError(
+            "the keystore needs a password: set VENICE_WALLET_PASSWORD_FILE or pass "
+            "--password-file F (no terminal to prompt on)", credential="wallet_password")
     return dataclasses.replace(settings, wallet_password=_prompt_secret(
         f"Password for {settings.wallet_keystore}"))
 

@@ -18,6 +18,8 @@ _CHECK_ID = "check the id with `venice-keys keys list` (expired and revoked keys
 
 def exit_code(exc: BaseException) -> int:
     """The documented exit code (README, `venice-keys --help`) for an exception from a command."""
+    if isinstance(exc, E.RotationFailedError) and exc.cause is not None:
+        return exit_code(exc.cause)  # what stopped it decides (the old key is unchanged)
     if isinstance(exc, E.MissingCredentialsError):
         return EXIT_AUTH  # the request could not be authenticated: same fix as a refused key
     if isinstance(exc, E.InvalidInputError | E.ConfigError):
@@ -31,16 +33,31 @@ def exit_code(exc: BaseException) -> int:
 
 
 def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | None:
-    """One line telling the user how to get past this error (never contains a secret)."""
+    """One line telling the user how to get past this error (never contains a secret).
+
+    Decided by the error's class and attributes, never by its message text.
+    """
+    from venice_web3_keys.secret import redact_text
+
+    api_base = redact_text(api_base)  # never a `user:pass@`
+    if isinstance(exc, E.RotationFailedError) and exc.cause is not None:
+        return hint(exc.cause, staking_contract=staking_contract, api_base=api_base)
     if isinstance(exc, E.NotEligibleError):
-        if staking_contract.lower() in str(exc).lower():
+        if exc.staked is not None:  # our own read of the chain, which the message details
             return "check the balances with `venice-keys wallet status`"
         return (f"this wallet holds no sVVV on Base: stake VVV at {staking_contract} first "
                 "(any non-zero amount is enough), then run `venice-keys wallet status`")
-    if isinstance(exc, E.MissingCredentialsError) and "VENICE_ADMIN_KEY" in str(exc):
+    if isinstance(exc, E.MissingCredentialsError) and exc.credential == "admin_key":
         return ("put VENICE_ADMIN_KEY in the environment or .env; a wallet with sVVV can mint "
                 "one: `venice-keys mint --type ADMIN --description admin --env-out .env:"
                 "VENICE_ADMIN_KEY`")
+    if isinstance(exc, E.UntrustedSigningHostError):
+        return (f"point VENICE_API_BASE_URL at https://api.venice.ai/api/v1, or set "
+                f"VENICE_ALLOW_CUSTOM_API_HOST=1 only if {exc.api_host} is a proxy you trust")
+    if isinstance(exc, E.DeliveryFailedError | E.MalformedSecretError):
+        if exc.revoked:
+            return "the new key was revoked; nothing usable was left behind: try again"
+        return f"revoke key {exc.key_id} (`venice-keys keys revoke {exc.key_id}`)"
     if isinstance(exc, E.CredentialsRequiredError):
         return ("no API key was sent: set VENICE_ADMIN_KEY in the environment or a .env file "
                 "(mint one with `venice-keys mint --type ADMIN ... --out admin.key`)")
@@ -63,7 +80,8 @@ def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | N
         return "no Base RPC endpoint answered: check BASE_RPC_URL (comma-separate fallbacks)"
     if isinstance(exc, E.MissingContractError):
         return "a token address has no code on this chain: is BASE_RPC_URL really Base mainnet?"
-    if isinstance(exc, E.WalletError):
+    if isinstance(exc, E.WalletError) or (isinstance(exc, E.MissingCredentialsError)
+                                          and exc.credential in ("wallet", "wallet_password")):
         return ("configure a wallet: VENICE_WALLET_KEYSTORE (create one with `venice-keys wallet "
                 "new --keystore PATH`) plus VENICE_WALLET_PASSWORD_FILE, or a hidden prompt")
     if isinstance(exc, E.RateLimitError):
@@ -90,6 +108,18 @@ def error_fields(exc: BaseException) -> dict[str, Any]:
         out["revokedIds"] = list(exc.revoked_ids)
     if isinstance(exc, E.InvalidInputError) and exc.field:
         out["field"] = exc.field
+    if isinstance(exc, E.MissingCredentialsError):
+        out["credential"] = exc.credential
+    if isinstance(exc, E.DeliveryFailedError | E.MalformedSecretError):
+        out.update(keyId=exc.key_id, revoked=exc.revoked)
+    if isinstance(exc, E.RotationError):
+        out["oldKeyId"] = exc.old_key_id
+    if isinstance(exc, E.RotationFailedError):
+        out.update(newKeyId=exc.new_key_id, successorRevoked=exc.successor_revoked)
+    if isinstance(exc, E.OldKeyNotRevokedError):
+        out["newKeyId"] = exc.new_key.id
+    if isinstance(exc, E.PartialRevokeError):
+        out.update(revokedIds=list(exc.revoked_ids), failedIds=list(exc.failed_ids))
     if isinstance(exc, E.APIError):
         if exc.status_code is not None:
             out["status"] = exc.status_code

@@ -206,16 +206,14 @@ def api_routes(state: EmulatorState) -> list[Route]:
         return JSONResponse(state.billing_view(caller.account))
 
     async def web3_challenge(request: Request) -> Response:
-        host, base = _origin(request)
         address = request.query_params.get("address")
         if state.mint_variant == "siwe":
             validate_address_query(address)
-        return JSONResponse(web3_mint.challenge_body(state, address, host, base))
+        return JSONResponse(web3_mint.challenge_body(state, address))
 
     async def web3_mint_key(request: Request) -> Response:
-        host, base = _origin(request)
         body = validate_mint(await read_json(request), variant=state.mint_variant)
-        key, secret = await web3_mint.mint(state, body, host, base)
+        key, secret = await web3_mint.mint(state, body)
         return _created(key, secret.reveal(), web3_mint.mint_echo(key, body))
 
     p = PREFIX
