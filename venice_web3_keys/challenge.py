@@ -88,7 +88,7 @@ def check_signing_host(settings: Settings) -> SigningNotice | None:
     host = parts.hostname or ""
     if (parts.scheme == "https" and host == VENICE_API_HOST) or _is_loopback(host):
         return None
-    shown = parts.netloc.rpartition("@")[2]  # never a `user:pass@`
+    shown = settings.api_host
     if settings.allow_custom_api_host:
         return SigningNotice(api_host=shown)
     raise UntrustedSigningHostError(

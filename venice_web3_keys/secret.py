@@ -114,7 +114,7 @@ SECRET_FIELD_NAMES = frozenset({"apikey", "api_key", "secret", "authorization", 
                                 "private_key", "password", "token"})
 _SECRET_TEXT = re.compile(
     r"(?P<venice>VENICE_[A-Z]+_KEY_[A-Za-z0-9_-]+)"
-    r"|(?P<bearer>\b[Bb]earer\s+)[^\s\"',;]+"
+    r"|(?P<bearer>\bBearer\s+)[^\s\"',;]+"  # the header's spelling, not prose
     # a 32-byte 0x value is a private key as often as a hash: masked either way
     r"|(?P<hex32>(?<![0-9A-Za-z])0x[0-9a-fA-F]{64}(?![0-9A-Za-z]))"
     r"|(?P<userinfo>(?<=://)[^/\s:@]*):[^/\s@]*(?=@)"

@@ -115,8 +115,8 @@ class Settings:
 
     @property
     def api_host(self) -> str:
-        """Host (with port if any) of the API: the domain a SIWE challenge must name."""
-        return urlsplit(self.api_base_url).netloc
+        """`host[:port]` of the API, never a `user:pass@` (the host the wallet would sign for)."""
+        return urlsplit(self.api_base_url).netloc.rpartition("@")[2]
 
     @property
     def has_wallet(self) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol, TextIO, runtime_checkable
 
 from .errors import InvalidInputError, SinkError
+from .file_lock import try_lock
 from .secret import ApiKeySecret
 
 DEFAULT_ENV_VAR = "VENICE_API_KEY"
@@ -175,7 +176,7 @@ class _FileLock:
         except OSError as exc:
             raise SinkError(f"cannot open the lock file {self.path}: {_why(exc)}") from None
         deadline = time.monotonic() + self.timeout
-        while not _try_lock(fd):
+        while not try_lock(fd):
             if time.monotonic() >= deadline:
                 os.close(fd)
                 raise SinkError(
@@ -187,22 +188,6 @@ class _FileLock:
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)  # closing the descriptor releases the flock
-
-
-if sys.platform == "win32":  # pragma: no cover - no flock: writers are not serialized there
-
-    def _try_lock(fd: int) -> bool:
-        return True
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
 
 
 def parse_env_spec(spec: str) -> tuple[str, str]:

@@ -89,31 +89,6 @@ def test_env_out_with_an_invalid_variable_is_invalid_input(
     assert list(tmp_path.iterdir()) == []  # no file named `.env:my-key`, nothing at all
 
 
-def test_parallel_env_sink_writers_keep_every_variable(tmp_path: Path) -> None:
-    """The same race without process start-up jitter: writers released at one barrier."""
-    from dotenv import dotenv_values
-
-    writers = 5
-    for round_ in range(20):
-        dotenv = tmp_path / f"race{round_}.env"
-        barrier = threading.Barrier(writers)
-        secrets = [fake_key() for _ in range(writers)]
-
-        def write(i: int, path: Path = dotenv, barrier: threading.Barrier = barrier,
-                  secrets: list[str] = secrets) -> None:
-            sink = EnvFileSink(path, f"V{i}")
-            sink.prepare()
-            barrier.wait()
-            sink.deliver(ApiKeySecret(secrets[i]), key_id=str(i))
-
-        threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert dotenv_values(dotenv) == {f"V{i}": secrets[i] for i in range(writers)}, round_
-
-
 @pytest.mark.parametrize("spec", [".env:my-key", ".env:1BAD", ".env:", ":VAR"])
 def test_env_spec_parsing_lives_in_the_library(spec: str) -> None:
     with pytest.raises(InvalidInputError):

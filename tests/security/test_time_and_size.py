@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from typing import Any
 
 import pytest
 
@@ -54,13 +53,18 @@ async def test_slowloris_server_hits_overall_deadline() -> None:
 
 
 async def test_slowloris_deadline_covers_retries() -> None:
-    """Retries of a GET share the one deadline: three slow attempts do not get 2 s each."""
+    """Retries of a GET share the one deadline: six slow attempts do not get 2 s each, and
+    each gets a share of what is left (a stuck first attempt does not starve the retries)."""
     with SlowLoris(interval=0.5) as server:
         async with AsyncVeniceClient(f"{server.url}/api/v1", admin_key=ADMIN, timeout=2,
                                      max_retries=5) as client:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
             with pytest.raises(APITimeoutError):
                 await asyncio.wait_for(client.list_keys(), GUARD)
-    assert server.connections == 1  # the deadline passed during the first attempt
+            elapsed = loop.time() - started
+    assert elapsed < 2 + 0.5, elapsed
+    assert 2 <= server.connections <= 6
 
 
 def test_slowloris_cli_exits_within_venice_timeout(run: Run) -> None:

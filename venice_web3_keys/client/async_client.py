@@ -222,35 +222,41 @@ class AsyncVeniceClient:
                     params: Mapping[str, str] | None = None,
                     json: Mapping[str, Any] | None = None) -> Any:
         """One logical call under one deadline (VENICE_TIMEOUT): send, map errors, and retry
-        only if the method is safe and the deadline leaves room for the wait."""
+        only if the method is safe. Each attempt gets a fair share of the time left, so a
+        retry after a stuck attempt still has a budget, and a wait that would outlive the
+        deadline is not started."""
         try:
-            async with asyncio.timeout(self._total_timeout) as deadline:
-                return await self._attempts(method, path, auth=auth, params=params, json=json,
-                                            deadline=deadline)
+            async with asyncio.timeout(self._total_timeout):
+                return await self._attempts(method, path, auth=auth, params=params, json=json)
         except TimeoutError:
-            raise APITimeoutError(
-                f"{method} {path}: no complete answer within {self._total_timeout:g} s "
-                "(VENICE_TIMEOUT bounds the whole call: every read and every retry)",
-                method=method, path=path) from None
+            raise self._out_of_time(method, path) from None
+
+    def _out_of_time(self, method: str, path: str) -> APITimeoutError:
+        return APITimeoutError(
+            f"{method} {path}: no complete answer within {self._total_timeout:g} s "
+            "(VENICE_TIMEOUT bounds the whole call: every read and every retry)",
+            method=method, path=path)
 
     async def _attempts(self, method: str, path: str, *, auth: SecretValue | None,
-                        params: Mapping[str, str] | None, json: Mapping[str, Any] | None,
-                        deadline: asyncio.Timeout) -> Any:
+                        params: Mapping[str, str] | None,
+                        json: Mapping[str, Any] | None) -> Any:
         url = f"{self.base_url}{path}"
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         request_auth: httpx.Auth = _BearerAuth(auth) if auth is not None else _NoAuth()
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._total_timeout
+        attempts = self._retry.attempts(method)
         attempt = 0
         while True:
             retry_after: float | None = None
+            share = (deadline - loop.time()) / (attempts - attempt)
             try:
-                response = await request_bounded(
-                    self._http, method, url, params=params, json=json, headers=headers,
-                    auth=request_auth, timeout=self._timeout)
-            except httpx.TimeoutException as exc:
-                error: APIError = APITimeoutError(
-                    f"{method} {path}: timed out ({type(exc).__name__})", method=method,
-                    path=path)
+                async with asyncio.timeout(share):
+                    response = await request_bounded(
+                        self._http, method, url, params=params, json=json, headers=headers,
+                        auth=request_auth, timeout=self._timeout)
+            except (TimeoutError, httpx.TimeoutException):  # this attempt's share, or a read
+                error: APIError = self._out_of_time(method, path)
                 retryable = True
             except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 error = APIConnectionError(
@@ -279,9 +285,11 @@ class AsyncVeniceClient:
             if not (retryable and self._retry.should_retry(method, attempt)):
                 raise error from None
             delay = self._retry.delay(attempt, retry_after)
-            when = deadline.when()
-            if delay is None or (when is not None and loop.time() + delay >= when):
-                raise error from None  # waiting would outlive the deadline: give up now
+            left = deadline - loop.time()
+            if delay is None or (retry_after is not None and delay >= left):
+                raise error from None  # the server's wait would outlive the deadline: give up
+            if retry_after is None:
+                delay = min(delay, left / 2)  # our own backoff leaves the next attempt a budget
             attempt += 1
             log.info("retrying %s %s in %.2fs (retry %d of %d): %s", method, path, delay,
                      attempt, self._retry.max_retries, type(error).__name__)

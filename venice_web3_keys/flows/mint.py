@@ -16,6 +16,7 @@ Order of events, and why:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -137,7 +138,7 @@ async def mint_key(
         snapshot: set[str] | None = results[2] if admin else None  # type: ignore[assignment]
 
         if notice is not None:
-            notice = SigningNotice(api_host=notice.api_host, address=address)
+            notice = dataclasses.replace(notice, address=address)
         created = await _sign_and_post(
             client, challenge, settings=settings, signer=signer, spec=spec,
             snapshot=snapshot, admin=admin, settle_delays=settle_delays,

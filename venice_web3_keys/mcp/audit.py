@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -26,6 +25,8 @@ from typing import Any, BinaryIO, Literal
 import anyio
 
 from venice_web3_keys.errors import AuditLockError
+from venice_web3_keys.file_lock import try_lock as _try_lock
+from venice_web3_keys.file_lock import unlock as _unlock
 from venice_web3_keys.secret import SecretValue, redact_text
 
 Outcome = Literal["ok", "refused", "error", "invalid"]
@@ -33,28 +34,6 @@ Outcome = Literal["ok", "refused", "error", "invalid"]
 # Longest string kept in an audit line: arguments rejected by the schema are unbounded.
 MAX_AUDIT_STRING = 200
 LOCK_TIMEOUT = 120.0  # seconds: longer than any single mint/create/rotate should take
-
-
-if sys.platform == "win32":  # pragma: no cover - no flock: the in-process lock is all there is
-
-    def _try_lock(fd: int) -> bool:
-        return True
-
-    def _unlock(fd: int) -> None:
-        return None
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 # How far out of time order concurrent writers may append lines (see keys_made_since).
