@@ -5,10 +5,11 @@ when the error is built (`secret.redact_text`), so no secret-shaped text survive
 
 VeniceKeysError
 ├── ConfigError                          a setting is missing, malformed or contradicts another
-│   ├── MissingCredentialsError          .credential: the wallet, admin key, API key or password
+│   ├── MissingCredentialsError          .credential: the wallet, admin key or API key
 │   └── UntrustedSigningHostError        .api_host: the wallet would sign for a non-Venice host
 ├── InvalidInputError                    caller input refused locally (.field); nothing was sent
-├── WalletError                          a keystore that will not open, a wrong password
+├── WalletError                          a keystore that will not open
+│   └── KeystorePasswordError            a wrong password, or none could be read
 ├── UnsafeSigningRequestError            what the server asked us to sign is not Venice's
 │   └── UntrustedSigningHostError        (also a ConfigError)
 ├── SinkError                            a secret's destination cannot be prepared or written
@@ -65,7 +66,7 @@ from typing import Any, Literal, Protocol
 
 from .secret import ApiKeySecret, redact_text
 
-CredentialKind = Literal["wallet", "wallet_password", "admin_key", "api_key"]
+CredentialKind = Literal["wallet", "admin_key", "api_key"]
 
 
 class NewKeyView(Protocol):
@@ -115,6 +116,11 @@ class InvalidInputError(VeniceKeysError, ValueError):
 
 class WalletError(VeniceKeysError):
     """No usable wallet: none configured, a keystore that will not open, a wrong password."""
+
+
+class KeystorePasswordError(WalletError):
+    """The keystore password is wrong, or none could be read (an empty or unreadable password
+    file, no variable set and no terminal to ask on)."""
 
 
 class UnsafeSigningRequestError(VeniceKeysError):

@@ -24,8 +24,8 @@ def test_missing_credential_hint_follows_the_kind_not_the_text() -> None:
         errors.MissingCredentialsError(misleading, credential="wallet"))
     assert "mint --type ADMIN" in _hint(
         errors.MissingCredentialsError("no key", credential="admin_key"))
-    fields = error_fields(errors.MissingCredentialsError("x", credential="wallet_password"))
-    assert fields["credential"] == "wallet_password"
+    fields = error_fields(errors.MissingCredentialsError("x", credential="api_key"))
+    assert fields["credential"] == "api_key"
 
 
 def test_not_eligible_hint_follows_where_the_balance_was_read() -> None:

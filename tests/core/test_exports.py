@@ -20,7 +20,7 @@ PUBLIC = [
     "FileSink", "EnvFileSink", "KeyringSink", "PrintSink", "SigningNotice",
     # errors (errors.py, in its order)
     "VeniceKeysError", "ConfigError", "MissingCredentialsError", "InvalidInputError",
-    "WalletError", "UnsafeSigningRequestError", "UntrustedSigningHostError", "SinkError",
+    "WalletError", "KeystorePasswordError", "UnsafeSigningRequestError", "UntrustedSigningHostError", "SinkError",
     "DeliveryFailedError", "ChainError", "ChainUnreachableError", "WrongChainError",
     "MissingContractError", "NotEligibleError", "APIError", "APIConnectionError",
     "APITimeoutError", "APIResponseValidationError", "MalformedSecretError", "APIStatusError",

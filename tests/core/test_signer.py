@@ -10,7 +10,12 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from venice_web3_keys.errors import ConfigError, MissingCredentialsError, WalletError
+from venice_web3_keys.errors import (
+    ConfigError,
+    KeystorePasswordError,
+    MissingCredentialsError,
+    WalletError,
+)
 from venice_web3_keys.secret import SecretValue
 from venice_web3_keys.settings import load_settings
 from venice_web3_keys.signer import (
@@ -151,9 +156,8 @@ def test_load_signer_sources(tmp_path: Path) -> None:
     s = _env(tmp_path, VENICE_WALLET_KEYSTORE=str(ks))
     assert load_signer(s, prompt=prompt).address == address
     assert prompts and str(ks) in prompts[0]
-    with pytest.raises(MissingCredentialsError, match="needs a password") as missing:
+    with pytest.raises(KeystorePasswordError, match="needs a password"):
         load_signer(s)
-    assert missing.value.credential == "wallet_password"
     with pytest.raises(WalletError, match="wrong password"):
         load_signer(s, prompt=lambda _t: "nope")
 

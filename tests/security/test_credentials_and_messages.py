@@ -22,6 +22,7 @@ from venice_web3_keys.challenge import validate_siwe_message
 from venice_web3_keys.client import AsyncVeniceClient
 from venice_web3_keys.errors import (
     ConfigError,
+    KeystorePasswordError,
     MissingCredentialsError,
     UnsafeSigningRequestError,
     VeniceKeysError,
@@ -96,12 +97,12 @@ async def test_missing_credentials_in_the_facade_carry_their_kind() -> None:
             assert info.value.credential == kind
 
 
-def test_keystore_without_password_is_a_missing_credential(tmp_path: Path) -> None:
+def test_keystore_without_password_is_a_password_error_before_any_request(
+        tmp_path: Path) -> None:
     keystore = tmp_path / "k.json"
     create_keystore(keystore, SecretValue("pw"), kdf_iterations=16)
-    with pytest.raises(MissingCredentialsError) as info:
+    with pytest.raises(KeystorePasswordError, match="needs a password"):
         load_signer(load_settings(environ={"VENICE_WALLET_KEYSTORE": str(keystore)}))
-    assert info.value.credential == "wallet_password"
 
 
 def test_cli_missing_wallet_exits_4_with_the_kind(run: Run, venice_sandbox: Any) -> None:
