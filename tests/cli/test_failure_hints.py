@@ -20,8 +20,8 @@ def _hint(exc: BaseException, api_base: str = API) -> str:
 
 def test_missing_credential_hint_follows_the_kind_not_the_text() -> None:
     misleading = "set VENICE_ADMIN_KEY"  # the text of another kind
-    assert "VENICE_WALLET_KEYSTORE" in _hint(
-        errors.MissingCredentialsError(misleading, credential="wallet"))
+    wallet = _hint(errors.MissingCredentialsError(misleading, credential="wallet"))
+    assert "wallet new --keystore" in wallet and "VENICE_ADMIN_KEY" not in wallet
     assert "mint --type ADMIN" in _hint(
         errors.MissingCredentialsError("no key", credential="admin_key"))
     fields = error_fields(errors.MissingCredentialsError("x", credential="api_key"))
