@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Awaitable
 
 import pytest
 
@@ -38,6 +39,15 @@ WALLET = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"
 GUARD = 15.0
 
 
+async def _seconds_until(error: type[Exception], call: Awaitable[object]) -> float:
+    """How long `call` took to fail with `error` (the guard fails the test if it never ends)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(error):
+        await asyncio.wait_for(call, GUARD)
+    return loop.time() - started
+
+
 def _reader(urls: list[str], timeout: float) -> ChainReader:
     return ChainReader(urls, chain_id=8453, staking_contract=DEFAULT_STAKING_CONTRACT,
                        vvv_token=DEFAULT_VVV_TOKEN, diem_token=DEFAULT_DIEM_TOKEN,
@@ -58,11 +68,7 @@ async def test_slowloris_deadline_covers_retries() -> None:
     with SlowLoris(interval=0.5) as server:
         async with AsyncVeniceClient(f"{server.url}/api/v1", admin_key=ADMIN, timeout=2,
                                      max_retries=5) as client:
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            with pytest.raises(APITimeoutError):
-                await asyncio.wait_for(client.list_keys(), GUARD)
-            elapsed = loop.time() - started
+            elapsed = await _seconds_until(APITimeoutError, client.list_keys())
     assert elapsed < 2 + 0.5, elapsed
     assert 2 <= server.connections <= 6
 
@@ -100,11 +106,7 @@ async def test_retry_waits_never_pass_the_deadline() -> None:
     with _AlwaysBusy() as server:
         async with AsyncVeniceClient(f"{server.url}/api/v1", admin_key=ADMIN, timeout=2.5,
                                      max_retries=50) as client:
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            with pytest.raises(RateLimitError):
-                await asyncio.wait_for(client.list_keys(), GUARD)
-            elapsed = loop.time() - started
+            elapsed = await _seconds_until(RateLimitError, client.list_keys())
     assert elapsed < 2.5 + 0.5, elapsed  # gave up instead of sleeping past the deadline
 
 

@@ -222,9 +222,9 @@ class AsyncVeniceClient:
                     params: Mapping[str, str] | None = None,
                     json: Mapping[str, Any] | None = None) -> Any:
         """One logical call under one deadline (VENICE_TIMEOUT): send, map errors, and retry
-        only if the method is safe. Each attempt gets a fair share of the time left, so a
-        retry after a stuck attempt still has a budget, and a wait that would outlive the
-        deadline is not started."""
+        only if the method is safe. Each attempt gets a share of the time left, so a retry
+        after a stuck attempt still has a budget, and a wait that would outlive the deadline is
+        not started."""
         try:
             async with asyncio.timeout(self._total_timeout):
                 return await self._attempts(method, path, auth=auth, params=params, json=json)
@@ -249,7 +249,8 @@ class AsyncVeniceClient:
         attempt = 0
         while True:
             retry_after: float | None = None
-            share = (deadline - loop.time()) / (attempts - attempt)
+            # at least a third of what is left, however many retries are allowed
+            share = (deadline - loop.time()) / min(attempts - attempt, 3)
             try:
                 async with asyncio.timeout(share):
                     response = await request_bounded(
