@@ -2,7 +2,8 @@
 
 Every face gives the same advice for the same error: the CLI names its commands, the MCP server
 its tools, and where only the operator can act (settings, staking) the MCP wording asks the
-operator. A face describes itself once with `NextSteps`; the decisions live here.
+operator. A face describes itself once with `NextSteps`; the decisions live here, and read the
+error's class and attributes, never its message text.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from venice_web3_keys import errors
+from venice_web3_keys.secret import redact_text
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class NextSteps:
     wallet_status: str  # checks a wallet's balances, e.g. "`venice-keys wallet status`"
     list_keys: str
     revoke_key: str
+    revoke_this_key: str  # revokes key "{}" (the id is filled in)
     limits: str  # the configured key's limits and balances
     fix: str  # wraps a change to settings or funds: "{}" (the reader does it) or "ask ... {}"
     configure_wallet: str  # where a wallet comes from
@@ -49,15 +52,18 @@ def next_step(
     exc: BaseException, steps: NextSteps, *, staking_contract: str, api_base: str
 ) -> str | None:
     """One line telling the reader how to get past `exc` (never contains a secret)."""
+    api_base = redact_text(api_base)  # never a `user:pass@`
     fix = steps.fix.format
+    if isinstance(exc, errors.RotationFailedError) and exc.cause is not None:
+        return next_step(exc.cause, steps, staking_contract=staking_contract, api_base=api_base)
     if isinstance(exc, errors.InsufficientGasError):
         return fix("send a little ETH on Base to the wallet for gas") + (
             f", then check it with {steps.wallet_status}"
         )
     if isinstance(exc, errors.NotEligibleError):
-        if "VVV that is not staked" in str(exc):
+        if exc.unstaked:  # VVV in the wallet that only needs staking
             return steps.stake_preview
-        if staking_contract.lower() in str(exc).lower():
+        if exc.staked is not None:  # our own read of the chain, which the message details
             return f"check the balances with {steps.wallet_status}"
         return (
             "this wallet holds no sVVV on Base: "
@@ -73,10 +79,19 @@ def next_step(
             f"look the transaction up on a Base block explorer; {steps.wallet_status} shows "
             "whether the balances moved"
         )
-    if isinstance(exc, errors.MissingCredentialsError) and "VENICE_ADMIN_KEY" in str(exc):
+    if isinstance(exc, errors.MissingCredentialsError) and exc.credential == "admin_key":
         admin = f"; {steps.mint_admin_key}" if steps.mint_admin_key else ""
         return fix("put VENICE_ADMIN_KEY in the environment or .env") + admin
-    if isinstance(exc, errors.MissingCredentialsError) and "VENICE_WALLET" in str(exc):
+    if isinstance(exc, errors.UntrustedSigningHostError):
+        return fix(
+            "point VENICE_API_BASE_URL at https://api.venice.ai/api/v1, or set "
+            f"VENICE_ALLOW_CUSTOM_API_HOST=1 only if {exc.api_host} is a proxy you trust"
+        )
+    if isinstance(exc, errors.DeliveryFailedError | errors.MalformedSecretError):
+        if exc.revoked:
+            return "the new key was revoked; nothing usable was left behind: try again"
+        return f"revoke key {exc.key_id} ({steps.revoke_this_key.format(exc.key_id)})"
+    if isinstance(exc, errors.MissingCredentialsError) and exc.credential == "wallet":
         return steps.create_wallet
     if isinstance(exc, errors.KeystorePasswordError):
         return fix(steps.password_file)

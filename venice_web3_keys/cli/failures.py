@@ -31,6 +31,8 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 
 def exit_code(exc: BaseException) -> int:
     """The documented exit code (README, `venice-keys --help`) for an exception from a command."""
+    if isinstance(exc, errors.RotationFailedError) and exc.cause is not None:
+        return exit_code(exc.cause)  # what stopped it decides (the old key is unchanged)
     if isinstance(exc, errors.KeystorePasswordError):
         return EXIT_USAGE
     if isinstance(exc, errors.MissingCredentialsError):
@@ -50,6 +52,7 @@ CLI_STEPS = NextSteps(
     wallet_status="`venice-keys wallet status`",
     list_keys="`venice-keys keys list`",
     revoke_key="`keys revoke ID`",
+    revoke_this_key="`venice-keys keys revoke {}`",
     limits="`venice-keys limits`",
     fix="{}",
     configure_wallet="VENICE_WALLET_KEYSTORE (create one with `venice-keys wallet new --keystore "
@@ -68,7 +71,10 @@ CLI_STEPS = NextSteps(
 
 
 def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | None:
-    """One line telling the user how to get past this error (never contains a secret)."""
+    """One line telling the user how to get past this error (never contains a secret).
+
+    Decided by the error's class and attributes (venice_web3_keys/hints.py), never its text.
+    """
     return next_step(exc, CLI_STEPS, staking_contract=staking_contract, api_base=api_base)
 
 
@@ -80,6 +86,18 @@ def error_fields(exc: BaseException) -> dict[str, Any]:
         out["revokedIds"] = list(exc.revoked_ids)
     if isinstance(exc, errors.InvalidInputError) and exc.field:
         out["field"] = exc.field
+    if isinstance(exc, errors.MissingCredentialsError):
+        out["credential"] = exc.credential
+    if isinstance(exc, errors.DeliveryFailedError | errors.MalformedSecretError):
+        out.update(keyId=exc.key_id, revoked=exc.revoked)
+    if isinstance(exc, errors.RotationError):
+        out["oldKeyId"] = exc.old_key_id
+    if isinstance(exc, errors.RotationFailedError):
+        out.update(newKeyId=exc.new_key_id, successorRevoked=exc.successor_revoked)
+    if isinstance(exc, errors.OldKeyNotRevokedError):
+        out["newKeyId"] = exc.new_key.id
+    if isinstance(exc, errors.PartialRevokeError):
+        out.update(revokedIds=list(exc.revoked_ids), failedIds=list(exc.failed_ids))
     if isinstance(exc, errors.TransactionError) and exc.tx_hash:
         out["txHash"] = exc.tx_hash
     if isinstance(exc, errors.APIError):

@@ -9,15 +9,17 @@ from typing import TYPE_CHECKING
 from venice_web3_keys.errors import (
     AmbiguousCreateError,
     APIError,
+    AuditLockError,
     ChainError,
     ConfigError,
     InvalidInputError,
     NotEligibleError,
+    RotationFailedError,
     UnsafeSigningRequestError,
+    VeniceKeysError,
     WalletError,
 )
 from venice_web3_keys.hints import NextSteps, next_step
-from venice_web3_keys.mcp.audit import AuditLockError
 from venice_web3_keys.mcp.catalog import (
     BILLING_BALANCE,
     LIST_KEYS,
@@ -48,14 +50,16 @@ NOTHING_MADE = (
 def keys_a_failure_made(exc: BaseException) -> tuple[bool, list[str]]:
     """(may a key exist because of this failed key-making call, the ids known to exist).
 
-    Anything not proven harmless counts: an ambiguous create, a rotation whose old key could
-    not be revoked or whose successor failed its check, a lost delivery, a deadline.
+    Read from the error's class and `created_key_ids` (errors.py), never its message. Anything
+    not proven harmless counts: an ambiguous create, a rotation that made a successor, a lost
+    delivery, a deadline or a cancellation.
     """
+    if isinstance(exc, VeniceKeysError) and exc.created_key_ids:
+        return True, list(exc.created_key_ids)
     if isinstance(exc, AmbiguousCreateError):
-        return True, list(exc.orphan_ids)
-    new_key = getattr(exc, "new_key", None)  # flows/rotate.py: the old key could not be revoked
-    if new_key is not None:
-        return True, [str(new_key.id)]
+        return True, []
+    if isinstance(exc, RotationFailedError):  # no successor known: did the attempt make one?
+        return keys_a_failure_made(exc.cause) if exc.cause is not None else (False, [])
     if isinstance(exc, NOTHING_MADE):
         return False, []
     return True, []
@@ -67,6 +71,7 @@ MCP_STEPS = NextSteps(
     wallet_status=WALLET_STATUS.name,
     list_keys=LIST_KEYS.name,
     revoke_key=REVOKE_KEY.name,
+    revoke_this_key=REVOKE_KEY.name,
     limits=f"{RATE_LIMITS.name} and {BILLING_BALANCE.name}",
     fix="ask the operator to {}",
     configure_wallet="VENICE_WALLET_KEYSTORE plus VENICE_WALLET_PASSWORD_FILE (or "
