@@ -7,8 +7,10 @@ rich, and anything that signs or reads the chain are imported inside the command
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 import click
 
@@ -20,11 +22,11 @@ from venice_web3_keys.cli.commands.mint import mint
 from venice_web3_keys.cli.commands.sandbox import demo, sandbox
 from venice_web3_keys.cli.commands.wallet import wallet
 from venice_web3_keys.cli.options import Group
-from venice_web3_keys.cli.render import Output
+from venice_web3_keys.cli.render import Output, plain
 from venice_web3_keys.cli.state import PROG, STATES, State
 from venice_web3_keys.errors import VeniceKeysError
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "stderr_log_handler"]
 
 
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -97,14 +99,23 @@ def _accept_json_anywhere(group: click.Group) -> None:
 _accept_json_anywhere(cli)
 
 
-def _log_to_stderr() -> None:
-    """Library warnings (e.g. an orphan key revoked) as plain `warning:` lines on stderr."""
-    import logging
+class _InertFormatter(logging.Formatter):
+    """`warning: message`, with the message shown inert (it may quote server text)."""
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {plain(record.getMessage())}"
+
+
+def stderr_log_handler(stream: TextIO | None = None) -> logging.Handler:
+    """Library warnings (e.g. an orphan key revoked) as plain `warning:` lines on stderr."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(_InertFormatter())
+    return handler
+
+
+def _log_to_stderr() -> None:
     logger = logging.getLogger("venice_web3_keys")
-    logger.addHandler(handler)
+    logger.addHandler(stderr_log_handler())
     logger.setLevel(logging.WARNING)
 
 

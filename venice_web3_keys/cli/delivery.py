@@ -91,19 +91,24 @@ def make_key(state: State, what: str, choice: SinkChoice,
 
 def show_new_key(state: State, new: NewKey, choice: SinkChoice, *, verb: str,
                  extra: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> None:
-    """Render a new key; the secret reaches stdout only through the --print sink."""
+    """Render a new key; the secret reaches stdout only through the --print sink.
+
+    With --print the secret is written first, alone on its line, and the summary goes to
+    stderr: `KEY=$(venice-keys keys create ... --print)` captures exactly the secret, and a
+    summary that fails to render can no longer lose it. With --json it sits in the one object.
+    """
     info: dict[str, Any] = dict(new.to_public_dict())
     info.update(extra or {})
     out = state.output
     printed = choice.buffer.getvalue().strip() if choice.buffer is not None else None
-    if printed and sys.stdout.isatty():
-        out.warn("the secret is printed below, once; it stays in this terminal's scrollback")
     if out.json_mode:
         if printed:
             info["apiKey"] = printed
         out.emit_json(info)
         return
-    out.new_key(info, verb=verb, notes=notes)
     if printed:
+        if sys.stdout.isatty():
+            out.warn("the secret below is shown once; it stays in this terminal's scrollback")
         sys.stdout.write(printed + "\n")
         sys.stdout.flush()
+    out.new_key(info, verb=verb, notes=notes, to_stderr=bool(printed))

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from venice_web3_keys.cli.render import Output, wallet_status_data
+from venice_web3_keys.cli.render import Output, safe, wallet_status_data
 from venice_web3_keys.serialize import to_jsonable
 
 if TYPE_CHECKING:
@@ -36,18 +36,14 @@ class _Narrator:
                            **({"command": command} if command else {}), **to_jsonable(record)})
         if self.output.json_mode:
             return
-        from rich.markup import escape
-
-        self.output.out.print(f"\n[bold cyan]{self.n}.[/bold cyan] [bold]{escape(title)}[/bold]")
-        self.output.out.print(f"   {escape(why)}")
+        self.output.out.print(f"\n[bold cyan]{self.n}.[/bold cyan] [bold]{safe(title)}[/bold]")
+        self.output.out.print(f"   {safe(why)}")
         if command:
-            self.output.out.print(f"   [dim]$ {escape(command)}[/dim]")
+            self.output.out.print(f"   [dim]$ {safe(command)}[/dim]")
 
     def say(self, text: str) -> None:
         if not self.output.json_mode:
-            from rich.markup import escape
-
-            self.output.out.print(f"   {escape(text)}")
+            self.output.out.print(f"   {safe(text)}")
 
     def new_key(self, new: NewKey, verb: str, notes: tuple[str, ...] = ()) -> None:
         self.steps[-1]["key"] = new.to_public_dict()

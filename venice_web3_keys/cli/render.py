@@ -2,11 +2,17 @@
 
 `rich` is imported lazily so that `--help` and `--version` stay fast. Nothing here ever reveals a
 secret: a `--print` secret is written by the CLI itself, from the PrintSink's buffer.
+
+Every string that came from outside (a server, a chain, a file name) is shown inert: through
+`safe()` inside markup, or as a `cell()` (a rich Text, never parsed as markup). Both drop control,
+C1 and bidi characters first, so server text can neither restyle the output nor crash it
+(a MarkupError), move the cursor, set the window title or reorder what the user reads.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,6 +26,32 @@ from venice_web3_keys.serialize import to_jsonable
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+#: line breaks and tabs of every kind: shown as one space
+_BREAKS = {ord(c): " " for c in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+#: C0 controls (ESC starts terminal sequences), DEL, C1 (0x9B is a one-byte CSI), and the
+#: bidi marks, embeddings, overrides and isolates that reorder text on screen
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(value: object) -> str:
+    """`value` as display text without control or bidi characters (line breaks become spaces)."""
+    return _UNSAFE.sub("", str(value).translate(_BREAKS))
+
+
+def safe(value: object) -> str:
+    """`value` for use inside a markup string: plain(), with rich markup escaped."""
+    from rich.markup import escape
+
+    return escape(plain(value))
+
+
+def cell(value: object) -> Text:
+    """`value` as a table cell: plain() text, never parsed as markup."""
+    from rich.text import Text
+
+    return Text(plain(value))
 
 
 def field(obj: object, *names: str) -> Any:
@@ -126,7 +158,7 @@ class Output:
             from rich.console import Console
 
             wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-            self._out = Console(highlight=False, width=wide)
+            self._out = Console(highlight=False, emoji=False, width=wide)
         return self._out
 
     @property
@@ -135,7 +167,7 @@ class Output:
         if self._err is None:
             from rich.console import Console
 
-            self._err = Console(stderr=True, highlight=False, soft_wrap=True)
+            self._err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
         return self._err
 
     def emit_json(self, obj: Any) -> None:
@@ -144,7 +176,7 @@ class Output:
         sys.stdout.flush()
 
     def warn(self, text: str) -> None:
-        self.err.print(f"[yellow]warning:[/yellow] {text}")
+        self.err.print(f"[yellow]warning:[/yellow] {safe(text)}")
 
     @contextmanager
     def spinner(self, text: str) -> Iterator[None]:
@@ -164,11 +196,9 @@ class Output:
                 body["hint"] = hint
             body.update(extra or {})
             self.emit_json({"error": body})
-        from rich.markup import escape
-
-        self.err.print(f"[bold red]error:[/bold red] {escape(message)}")
+        self.err.print(f"[bold red]error:[/bold red] {safe(message)}")
         if hint:
-            self.err.print(f"[dim]→[/dim] {escape(hint)}")
+            self.err.print(f"[dim]→[/dim] {safe(hint)}")
 
     # ---- human renderings -------------------------------------------------------------
 
@@ -180,9 +210,7 @@ class Output:
     def show(self, table: Table, title: str | None = None) -> None:
         """A table under a bold title line (not rich's title, which pads the line with spaces)."""
         if title:
-            from rich.markup import escape
-
-            self.out.print(f"[bold]{escape(title)}[/bold]")
+            self.out.print(f"[bold]{safe(title)}[/bold]")
         self.out.print(table)
 
     def keys_table(self, keys: Sequence[Any], *, title: str | None = "API keys") -> None:
@@ -194,17 +222,15 @@ class Output:
         for col in ("type", "description", "key", "expires", "limit", "usage"):
             table.add_column(col, overflow="fold")
         for key in keys:
-            table.add_row(*self._key_row(key))
+            table.add_row(*(cell(value) for value in self._key_row(key)))
         self.show(table, title)
 
     def _key_row(self, key: Any) -> list[str]:
-        from rich.markup import escape
-
         last6 = field(key, "last6_chars", "last6Chars") or "??????"
         return [
             str(field(key, "id")),
             str(field(key, "api_key_type", "apiKeyType") or "-"),
-            escape(str(field(key, "description") or "")),
+            str(field(key, "description") or ""),
             f"…{last6}",
             when_text(field(key, "expires_at", "expiresAt")),
             limits_text(field(key, "consumption_limits", "consumptionLimits"),
@@ -213,14 +239,12 @@ class Output:
         ]
 
     def key_detail(self, key: Any) -> None:
-        from rich.markup import escape
-
         table = self.table()
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
         rows = [
             ("type", str(field(key, "api_key_type", "apiKeyType") or "-")),
-            ("description", escape(str(field(key, "description") or ""))),
+            ("description", str(field(key, "description") or "")),
             ("key", f"…{field(key, 'last6_chars', 'last6Chars') or '??????'}"),
             ("created", when_text(field(key, "created_at", "createdAt"), empty="-")),
             ("expires", when_text(field(key, "expires_at", "expiresAt"))),
@@ -231,41 +255,44 @@ class Output:
             ("usage", usage_text(key)),
         ]
         for name, value in rows:
-            table.add_row(name, value)
+            table.add_row(name, cell(value))
         self.show(table, f"API key {field(key, 'id')}")
 
     def new_key(self, info: Mapping[str, Any], *, verb: str = "Created",
-                notes: Sequence[str] = ()) -> None:
-        """Summary of a new key (never its secret)."""
+                notes: Sequence[str] = (), to_stderr: bool = False) -> None:
+        """Summary of a new key (never its secret); on stderr when stdout carries the secret."""
+        console = self.err if to_stderr else self.out
         sink = info.get("sink") or {}
-        self.out.print(
-            f"[green]✓[/green] {verb} {info.get('apiKeyType')} key [bold]{info.get('id')}[/bold]"
-            f" (…{info.get('last6')}), \"{info.get('description')}\""
+        console.print(
+            f"[green]✓[/green] {verb} {safe(info.get('apiKeyType'))} key "
+            f"[bold]{safe(info.get('id'))}[/bold] (…{safe(info.get('last6'))}), "
+            f"\"{safe(info.get('description'))}\""
         )
         limits = info.get("consumptionLimits")
-        self.out.print(f"  expires: {when_text(info.get('expiresAt'))}")
-        self.out.print(f"  limit:   {limits_text(limits, info.get('limitPeriod'))}")
-        self.out.print(f"  sha256:  {info.get('fingerprint')}")
+        console.print(f"  expires: {safe(when_text(info.get('expiresAt')))}")
+        console.print(f"  limit:   {safe(limits_text(limits, info.get('limitPeriod')))}")
+        console.print(f"  sha256:  {safe(info.get('fingerprint'))}")
         for note in notes:
-            self.out.print(f"  {note}")
+            console.print(f"  {safe(note)}")
         if sink.get("kind") == "stdout":
-            self.out.print("  secret (shown once, below):")
+            console.print("  secret → stdout (shown once)")
         else:
-            self.out.print(f"  secret → {sink.get('kind')}: {sink.get('location')}")
+            console.print(f"  secret → {safe(sink.get('kind'))}: {safe(sink.get('location'))}")
 
     def wallet_status(self, status: Mapping[str, Any], *, staking_contract: str) -> None:
-        self.out.print(f"Wallet [bold]{status['address']}[/bold] on chain {status['chainId']}")
+        self.out.print(f"Wallet [bold]{safe(status['address'])}[/bold] on chain "
+                       f"{safe(status['chainId'])}")
         table = self.table()
         table.add_column("token", style="bold")
         table.add_column("balance", justify="right")
         for name, amount in status["balances"].items():
-            table.add_row(name, amount)
+            table.add_row(cell(name), cell(amount))
         self.out.print(table)
         if status["eligible"]:
             self.out.print("[green]✓[/green] holds sVVV: this wallet can mint API keys.")
         else:
             self.out.print(
-                f"[yellow]✗[/yellow] no sVVV on Base: stake VVV at {staking_contract} "
+                f"[yellow]✗[/yellow] no sVVV on Base: stake VVV at {safe(staking_contract)} "
                 "to mint API keys."
             )
 
@@ -277,7 +304,7 @@ class Output:
             if isinstance(value, Mapping):
                 value = ", ".join(f"{k} {_amount(v)}" for k, v in value.items()
                                   if v is not None) or "none"
-            table.add_row(str(name), _scalar(value))
+            table.add_row(cell(name), cell(_scalar(value)))
         self.show(table, title)
 
     def billing(self, data: Mapping[str, Any]) -> None:
@@ -315,7 +342,7 @@ class Output:
                     f"{_scalar(field(lim, 'amount'))} {_scalar(field(lim, 'type'))}"
                     for lim in (field(entry, "rateLimits") or [])
                 )
-                table.add_row(str(field(entry, "apiModelId") or "-"), limits or "-")
+                table.add_row(cell(field(entry, "apiModelId") or "-"), cell(limits or "-"))
             self.show(table, "Per-model limits")
 
     def rate_limit_log(self, entries: Sequence[Mapping[str, Any]]) -> None:
@@ -326,9 +353,10 @@ class Output:
         for col in ("when", "key", "model", "tier", "type"):
             table.add_column(col, overflow="fold")
         for e in entries:
-            table.add_row(when_text(e.get("timestamp"), empty="-"), _scalar(e.get("apiKeyId")),
-                          _scalar(e.get("modelId")), _scalar(e.get("rateLimitTier")),
-                          _scalar(e.get("rateLimitType")))
+            table.add_row(*(cell(value) for value in (
+                when_text(e.get("timestamp"), empty="-"), _scalar(e.get("apiKeyId")),
+                _scalar(e.get("modelId")), _scalar(e.get("rateLimitTier")),
+                _scalar(e.get("rateLimitType")))))
         self.show(table, "Recent rate-limit breaches")
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from venice_web3_keys.cli.options import Group, prompt_secret
-from venice_web3_keys.cli.render import wallet_status_data
+from venice_web3_keys.cli.render import safe, wallet_status_data
 from venice_web3_keys.cli.state import State, pass_state, stdin_is_tty
 from venice_web3_keys.errors import InvalidInputError
 
@@ -44,9 +44,9 @@ def wallet_new(state: State, keystore: str, password_file: str | None) -> None:
         state.output.emit_json({"address": address, "keystore": str(path)})
         return
     state.output.out.print(f"[green]✓[/green] New wallet [bold]{address}[/bold]")
-    state.output.out.print(f"  keystore (0600): {path}")
+    state.output.out.print(f"  keystore (0600): {safe(path)}")
     state.output.out.print(f"  next: fund it with sVVV on Base, then set "
-                           f"VENICE_WALLET_KEYSTORE={path}")
+                           f"VENICE_WALLET_KEYSTORE={safe(path)}")
 
 
 @wallet.command("status")
