@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _ERRORS = (
     "VeniceKeysError", "ConfigError", "MissingCredentialsError", "InvalidInputError",
+    "AmbiguousKeyIdError",
     "WalletError", "KeystorePasswordError",
     "UnsafeSigningRequestError", "SinkError", "ChainError", "ChainUnreachableError",
     "WrongChainError", "MissingContractError", "NotEligibleError", "APIError",

@@ -33,6 +33,14 @@ class InvalidInputError(VeniceKeysError, ValueError):
         self.field = field
 
 
+class AmbiguousKeyIdError(InvalidInputError):
+    """A key id prefix matches more than one key; `matches` lists their full ids."""
+
+    def __init__(self, message: str, *, matches: list[str]) -> None:
+        super().__init__(message, field="key_id")
+        self.matches = matches
+
+
 class WalletError(VeniceKeysError):
     """No usable wallet: none configured, a keystore that will not open, a wrong password."""
 

@@ -112,3 +112,26 @@ def test_print_to_a_terminal_warns_on_stderr(admin_env: dict[str, str], tmp_path
     assert "warning" in err and "once" in err
     assert b"VENICE_INFERENCE_KEY_" in shown
     assert "VENICE_INFERENCE_KEY_" not in err
+
+
+def test_a_printed_secret_survives_a_failure_after_delivery(run: Run, venice_sandbox: Any,
+                                                            admin_env: dict[str, str],
+                                                            tmp_path: Path) -> None:
+    """Rotation made and delivered the new key, then revoking the old one failed: both keys
+    are live, so the --print secret must still reach the user (stdout, or the JSON error)."""
+    from venice_web3_keys.sandbox.emulator import Fault
+
+    for json_mode in (False, True):
+        old = create_key(run, admin_env, tmp_path / f"old{json_mode}")
+        venice_sandbox.emulator.faults.add("DELETE /api_keys", Fault(status=500))
+        res = run(*(["--json"] if json_mode else []), "keys", "rotate", old["id"], "--print",
+                  env=admin_env)
+        assert res.code == 1, res.stderr
+        secret = res.json()["error"]["apiKey"] if json_mode else res.stdout.strip()
+        assert secret.startswith("VENICE_INFERENCE_KEY_"), res.stdout
+        assert secret not in res.stderr
+        assert f"revoke {old['id']} yourself" in res.stderr
+        listed = run("--json", "keys", "list", env=admin_env).json()["data"]
+        new = [k for k in listed if k["id"] != old["id"] and k["description"] == "t"
+               and secret.endswith(k["last6Chars"])]
+        assert len(new) == 1, "the printed secret is the live successor's"

@@ -47,7 +47,8 @@ _EPILOG = f"""\b
 Secrets (wallet private key, admin key, keystore password) come from the
 environment, a .env file, a password file or a hidden prompt; never from argv.
 Exit codes: 0 ok; 2 invalid input (nothing sent); 3 the wallet cannot mint
-(no sVVV); 4 no credential, or authentication/permission refused; 1 other.
+(no sVVV); 4 a credential missing or refused (admin key, wallet, keystore
+password); 130 interrupted (Ctrl-C); 1 any other failure.
 \b
 Shell completion: eval "$({COMPLETE_VAR}=bash_source {PROG})"
 (or zsh_source, fish_source), or `{PROG} completion bash|zsh|fish`.
@@ -89,9 +90,8 @@ def _late_json(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 def _accept_json_anywhere(group: click.Group) -> None:
     """`venice-keys keys list --json` works as well as `venice-keys --json keys list`."""
     for command in group.commands.values():
-        if command.name != "sandbox":  # its argv goes to the sandbox's own parser
-            command.params.append(click.Option(["--json"], is_flag=True, hidden=True,
-                                               expose_value=False, callback=_late_json))
+        command.params.append(click.Option(["--json"], is_flag=True, hidden=True,
+                                           expose_value=False, callback=_late_json))
         if isinstance(command, click.Group):
             _accept_json_anywhere(command)
 

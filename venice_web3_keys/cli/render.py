@@ -104,12 +104,36 @@ def relative(when: datetime, *, now: datetime | None = None) -> str:
     return "just now"
 
 
-def when_text(value: Any, *, empty: str = "never") -> str:
-    """Relative and absolute form of a timestamp: 'in 29d (2026-12-31 23:59 UTC)'."""
+def when_text(value: Any, *, empty: str = "never", short: bool = False) -> str:
+    """Relative and absolute form of a timestamp: 'in 29d (2026-12-31 23:59 UTC)', or only
+    'in 29d' when `short`."""
     parsed = parse_time(value)
     if parsed is None:
         return empty if value in (None, "") else str(value)
-    return f"{relative(parsed)} ({parsed:%Y-%m-%d %H:%M} UTC)"
+    return relative(parsed) if short else f"{relative(parsed)} ({parsed:%Y-%m-%d %H:%M} UTC)"
+
+
+#: what each limit period means, for people who did not read the API reference
+PERIOD_MEANING = {
+    "EPOCH": "caps reset every day at 00:00 UTC",
+    "MONTH": "caps reset at 00:00 UTC on the 1st of each month",
+    "LIFETIME": "caps never reset: they cover the key's whole life",
+}
+#: what Venice applies when a new key is made without `limitPeriod`
+DEFAULT_PERIOD = "EPOCH"
+
+
+def period_text(period: Any) -> str:
+    """'MONTH (caps reset at 00:00 UTC on the 1st of each month)'."""
+    name = str(period) if period else DEFAULT_PERIOD
+    meaning = PERIOD_MEANING.get(name)
+    default = "" if period else ", Venice's default"
+    return f"{name} ({meaning}{default})" if meaning else name
+
+
+def short_id(key_id: Any) -> str:
+    """The first 8 characters of a key id: enough to name it in any command taking an ID."""
+    return str(key_id)[:8]
 
 
 def limits_text(limits: Any, period: Any) -> str:
@@ -178,6 +202,10 @@ class Output:
     def warn(self, text: str) -> None:
         self.err.print(f"[yellow]warning:[/yellow] {safe(text)}")
 
+    def alarm(self, text: str) -> None:
+        """A warning that must not be missed (the user is about to lock themselves out)."""
+        self.err.print(f"[bold red]WARNING:[/bold red] [bold]{safe(text)}[/bold]")
+
     @contextmanager
     def spinner(self, text: str) -> Iterator[None]:
         """A spinner on stderr while waiting on the network; silent when stderr is not a TTY."""
@@ -213,30 +241,43 @@ class Output:
             self.out.print(f"[bold]{safe(title)}[/bold]")
         self.out.print(table)
 
-    def keys_table(self, keys: Sequence[Any], *, title: str | None = "API keys") -> None:
+    def keys_table(self, keys: Sequence[Any], *, title: str | None = "API keys",
+                   wide: bool = False) -> None:
+        """The key list. It fits 80 columns: short ids (the first 8 characters, which every
+        command accepts) and relative expiry; `wide` adds full ids, dates and usage."""
         if not keys:
             self.out.print("No API keys.")
             return
+        from rich import box
+
         table = self.table()
+        table.box = box.SIMPLE_HEAD
+        table.pad_edge = False
         table.add_column("id", no_wrap=True)
-        for col in ("type", "description", "key", "expires", "limit", "usage"):
-            table.add_column(col, overflow="fold")
+        table.add_column("type", no_wrap=True)
+        table.add_column("description", overflow="fold", min_width=12, ratio=1)
+        table.add_column("key", no_wrap=True)
+        table.add_column("expires", no_wrap=not wide)
+        table.add_column("cap", overflow="fold")
+        if wide:
+            table.add_column("usage", overflow="fold")
         for key in keys:
-            table.add_row(*(cell(value) for value in self._key_row(key)))
+            table.add_row(*(cell(value) for value in self._key_row(key, wide=wide)))
         self.show(table, title)
 
-    def _key_row(self, key: Any) -> list[str]:
+    def _key_row(self, key: Any, *, wide: bool) -> list[str]:
         last6 = field(key, "last6_chars", "last6Chars") or "??????"
-        return [
-            str(field(key, "id")),
+        key_id = str(field(key, "id"))
+        row = [
+            key_id if wide else short_id(key_id),
             str(field(key, "api_key_type", "apiKeyType") or "-"),
             str(field(key, "description") or ""),
             f"…{last6}",
-            when_text(field(key, "expires_at", "expiresAt")),
+            when_text(field(key, "expires_at", "expiresAt"), short=not wide),
             limits_text(field(key, "consumption_limits", "consumptionLimits"),
                         field(key, "limit_period", "limitPeriod")),
-            usage_text(key),
         ]
+        return [*row, usage_text(key)] if wide else row
 
     def key_detail(self, key: Any) -> None:
         table = self.table()
@@ -251,6 +292,7 @@ class Output:
             ("last used", when_text(field(key, "last_used_at", "lastUsedAt"), empty="never")),
             ("limit", limits_text(field(key, "consumption_limits", "consumptionLimits"),
                                   field(key, "limit_period", "limitPeriod"))),
+            ("period", period_text(field(key, "limit_period", "limitPeriod"))),
             ("model privacy", str(field(key, "model_privacy", "modelPrivacy") or "ALL")),
             ("usage", usage_text(key)),
         ]
@@ -271,6 +313,7 @@ class Output:
         limits = info.get("consumptionLimits")
         console.print(f"  expires: {safe(when_text(info.get('expiresAt')))}")
         console.print(f"  limit:   {safe(limits_text(limits, info.get('limitPeriod')))}")
+        console.print(f"  period:  {safe(period_text(info.get('limitPeriod')))}")
         console.print(f"  sha256:  {safe(info.get('fingerprint'))}")
         for note in notes:
             console.print(f"  {safe(note)}")

@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from venice_web3_keys.errors import APIError, KeyNotFoundError, VeniceKeysError
-from venice_web3_keys.flows._result import RotationResult
+from venice_web3_keys.flows._result import RotationProgress, RotationResult
 from venice_web3_keys.flows._spec import build_spec
 from venice_web3_keys.flows.create import SETTLE_DELAYS, abort_quietly, create_key
 
@@ -48,8 +48,14 @@ async def rotate_key(
     sink: SecretSink | None = None,
     description: str | None = None,
     settle_delays: Sequence[float] = SETTLE_DELAYS,
+    progress: RotationProgress | None = None,
 ) -> RotationResult:
-    """Replace key `key_id` by a verified successor, then revoke it (see the module docstring)."""
+    """Replace key `key_id` by a verified successor, then revoke it (see the module docstring).
+
+    `progress`, when given, records each step as it completes (see RotationProgress).
+    """
+    progress = progress if progress is not None else RotationProgress()
+    progress.old_key_id = key_id
     if sink is not None:
         sink.prepare()  # before the first request, even the read of the old key
     try:
@@ -62,6 +68,7 @@ async def rotate_key(
     new_key = await create_key(
         client, spec, sink=sink, sink_prepared=True, settle_delays=settle_delays
     )
+    progress.new_key = new_key
     try:
         await client.rate_limits(key=new_key.secret)
     except BaseException as exc:
@@ -69,6 +76,7 @@ async def rotate_key(
         # unproven: revoke it so the caller never ends up with two usable keys.
         try:
             await asyncio.shield(client.delete_key(new_key.id))
+            progress.successor_revoked = True
             fate = "it was revoked"
         except (APIError, asyncio.CancelledError):
             fate = f"revoking it failed too: revoke {new_key.id} yourself"
@@ -78,6 +86,8 @@ async def rotate_key(
             f"rotation stopped: the new key {new_key.id} did not work when verified "
             f"({type(exc).__name__}); {fate}. The old key {key_id} was left unchanged."
         ) from exc
+    progress.verified = True
+    progress.revoking_old_key = True
     try:
         await client.delete_key(key_id)
     except KeyNotFoundError:
@@ -91,6 +101,7 @@ async def rotate_key(
         )
         err.new_key = new_key  # type: ignore[attr-defined]  # so a sink-less secret is not lost
         raise err from exc
+    progress.old_key_revoked = True
     log.info("rotated key %s -> %s", key_id, new_key.id)
     return RotationResult(new_key=new_key, revoked_key_id=key_id, verified=True)
 
