@@ -23,7 +23,6 @@ from pydantic import BaseModel, Field
 
 from venice_web3_keys.errors import (
     AmbiguousCreateError,
-    InvalidInputError,
     KeyNotFoundError,
     PolicyError,
     VeniceKeysError,
@@ -40,6 +39,7 @@ from venice_web3_keys.mcp.results import (
     new_key_result,
 )
 from venice_web3_keys.timeparse import parse_expires
+from venice_web3_keys.validation import update_changes
 
 if TYPE_CHECKING:
     import pydantic
@@ -257,18 +257,12 @@ class ToolRuntime:
 
     def update_plan(self, key: ApiKey, request: UpdateRequest) -> dict[str, Any]:
         """The `update_key` keyword arguments for `request`, checked against the policy."""
-        if request.remove_expiry and request.expires_at is not None:
-            raise InvalidInputError(
-                "give expires_at or remove_expiry, not both", field="expires_at"
-            )
-        changes = request.changes()
-        if not changes:
-            raise InvalidInputError("nothing to update: give at least one setting to change")
+        asked = request.changes()
+        remove_expiry = bool(asked.pop("remove_expiry", False))
+        changes = update_changes(asked, remove_expiry=remove_expiry)  # the library's own checks
         if request.description is not None and self.made_here(key):
             changes["description"] = mark_description(request.description)
-        if changes.pop("remove_expiry", False):
-            changes["expires_at"] = None
-        elif "expires_at" in changes:
+        if not remove_expiry and "expires_at" in changes:
             changes["expires_at"] = venice_expiry(changes["expires_at"])
         if "usd_limit" in changes or "diem_limit" in changes:
             current = limits_of(key.consumption_limits) or Limits()

@@ -13,7 +13,6 @@ from typing import Annotated
 from mcp.server.mcpserver import Context, Elicit, ElicitationResult, Resolve
 from pydantic import MISSING
 
-from venice_web3_keys.errors import KeyNotFoundError
 from venice_web3_keys.mcp.arguments import (
     Description,
     KeyId,
@@ -116,11 +115,9 @@ async def revoke_key(
     async def revoke() -> RevokeResult:
         if key is None:
             return RevokeResult(revoked_key_id=key_id, revoked=False)
-        try:
-            await (await runtime.keys()).revoke_key(key_id)
-        except KeyNotFoundError:  # gone since it was looked up
-            return RevokeResult(revoked_key_id=key_id, revoked=False)
-        return RevokeResult(revoked_key_id=key_id, revoked=True)
+        outcome = await (await runtime.keys()).revoke_key(key_id)  # idempotent
+        # already_revoked: gone since it was looked up
+        return RevokeResult(revoked_key_id=key_id, revoked=not outcome.already_revoked)
 
     return await runtime.run_write(REVOKE_KEY, args, revoke, key_id=key_id)
 
