@@ -85,6 +85,20 @@ def _billing(text: str) -> dict[str, Any]:
         "canConsume": True, "consumptionCurrency": text, "balances": {"usd": 1}}))
 
 
+def _stake_plan(text: str) -> dict[str, Any]:
+    """A stake plan whose every value came from a hostile RPC node (or a tampered setting)."""
+    return {"amount": text, "address": text, "chainId": text,
+            "contracts": {"VVV": text, "staking": text}, "approveNeeded": True,
+            "allowanceBefore": text, "gasEstimate": {text: text}, "maxFeePerGasGwei": text,
+            "feeEstimateETH": text, "balancesBefore": {"ETH": text},
+            "balancesAfter": {"VVV": text, "sVVV": text}, "simulation": text, "dryRun": True}
+
+
+def _stake_result(text: str) -> dict[str, Any]:
+    return {"amount": text, "sVVVBefore": text, "sVVVAfter": text, "approveTx": text,
+            "stakeTx": text, "gasUsed": {"approve": text, "stake": text}, "feesPaidETH": text}
+
+
 RENDERERS: dict[str, Callable[[Output, str], None]] = {
     "keys_table": lambda out, t: out.keys_table([_key(t)]),
     "key_detail": lambda out, t: out.key_detail(_key(t)),
@@ -95,6 +109,8 @@ RENDERERS: dict[str, Callable[[Output, str], None]] = {
     "rate_limits": lambda out, t: out.rate_limits(_rate_limits(t)),
     "rate_limit_log": lambda out, t: out.rate_limit_log(_log_entries(t)),
     "billing": lambda out, t: out.billing(_billing(t)),
+    "stake_plan": lambda out, t: out.stake_plan(_stake_plan(t)),
+    "stake_result": lambda out, t: out.stake_result(_stake_result(t)),
     "error": lambda out, t: out.error("APIError", t, t),
     "warn": lambda out, t: out.warn(t),
 }

@@ -47,17 +47,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--diem", type=_amount, default=Decimal(10), metavar="N",
                         help="DIEM held by the printed wallet, i.e. its daily DIEM allowance "
                         "(default: 10)")
+    parser.add_argument("--vvv", type=_amount, default=Decimal(50), metavar="N",
+                        help="unstaked VVV held by the printed wallet, to try `venice-keys wallet "
+                        "stake` (default: 50)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return serve(variant=args.variant, persist=args.persist, port=args.port,
-                 starting_usd=args.starting_usd, diem=args.diem)
+                 starting_usd=args.starting_usd, diem=args.diem, vvv=args.vvv)
 
 
 def serve(*, variant: str = "jwt", persist: Path | None = None, port: int = 0,
-          starting_usd: Decimal = DEFAULT_STARTING_USD, diem: Decimal = Decimal(10)) -> int:
+          starting_usd: Decimal = DEFAULT_STARTING_USD, diem: Decimal = Decimal(10),
+          vvv: Decimal = Decimal(50)) -> int:
     """Start the sandbox, print its .env lines, serve until Ctrl-C / SIGTERM; the exit code."""
     stop = threading.Event()
 
@@ -75,13 +79,13 @@ def serve(*, variant: str = "jwt", persist: Path | None = None, port: int = 0,
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        address, key = sandbox.new_wallet(diem=diem)
+        address, key = sandbox.new_wallet(diem=diem, vvv=vvv)
         lines = [
             f"# {BANNER}",
             f"# Venice API emulator ({variant} mint) + local Base chain (anvil, chain id "
             f"{sandbox.chain_id}), ready in {sandbox.ready_seconds:.2f}s",
-            f"# wallet {address}: 1 ETH, 100 sVVV (staked VVV), {diem} DIEM; "
-            f"new accounts get ${starting_usd} of credit",
+            f"# wallet {address}: 1 ETH, 100 sVVV (staked VVV), {vvv} VVV (unstaked), "
+            f"{diem} DIEM; new accounts get ${starting_usd} of credit",
             *(f"{name}={value}" for name, value in sandbox.env(key).items()),
             "# Fund any other wallet: venice-keys sandbox fund ADDRESS --svvv 100 --eth 1",
             "# Ctrl-C stops the sandbox.",

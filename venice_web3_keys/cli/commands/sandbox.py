@@ -30,9 +30,11 @@ from venice_web3_keys.sandbox import DEFAULT_STARTING_USD, MINT_VARIANTS
               help="USD credit of every new account (0 is a new Venice account).")
 @click.option("--diem", default="10", metavar="N", show_default=True,
               help="DIEM held by the printed wallet, i.e. its daily DIEM allowance.")
+@click.option("--vvv", default="50", metavar="N", show_default=True,
+              help="Unstaked VVV held by the printed wallet, to try `venice-keys wallet stake`.")
 @click.pass_context
 def sandbox(ctx: click.Context, variant: str, persist: str | None, port: int,
-            starting_usd: str, diem: str) -> None:
+            starting_usd: str, diem: str, vvv: str) -> None:
     """Run the local Venice emulator and Base chain until Ctrl-C.
 
     Prints .env lines: the API base, the RPC URL and a funded throwaway wallet. Nothing real is
@@ -50,7 +52,7 @@ def sandbox(ctx: click.Context, variant: str, persist: str | None, port: int,
 
     rc = serve(variant=variant, persist=Path(persist) if persist else None, port=port,
                starting_usd=_amount(starting_usd, "--starting-usd"),
-               diem=_amount(diem, "--diem"))
+               diem=_amount(diem, "--diem"), vvv=_amount(vvv, "--vvv"))
     raise SystemExit(rc)
 
 
