@@ -89,6 +89,7 @@ def test_new_key_output_states_period_and_expiry(run: Run, admin_env: dict[str, 
 # ---- narrow terminals and id prefixes -----------------------------------------------------------
 
 
+@pytest.mark.timeout(240)  # several runs of the console script
 def test_keys_list_fits_80_columns(run: Run, admin_env: dict[str, str], tmp_path: Path) -> None:
     made = [create_key(run, admin_env, tmp_path / f"k{i}", "--usd-limit", "25", "--diem-limit",
                        "5", "--limit-period", "MONTH", "--expires", "30d") for i in range(2)]
@@ -108,6 +109,7 @@ def test_keys_list_fits_80_columns(run: Run, admin_env: dict[str, str], tmp_path
     assert all(key["id"] in wide.stdout for key in made)
 
 
+@pytest.mark.timeout(240)  # several runs of the console script
 def test_any_id_argument_takes_a_unique_prefix(run: Run, admin_env: dict[str, str],
                                                tmp_path: Path) -> None:
     key = create_key(run, admin_env, tmp_path / "k")
@@ -178,6 +180,7 @@ def test_revoke_prompt_describes_the_key(admin_env: dict[str, str], run: Run,
     assert "WARNING" not in screen, "not the key this command authenticates with"
 
 
+@pytest.mark.timeout(240)  # several runs of the console script
 def test_revoking_the_calling_key_warns_loudly(run: Run, admin: tuple[str, dict[str, str]],
                                                tmp_path: Path) -> None:
     key_id, env = admin
@@ -284,6 +287,7 @@ def test_wallet_import_prompts_hidden_on_a_terminal(venice_sandbox: Any, tmp_pat
 # ---- the sandbox from the CLI -----------------------------------------------------------------
 
 
+@pytest.mark.timeout(240)  # several runs of the console script
 def test_sandbox_fund_then_mint_with_a_keystore(run: Run, venice_sandbox: Any,
                                                 tmp_path: Path) -> None:
     """A keystore wallet tried end to end: new, funded on the running sandbox, minting."""
@@ -355,6 +359,7 @@ def test_top_level_help_lists_every_exit_code(run: Run) -> None:
         assert code in text, code
 
 
+@pytest.mark.timeout(240)  # several runs of the console script
 def test_demo_prints_exactly_what_it_ran(run: Run) -> None:
     """Every printed command parses with the real CLI, with the values the step used."""
     import shlex

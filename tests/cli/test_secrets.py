@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import Result, Run, create_key
 
 
@@ -17,6 +19,7 @@ def _no_leak(results: list[Result], *secrets: str) -> None:
                 assert piece not in res.stderr, "secret on stderr"
 
 
+@pytest.mark.timeout(360)  # about twenty runs of the console script, on a shared machine
 def test_no_secret_leaks_from_any_command(run: Run, venice_sandbox: Any, venice_wallet: Any,
                                           tmp_path: Path) -> None:
     private_key = venice_wallet[1].reveal()
@@ -114,6 +117,7 @@ def test_print_to_a_terminal_warns_on_stderr(admin_env: dict[str, str], tmp_path
     assert "VENICE_INFERENCE_KEY_" not in err
 
 
+@pytest.mark.timeout(240)  # two rotations through the console script
 def test_a_printed_secret_survives_a_failure_after_delivery(run: Run, venice_sandbox: Any,
                                                             admin_env: dict[str, str],
                                                             tmp_path: Path) -> None:

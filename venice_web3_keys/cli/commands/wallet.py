@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @click.group(cls=Group)
 def wallet() -> None:
-    """The minting wallet: keystores (new, imported), balances, staking."""
+    """The wallet: new or imported keystore, balances, staking."""
 
 
 @wallet.command("new")
