@@ -1,7 +1,9 @@
 """venice-web3-keys: turn a wallet holding staked VVV on Base into Venice.ai API keys.
 
 Exports are lazy (PEP 562 module `__getattr__`): `import venice_web3_keys` costs almost nothing
-and never imports web3, eth_account or httpx; each name loads its module on first access.
+and never imports web3, eth_account or httpx; each name loads its module on first access. The
+error classes are every exception class errors.py defines (tests/core/test_exports.py pins the
+whole public list).
 """
 
 from __future__ import annotations
@@ -11,30 +13,22 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_ERRORS = (
-    "VeniceKeysError", "ConfigError", "MissingCredentialsError", "InvalidInputError",
-    "AmbiguousKeyIdError",
-    "WalletError", "KeystorePasswordError",
-    "UnsafeSigningRequestError", "SinkError", "ChainError", "ChainUnreachableError",
-    "WrongChainError", "MissingContractError", "TransactionError", "TransactionRefusedError",
-    "SimulationRevertedError", "TransactionRevertedError", "TransactionTimeoutError",
-    "StakeVerificationError", "InsufficientGasError", "AmountExceedsBalanceError",
-    "NotEligibleError", "APIError",
-    "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",
-    "ValidationError", "KeyNotFoundError", "ActiveKeyLimitError", "Web3MintError",
-    "InvalidWalletAddressError", "TokenExpiredError", "TokenInvalidError",
-    "SignatureMismatchError", "SignatureVerificationUnavailableError", "NoStakedVVVError",
-    "ChallengeExpiredError", "ChallengeUsedError", "ChallengeInvalidError",
-    "AuthenticationError", "AdminKeyRequiredError", "PaymentRequiredError",
-    "CredentialsRequiredError", "PermissionDeniedError", "NotFoundError", "ConflictError",
-    "RateLimitError", "InternalServerError", "AmbiguousCreateError", "PolicyError",
-)
+def _error_classes() -> list[str]:
+    """Every exception class errors.py defines (cheap: it imports nothing outside the package)."""
+    from venice_web3_keys import errors
+
+    return [name for name, value in vars(errors).items()
+            if isinstance(value, type) and issubclass(value, BaseException)
+            and value.__module__ == errors.__name__]
+
 
 _EXPORTS: dict[str, str] = {
     "VeniceKeys": "venice_web3_keys.api",
     "AsyncVeniceKeys": "venice_web3_keys.api",
     "NewKey": "venice_web3_keys.api",
     "RotationResult": "venice_web3_keys.api",
+    "RotationProgress": "venice_web3_keys.api",
+    "Revocation": "venice_web3_keys.api",
     "StakeResult": "venice_web3_keys.api",
     "StakeProgress": "venice_web3_keys.flows._result",
     "Settings": "venice_web3_keys.settings",
@@ -47,7 +41,8 @@ _EXPORTS: dict[str, str] = {
     "EnvFileSink": "venice_web3_keys.sinks",
     "KeyringSink": "venice_web3_keys.sinks",
     "PrintSink": "venice_web3_keys.sinks",
-    **{name: "venice_web3_keys.errors" for name in _ERRORS},
+    "SigningNotice": "venice_web3_keys.challenge",
+    **dict.fromkeys(_error_classes(), "venice_web3_keys.errors"),
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -69,9 +64,12 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static view of the lazy names (redundant aliases mark re-exports)
     from venice_web3_keys.api import AsyncVeniceKeys as AsyncVeniceKeys
     from venice_web3_keys.api import NewKey as NewKey
+    from venice_web3_keys.api import Revocation as Revocation
+    from venice_web3_keys.api import RotationProgress as RotationProgress
     from venice_web3_keys.api import RotationResult as RotationResult
     from venice_web3_keys.api import StakeResult as StakeResult
     from venice_web3_keys.api import VeniceKeys as VeniceKeys
+    from venice_web3_keys.challenge import SigningNotice as SigningNotice
     from venice_web3_keys.errors import *  # noqa: F403
     from venice_web3_keys.flows._result import StakeProgress as StakeProgress
     from venice_web3_keys.secret import ApiKeySecret as ApiKeySecret

@@ -1,4 +1,4 @@
-"""The CLI subprocess runner and sandbox admin fixtures, for attacks through the console script."""
+"""The CLI fixtures (`run`: the real console script in a subprocess; `admin_env`) for attacks."""
 
 from tests.cli.conftest import admin_env, run
 
