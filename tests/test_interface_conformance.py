@@ -547,10 +547,11 @@ NEW_KEY = {"--type", "--description"} | KEY_OPTIONS | SINKS
 CLI_COMMANDS: dict[str, tuple[list[str], set[str], set[str], set[str]]] = {
     "": ([], {"--env-file", "--json", "--api-base", "--rpc-url"}, set(), {"--json"}),
     "wallet new": ([], {"--keystore", "--password-file"}, {"--keystore"}, set()),
+    "wallet import": ([], {"--keystore", "--password-file"}, {"--keystore"}, set()),
     "wallet status": ([], {"--address"}, set(), set()),
     "wallet stake": (["AMOUNT|all"], {"--dry-run", "--yes"}, set(), {"--dry-run", "--yes"}),
     "mint": ([], NEW_KEY, {"--type", "--description"}, {"--print"}),
-    "keys list": ([], set(), set(), set()),
+    "keys list": ([], {"--wide"}, set(), {"--wide"}),
     "keys get": (["ID"], set(), set(), set()),
     "keys create": ([], NEW_KEY, {"--type", "--description"}, {"--print"}),
     "keys update": (["ID"], {"--description", "--expires", "--no-expiry", "--usd-limit",
@@ -562,6 +563,7 @@ CLI_COMMANDS: dict[str, tuple[list[str], set[str], set[str], set[str]]] = {
     "limits log": ([], set(), set(), set()),
     "billing": ([], set(), set(), set()),
     "sandbox": ([], set(), set(), set()),
+    "sandbox fund": (["ADDRESS"], {"--eth", "--vvv", "--svvv", "--diem"}, set(), set()),
     "demo": ([], set(), set(), set()),
 }
 
@@ -609,7 +611,9 @@ def test_cli_command_and_options(path: str, cli: CLI) -> None:
 
 def test_cli_sandbox_command_runs_the_sandbox_module(cli: CLI) -> None:
     helped = cli("sandbox", "--help")
-    assert helped.code == 0 and "python -m venice_web3_keys.sandbox" in helped.stdout
+    text = " ".join(helped.stdout.split())
+    assert helped.code == 0 and "python -m venice_web3_keys.sandbox" in text
+    assert helped.stdout.startswith("Usage: venice-keys sandbox"), "its own usage line"
 
 
 # =================================================================================================
@@ -798,6 +802,8 @@ WHEN_INVALID = [
     (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),  # past time
     (NOW + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S"),  # no Z / offset
     "tomorrow", "30", "30y", "-5d", "0d", "2026-02-30", "",
+    "90m", "30min",                                            # minutes: not a key lifetime
+    (NOW + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),  # under an hour
 ]
 
 

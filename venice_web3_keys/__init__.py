@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "AsyncVeniceKeys": "venice_web3_keys.api",
     "NewKey": "venice_web3_keys.api",
     "RotationResult": "venice_web3_keys.api",
+    "RotationProgress": "venice_web3_keys.api",
+    "Revocation": "venice_web3_keys.api",
     "StakeResult": "venice_web3_keys.api",
     "StakeProgress": "venice_web3_keys.flows._result",
     "Settings": "venice_web3_keys.settings",
@@ -62,6 +64,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static view of the lazy names (redundant aliases mark re-exports)
     from venice_web3_keys.api import AsyncVeniceKeys as AsyncVeniceKeys
     from venice_web3_keys.api import NewKey as NewKey
+    from venice_web3_keys.api import Revocation as Revocation
+    from venice_web3_keys.api import RotationProgress as RotationProgress
     from venice_web3_keys.api import RotationResult as RotationResult
     from venice_web3_keys.api import StakeResult as StakeResult
     from venice_web3_keys.api import VeniceKeys as VeniceKeys

@@ -15,11 +15,25 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
 from venice_web3_keys._sync import SyncFacade, blocking
-from venice_web3_keys.errors import MissingCredentialsError
-from venice_web3_keys.flows._result import NewKey, RotationResult, StakeResult
+from venice_web3_keys.errors import (
+    AmbiguousKeyIdError,
+    KeyNotFoundError,
+    MissingCredentialsError,
+)
+from venice_web3_keys.flows._result import (
+    NewKey,
+    Revocation,
+    RotationProgress,
+    RotationResult,
+    StakeResult,
+)
 from venice_web3_keys.flows._spec import KeyOptions, Limit, When, build_spec
 from venice_web3_keys.models import UNSET, KeyUpdate, Unset
-from venice_web3_keys.validation import validate_description, validate_key_id
+from venice_web3_keys.validation import (
+    validate_description,
+    validate_key_id,
+    validate_key_id_prefix,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -41,8 +55,8 @@ if TYPE_CHECKING:
     from venice_web3_keys.signer import Signer
     from venice_web3_keys.sinks import SecretSink
 
-__all__ = ["AsyncVeniceKeys", "KeyOptions", "NewKey", "RotationResult", "StakeResult",
-           "VeniceKeys"]
+__all__ = ["AsyncVeniceKeys", "KeyOptions", "NewKey", "Revocation", "RotationProgress",
+           "RotationResult", "StakeResult", "VeniceKeys"]
 
 
 class _FromEnv:
@@ -262,21 +276,69 @@ class AsyncVeniceKeys(_FromEnv):
         update = KeyUpdate(**fields)
         return await self._need_admin("updating a key").update_key(update)
 
-    async def revoke_key(self, key_id: str) -> None:
+    async def revoke_key(self, key_id: str) -> Revocation:
+        """Revoke a key at once. Idempotent: a key already gone is `already_revoked`, not an
+        error (Venice answers "not found" alike for a revoked, an expired and an unknown id)."""
         key_id = validate_key_id(key_id)
-        await self._need_admin("revoking a key").delete_key(key_id)
+        try:
+            await self._need_admin("revoking a key").delete_key(key_id)
+        except KeyNotFoundError:
+            return Revocation(key_id, already_revoked=True)
+        return Revocation(key_id)
 
     async def rotate_key(
-        self, key_id: str, *, sink: SecretSink | None = None, description: str | None = None
+        self,
+        key_id: str,
+        *,
+        sink: SecretSink | None = None,
+        description: str | None = None,
+        progress: RotationProgress | None = None,
     ) -> RotationResult:
-        """Successor with the same settings, delivered and verified, then the old key revoked."""
+        """Successor with the same settings, delivered and verified, then the old key revoked.
+
+        `progress` (optional) is filled in step by step, so that a caller interrupted mid-way
+        (Ctrl-C, a cancelled task) knows what exists: see RotationProgress.
+        """
         from venice_web3_keys.flows.rotate import rotate_key
 
         key_id = validate_key_id(key_id)
         if description is not None:
             description = validate_description(description)
         client = self._need_admin("rotating a key")
-        return await rotate_key(client, key_id, sink=sink, description=description)
+        return await rotate_key(client, key_id, sink=sink, description=description,
+                                progress=progress)
+
+    async def find_key(self, key_id_or_prefix: str) -> ApiKey:
+        """The active key whose id is `key_id_or_prefix`, or starts with it (at least 8
+        characters), found with one list call. KeyNotFoundError when none matches;
+        AmbiguousKeyIdError (listing them) when several do."""
+        wanted = validate_key_id_prefix(key_id_or_prefix)
+        keys = await self._need_admin("finding a key").list_keys()
+        matches = [k for k in keys if k.id.lower().startswith(wanted)]
+        if not matches:
+            raise KeyNotFoundError(
+                f"no active key has the id {wanted}" if len(wanted) == 36 else
+                f"no active key id starts with {wanted}")
+        if len(matches) > 1:
+            ids = [k.id for k in matches]
+            raise AmbiguousKeyIdError(
+                f"{wanted} matches {len(ids)} keys: {', '.join(ids)}; give more characters",
+                matches=ids)
+        return matches[0]
+
+    async def resolve_key_id(self, key_id_or_prefix: str) -> str:
+        """The full id for a full id (no request) or a unique prefix (one list call: find_key)."""
+        wanted = validate_key_id_prefix(key_id_or_prefix)
+        if len(wanted) == 36:
+            return wanted
+        return (await self.find_key(wanted)).id
+
+    def is_calling_key(self, key: ApiKey) -> bool:
+        """Whether `key` is (by its last 6 characters) the admin key this client authenticates
+        with: revoking or rotating that one locks the caller out until it switches keys."""
+        admin = self.settings.admin_key
+        return admin is not None and bool(key.last6_chars) and \
+            admin.reveal().endswith(str(key.last6_chars))
 
     # ------------------------------------------------------------------ limits and billing
 
@@ -380,6 +442,10 @@ class VeniceKeys(_FromEnv, SyncFacade):
         """The async core this wrapper drives."""
         return self._core
 
+    def is_calling_key(self, key: ApiKey) -> bool:
+        """See AsyncVeniceKeys.is_calling_key (no I/O, so not wrapped)."""
+        return self._core.is_calling_key(key)
+
     wallet_status = blocking(AsyncVeniceKeys.wallet_status)
     mint_key = blocking(AsyncVeniceKeys.mint_key)
     stake_vvv = blocking(AsyncVeniceKeys.stake_vvv)
@@ -389,6 +455,8 @@ class VeniceKeys(_FromEnv, SyncFacade):
     update_key = blocking(AsyncVeniceKeys.update_key)
     revoke_key = blocking(AsyncVeniceKeys.revoke_key)
     rotate_key = blocking(AsyncVeniceKeys.rotate_key)
+    find_key = blocking(AsyncVeniceKeys.find_key)
+    resolve_key_id = blocking(AsyncVeniceKeys.resolve_key_id)
     rate_limits = blocking(AsyncVeniceKeys.rate_limits)
     rate_limit_log = blocking(AsyncVeniceKeys.rate_limit_log)
     billing_balance = blocking(AsyncVeniceKeys.billing_balance)

@@ -8,6 +8,7 @@ VeniceKeysError
 │   ├── MissingCredentialsError          .credential: the wallet, admin key or API key
 │   └── UntrustedSigningHostError        .api_host: the wallet would sign for a non-Venice host
 ├── InvalidInputError                    caller input refused locally (.field); nothing was sent
+│   ├── AmbiguousKeyIdError              an id prefix that matches several keys (.matches)
 │   └── AmountExceedsBalanceError        a stake amount above the VVV balance
 ├── WalletError                          a keystore that will not open
 │   └── KeystorePasswordError            a wrong password, or none could be read
@@ -124,6 +125,14 @@ class InvalidInputError(VeniceKeysError, ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class AmbiguousKeyIdError(InvalidInputError):
+    """A key id prefix matches more than one key; `matches` lists their full ids."""
+
+    def __init__(self, message: str, *, matches: list[str]) -> None:
+        super().__init__(message, field="key_id")
+        self.matches = matches
 
 
 class AmountExceedsBalanceError(InvalidInputError):

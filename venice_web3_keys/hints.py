@@ -32,6 +32,7 @@ class NextSteps:
     stake_all: str  # how to stake the whole balance (or that one names the amount)
     stake_recheck: str  # how to check a stake again after its simulation failed
     mint_admin_key: str | None = None  # how to get an admin key, where the face can
+    full_ids: str = "list the keys to see their full ids"  # after an ambiguous id prefix
 
 
 # Errors whose fix is a setting: (error class, what happened, the change to make). Checked in
@@ -56,6 +57,8 @@ def next_step(
     fix = steps.fix.format
     if isinstance(exc, errors.RotationFailedError) and exc.cause is not None:
         return next_step(exc.cause, steps, staking_contract=staking_contract, api_base=api_base)
+    if isinstance(exc, errors.AmbiguousKeyIdError):
+        return f"give more characters of the id ({steps.full_ids})"
     if isinstance(exc, errors.InsufficientGasError):
         return fix("send a little ETH on Base to the wallet for gas") + (
             f", then check it with {steps.wallet_status}"

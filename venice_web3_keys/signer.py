@@ -142,7 +142,7 @@ class KeystoreSigner(PrivateKeySigner):
         try:
             key = Account.decrypt(data, password.reveal())
         except ValueError:
-            raise WalletError(
+            raise KeystorePasswordError(
                 f"cannot decrypt keystore {path}: wrong password (or a corrupted file)"
             ) from None
         except Exception as exc:
@@ -182,6 +182,31 @@ def create_keystore(
     """Make a new random wallet, save it encrypted at `path` (new file, mode 0600), return its
     address. Never overwrites: losing a keystore loses the wallet. `kdf_iterations` (scrypt n)
     exists for fast tests; leave it None for eth_account's secure default."""
+    from eth_account import Account
+
+    _check_new_keystore(path, password)
+    account = Account.create()
+    return _write_keystore(Path(path).expanduser(), bytes(account.key), password, kdf_iterations)
+
+
+def import_keystore(
+    path: Path, private_key: SecretValue, password: SecretValue, *,
+    kdf_iterations: int | None = None,
+) -> str:
+    """Encrypt an existing private key into a new keystore at `path` (mode 0600, never
+    overwriting) and return its address. The key is checked first and never quoted."""
+    if not isinstance(private_key, SecretValue):
+        raise TypeError("private_key must be a SecretValue")
+    if not PRIVATE_KEY_PATTERN.fullmatch(private_key.reveal().strip()):
+        raise InvalidInputError("the private key is not 64 hex digits (optionally 0x-prefixed); "
+                                "it is not shown", field="private_key")
+    _check_new_keystore(path, password)
+    signer = PrivateKeySigner(private_key)  # WalletError (not quoting it): not a valid key
+    account = object.__getattribute__(signer, "_account")
+    return _write_keystore(Path(path).expanduser(), bytes(account.key), password, kdf_iterations)
+
+
+def _check_new_keystore(path: Path, password: SecretValue) -> None:
     path = Path(path).expanduser()
     if not isinstance(password, SecretValue):
         raise TypeError("password must be a SecretValue")
@@ -196,12 +221,15 @@ def create_keystore(
         raise WalletError(f"{path} already exists; refusing to overwrite it")
     if not parent_ok:
         raise WalletError(f"directory {path.parent} does not exist")
+
+
+def _write_keystore(path: Path, key: bytes, password: SecretValue,
+                    kdf_iterations: int | None) -> str:
+    """Encrypt `key` (scrypt) into a file created exclusively, mode 0600; its address."""
     from eth_account import Account
 
-    account = Account.create()
-    keystore = Account.encrypt(account.key, password.reveal(), kdf="scrypt",
-                               iterations=kdf_iterations)
-    address = checksum_address(account.address)
+    keystore = Account.encrypt(key, password.reveal(), kdf="scrypt", iterations=kdf_iterations)
+    address = checksum_address(Account.from_key(key).address)
     payload = json.dumps(keystore).encode("utf-8")
     try:
         fd = os.open(path, NEW_FILE_FLAGS, 0o600)

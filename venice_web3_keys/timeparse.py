@@ -12,12 +12,16 @@ from datetime import UTC, date, datetime, timedelta
 from .errors import InvalidInputError
 
 FIELD = "expires_at"
+#: the shortest lifetime a new expiry may give a key: anything shorter is almost surely a typo
+#: (`30m` meant as a month) and would leave a key that dies before it is deployed
+MIN_LIFETIME = timedelta(hours=1)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DURATION = re.compile(r"(\d{1,9})\s*([mhdw])", re.IGNORECASE)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"(\d{1,9})\s*([hdw])", re.IGNORECASE)
+_MINUTES = re.compile(r"\d{1,9}\s*(m|mins?|minutes?)", re.IGNORECASE)
+_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 HELP = (
     "use YYYY-MM-DD, an ISO 8601 datetime with Z or an offset (e.g. 2026-12-31T23:59:59+02:00), "
-    "or a duration from now such as 90m, 12h, 30d, 6w"
+    "or a duration from now such as 12h, 30d, 4w"
 )
 
 
@@ -40,20 +44,29 @@ def utc_now(now: datetime | None = None) -> datetime:
     return now.astimezone(UTC)
 
 
+def _check_lifetime(moment: datetime, current: datetime) -> None:
+    """A key must live at least MIN_LIFETIME from now (`moment` as sent, millisecond-truncated)."""
+    now = datetime.fromisoformat(format_datetime(current))  # the same truncation as `moment`
+    if moment <= now:
+        raise _error("that time is in the past")
+    if moment - now < MIN_LIFETIME:
+        raise _error("a key must live at least an hour; use e.g. 12h, 30d, 4w or a date")
+
+
 def _from_date(day: date, current: datetime) -> str:
     # Venice reads a bare date as 00:00 UTC of that day, so today's date has already passed.
     if day <= current.date():
         raise _error(f"{day.isoformat()} is not in the future (a date means 00:00 UTC that day)")
+    _check_lifetime(datetime(day.year, day.month, day.day, tzinfo=UTC), current)
     return day.isoformat()
 
 
 def _from_datetime(moment: datetime, current: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise _error("a datetime needs Z or a UTC offset, e.g. 2026-12-31T23:59:59Z")
-    # Compare the millisecond-truncated value: that is what is sent.
+    # Check the millisecond-truncated value: that is what is sent.
     text = format_datetime(moment)
-    if datetime.fromisoformat(text) <= current:
-        raise _error("that time is in the past")
+    _check_lifetime(datetime.fromisoformat(text), current)
     return text
 
 
@@ -91,6 +104,9 @@ def parse_expires(
         except ValueError:
             raise _error(f"{text!r} is not a real calendar date") from None
         return _from_date(day, current)
+    if _MINUTES.fullmatch(text):
+        raise _error(f"{text!r}: minutes are not a key lifetime (a key must live at least an "
+                     "hour); use hours or more, e.g. 12h, 30d, 4w, or a date such as 2026-12-31")
     match = _DURATION.fullmatch(text)
     if match:
         amount, unit = int(match.group(1)), match.group(2).lower()

@@ -94,6 +94,27 @@ def validate_key_id(value: str) -> str:
     return str(uuid.UUID(text))
 
 
+#: the shortest id prefix accepted in place of a full id: 8 hex digits, 4 billion values
+MIN_ID_PREFIX = 8
+
+
+def validate_key_id_prefix(value: str) -> str:
+    """A full key id (canonical form) or a prefix of one: lower-case, at least MIN_ID_PREFIX
+    characters, only what a UUID holds (hex digits and hyphens)."""
+    if not isinstance(value, str):
+        raise InvalidInputError("key id must be a string", field="key_id")
+    text = value.strip().lower()
+    if _SECRET_PREFIX.match(value) or len(text) > 36 or not re.fullmatch(r"[0-9a-f-]*", text):
+        return validate_key_id(value)  # its message: a pasted secret, or what an id looks like
+    if len(text) == 36:
+        return validate_key_id(text)
+    if len(text.replace("-", "")) < MIN_ID_PREFIX:
+        raise InvalidInputError(
+            f"give the key's full id, or at least its first {MIN_ID_PREFIX} characters "
+            "(see `keys list`)", field="key_id")
+    return text
+
+
 def _enum(value: str, allowed: tuple[str, ...], field: str) -> str:
     if not isinstance(value, str):
         raise InvalidInputError(f"{field} must be one of {', '.join(allowed)}", field=field)

@@ -71,3 +71,83 @@ def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _start_sandbox(tmp_path: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`venice-keys sandbox` in the background; returns it and the .env values it printed."""
+    proc = subprocess.Popen([str(BIN), "sandbox"], env=clean_env(), cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    values: dict[str, str] = {}
+    for line in proc.stdout:
+        if "=" in line and not line.startswith("#"):
+            name, value = line.strip().split("=", 1)
+            values[name] = value
+        if line.startswith("VENICE_WALLET_PRIVATE_KEY="):
+            break
+    return proc, values
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    """Ctrl-C the sandbox; its stderr."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return err
+
+
+def test_sandbox_has_its_own_usage_line(run: Run) -> None:
+    res = run("sandbox", "--help")
+    assert res.code == 0, res.stderr
+    assert res.stdout.startswith("Usage: venice-keys sandbox ")
+    for word in ("--variant", "--port", "--persist", "fund"):
+        assert word in res.stdout, word
+    fund = run("sandbox", "fund", "--help")
+    assert fund.stdout.startswith("Usage: venice-keys sandbox fund [OPTIONS] ADDRESS")
+    for flag in ("--eth", "--vvv", "--svvv", "--diem"):
+        assert flag in fund.stdout, flag
+
+
+def test_a_client_that_disconnects_is_no_traceback(tmp_path: Path) -> None:
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    proc, values = _start_sandbox(tmp_path)
+    try:
+        port = urlsplit(values["VENICE_API_BASE_URL"]).port
+        for path in ("/api/v1/api_keys", "/_sandbox/faults"):
+            with socket.create_connection(("127.0.0.1", port)) as conn:
+                conn.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             "Content-Type: application/json\r\nContent-Length: 500\r\n"
+                             "Authorization: Bearer x\r\n\r\n{\"apiKeyType\": \"IN".encode())
+                time.sleep(0.3)  # the handler is now waiting for the rest of the body
+        time.sleep(0.5)
+    finally:
+        err = _stop(proc)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "ClientDisconnect" not in err, err
+
+
+def test_a_killed_sandbox_leaves_no_anvil_running(tmp_path: Path) -> None:
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    proc, values = _start_sandbox(tmp_path)
+    rpc_port = urlsplit(values["BASE_RPC_URL"]).port
+    assert rpc_port is not None
+    proc.kill()  # SIGKILL: no handler, no atexit, no clean-up runs
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", rpc_port), timeout=1).close()
+        except OSError:
+            return  # nothing listens: anvil went with its parent
+        time.sleep(0.2)
+    raise AssertionError(f"anvil still serves 127.0.0.1:{rpc_port} after its sandbox died")

@@ -6,12 +6,13 @@ import json
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.cli.conftest import BIN, Run, clean_env
+from tests.cli.conftest import BIN, Run, clean_env, create_key
 from tests.fakes import fake_key
 
 
@@ -32,15 +33,30 @@ def _interrupt_mid_request(sock: socket.socket, args: list[str], cwd: Path) -> t
                                                                                      str]:
     """Run the CLI against `sock`, send SIGINT once its request has arrived, return the result."""
     port = sock.getsockname()[1]
-    env = clean_env({"VENICE_API_BASE_URL": f"http://127.0.0.1:{port}/api/v1",
-                     "VENICE_ADMIN_KEY": fake_key("ADMIN", "canary_interrupt")})
-    proc = subprocess.Popen([str(BIN), *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    env = {"VENICE_API_BASE_URL": f"http://127.0.0.1:{port}/api/v1",
+           "VENICE_ADMIN_KEY": fake_key("ADMIN", "canary_interrupt")}
+
+    held: list[socket.socket] = []
+
+    def in_flight() -> None:
+        held.append(sock.accept()[0])  # the request is in flight now; keep it unanswered
+
     try:
-        conn, _ = sock.accept()  # the request is in flight now
-        with conn:
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=30)
+        return _ctrl_c(args, env, cwd, in_flight)
+    finally:
+        for conn in held:
+            conn.close()
+
+
+def _ctrl_c(args: list[str], env: dict[str, str], cwd: Path,
+            wait_until_busy: Callable[[], None]) -> tuple[int, str, str]:
+    """Run the console script, SIGINT it once `wait_until_busy` returns; (code, stdout, stderr)."""
+    proc = subprocess.Popen([str(BIN), *args], env=clean_env(env), cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_busy()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -92,3 +108,55 @@ def test_help_lists_commands_in_workflow_order(run: Run) -> None:
     keys = run("keys", "--help").stdout.split("Commands:")[1]
     assert [line.split()[0] for line in keys.strip().splitlines()] == [
         "list", "get", "create", "update", "revoke", "rotate"]
+
+
+def _interrupt_rotation(sandbox: Any, env: dict[str, str], route: str, key_id: str,
+                        out_file: Path, cwd: Path) -> tuple[int, str, str]:
+    """`keys rotate` with `route` hanging; SIGINT once that request is held open."""
+    import time
+
+    from venice_web3_keys.sandbox.emulator import Fault
+
+    sandbox.emulator.faults.add(route, Fault(hang=30))
+
+    def held_open() -> None:
+        deadline = time.monotonic() + 30
+        while sandbox.emulator.faults.pending() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the fault is taken when the request arrives
+        assert not sandbox.emulator.faults.pending(), "the rotation never reached " + route
+        time.sleep(0.3)
+
+    return _ctrl_c(["keys", "rotate", key_id, "--out", str(out_file)], env, cwd, held_open)
+
+
+def _listed(run: Run, env: dict[str, str]) -> list[str]:
+    return [k["id"] for k in run("--json", "keys", "list", env=env).json()["data"]]
+
+
+def test_ctrl_c_while_revoking_the_old_key_says_what_exists(
+        run: Run, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path) -> None:
+    old = create_key(run, admin_env, tmp_path / "old.key")
+    new_file = tmp_path / "new.key"
+    code, _, err = _interrupt_rotation(venice_sandbox, admin_env, "DELETE /api_keys",
+                                         old["id"], new_file, tmp_path)
+    assert code == 130, err
+    new_id = next(k for k in _listed(run, admin_env) if k != old["id"])
+    message = " ".join(err.split())
+    assert f"the new key {new_id}" in message and f"secret → {new_file}" in message
+    assert f"the old key {old['id']} may still be live" in message
+    assert f"venice-keys keys revoke {old['id']} --yes" in message
+    assert new_file.read_text().startswith("VENICE_INFERENCE_KEY_"), "the secret was kept"
+    assert "Traceback" not in err
+
+
+def test_ctrl_c_while_checking_the_new_key_says_it_was_revoked(
+        run: Run, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path) -> None:
+    old = create_key(run, admin_env, tmp_path / "old.key")
+    code, _, err = _interrupt_rotation(venice_sandbox, admin_env, "GET /api_keys/rate_limits",
+                                       old["id"], tmp_path / "new.key", tmp_path)
+    assert code == 130, err
+    listed = _listed(run, admin_env)
+    assert old["id"] in listed and len(listed) == 2, "the old key and the ADMIN key, no successor"
+    message = " ".join(err.split())
+    assert "it was not checked yet, so it was revoked again" in message
+    assert f"the old key {old['id']} is unchanged and still works" in message

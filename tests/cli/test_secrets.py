@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import Result, Run, create_key
 
 
@@ -17,6 +19,7 @@ def _no_leak(results: list[Result], *secrets: str) -> None:
                 assert piece not in res.stderr, "secret on stderr"
 
 
+@pytest.mark.timeout(360)  # about twenty runs of the console script, on a shared machine
 def test_no_secret_leaks_from_any_command(run: Run, venice_sandbox: Any, venice_wallet: Any,
                                           tmp_path: Path) -> None:
     private_key = venice_wallet[1].reveal()
@@ -112,3 +115,27 @@ def test_print_to_a_terminal_warns_on_stderr(admin_env: dict[str, str], tmp_path
     assert "warning" in err and "once" in err
     assert b"VENICE_INFERENCE_KEY_" in shown
     assert "VENICE_INFERENCE_KEY_" not in err
+
+
+@pytest.mark.timeout(240)  # two rotations through the console script
+def test_a_printed_secret_survives_a_failure_after_delivery(run: Run, venice_sandbox: Any,
+                                                            admin_env: dict[str, str],
+                                                            tmp_path: Path) -> None:
+    """Rotation made and delivered the new key, then revoking the old one failed: both keys
+    are live, so the --print secret must still reach the user (stdout, or the JSON error)."""
+    from venice_web3_keys.sandbox.emulator import Fault
+
+    for json_mode in (False, True):
+        old = create_key(run, admin_env, tmp_path / f"old{json_mode}")
+        venice_sandbox.emulator.faults.add("DELETE /api_keys", Fault(status=500))
+        res = run(*(["--json"] if json_mode else []), "keys", "rotate", old["id"], "--print",
+                  env=admin_env)
+        assert res.code == 1, res.stderr
+        secret = res.json()["error"]["apiKey"] if json_mode else res.stdout.strip()
+        assert secret.startswith("VENICE_INFERENCE_KEY_"), res.stdout
+        assert secret not in res.stderr
+        assert f"revoke {old['id']} yourself" in res.stderr
+        listed = run("--json", "keys", "list", env=admin_env).json()["data"]
+        new = [k for k in listed if k["id"] != old["id"] and k["description"] == "t"
+               and secret.endswith(k["last6Chars"])]
+        assert len(new) == 1, "the printed secret is the live successor's"

@@ -14,13 +14,14 @@ from venice_web3_keys import errors
 PUBLIC = [
     "__version__",
     # facade and results
-    "VeniceKeys", "AsyncVeniceKeys", "NewKey", "RotationResult", "StakeResult", "StakeProgress",
+    "VeniceKeys", "AsyncVeniceKeys", "NewKey", "RotationResult", "RotationProgress", "Revocation",
+    "StakeResult", "StakeProgress",
     # settings, secrets, sinks, signing notices
     "Settings", "load_settings", "SecretValue", "ApiKeySecret", "SecretSink", "SinkReceipt",
     "FileSink", "EnvFileSink", "KeyringSink", "PrintSink", "SigningNotice",
     # errors (errors.py, in its order)
     "VeniceKeysError", "ConfigError", "MissingCredentialsError", "InvalidInputError",
-    "AmountExceedsBalanceError", "WalletError", "KeystorePasswordError",
+    "AmbiguousKeyIdError", "AmountExceedsBalanceError", "WalletError", "KeystorePasswordError",
     "UnsafeSigningRequestError",
     "UntrustedSigningHostError", "SinkError", "DeliveryFailedError", "ChainError",
     "ChainUnreachableError", "WrongChainError", "MissingContractError", "TransactionError",

@@ -242,3 +242,43 @@ def test_load_signer_guards_for_hand_built_settings(tmp_path: Path) -> None:
         load_signer(gone)
     with pytest.raises(WalletError, match="prompt returned no text"):
         load_signer(Settings(wallet_keystore=ks), prompt=lambda _t: None)  # type: ignore[arg-type,return-value]
+
+
+def test_import_keystore_encrypts_an_existing_key(tmp_path: Path) -> None:
+    from venice_web3_keys.errors import InvalidInputError
+    from venice_web3_keys.signer import import_keystore
+
+    path = tmp_path / "imported.json"
+    assert import_keystore(path, SecretValue(PK), SecretValue("pw"),
+                           kdf_iterations=FAST) == ADDRESS
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert PK.removeprefix("0x") not in path.read_text()
+    assert KeystoreSigner.from_file(path, SecretValue("pw")).address == ADDRESS
+    with pytest.raises(WalletError, match="already exists"):
+        import_keystore(path, SecretValue(PK), SecretValue("pw"), kdf_iterations=FAST)
+    with pytest.raises(InvalidInputError, match="not 64 hex digits") as info:
+        import_keystore(tmp_path / "bad.json", SecretValue("0x1234"), SecretValue("pw"))
+    assert "1234" not in str(info.value)
+    assert not (tmp_path / "bad.json").exists()
+
+
+def test_password_file_rules(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The one reader: a final line break dropped, empty refused, others' access warned."""
+    from venice_web3_keys.errors import KeystorePasswordError
+    from venice_web3_keys.signer import read_password_file
+
+    pw = tmp_path / "pw"
+    pw.write_text(" two words \r\n")
+    pw.chmod(0o600)
+    with caplog.at_level("WARNING", logger="venice_web3_keys"):
+        assert read_password_file(pw).reveal() == " two words "
+    assert caplog.records == []
+    pw.chmod(0o644)
+    with caplog.at_level("WARNING", logger="venice_web3_keys"):
+        read_password_file(pw)
+    assert "can be read by other users" in caplog.text and "chmod 600" in caplog.text
+    pw.write_text("\n")
+    with pytest.raises(KeystorePasswordError, match="is empty"):
+        read_password_file(pw)
+    with pytest.raises(KeystorePasswordError, match="cannot be read"):
+        read_password_file(tmp_path / "missing")

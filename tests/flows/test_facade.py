@@ -222,3 +222,59 @@ async def test_wallet_status_of_any_address_needs_no_wallet(venice_sandbox: Any,
         with pytest.raises(InvalidInputError):
             await vk.wallet_status("0x1234")
         assert log.entries() == []
+
+
+async def test_revoke_is_idempotent(vk: AsyncVeniceKeys) -> None:
+    made = await vk.create_key(api_key_type="INFERENCE", description="twice")
+    first = await vk.revoke_key(made.id)
+    assert (first.key_id, first.already_revoked) == (made.id, False)
+    again = await vk.revoke_key(made.id)
+    assert (again.key_id, again.already_revoked) == (made.id, True)
+    assert again.to_public_dict() == {"id": made.id, "revoked": True, "alreadyRevoked": True}
+
+
+async def test_find_key_by_unique_prefix(venice_sandbox: Any, vk: AsyncVeniceKeys,
+                                         request_log: Any) -> None:
+    from venice_web3_keys.errors import AmbiguousKeyIdError, KeyNotFoundError
+
+    made = await vk.create_key(api_key_type="INFERENCE", description="prefixed")
+    log = request_log()
+    assert await vk.resolve_key_id(made.id.upper()) == made.id
+    assert log.entries() == [], "a full id needs no request"
+    assert (await vk.find_key(made.id[:8])).id == made.id
+    assert await vk.resolve_key_id(made.id[:12]) == made.id
+    assert [e.method for e in log.entries()] == ["GET", "GET"], "one list call each"
+    for bad in (made.id[:7], "zzzzzzzz", ""):
+        with pytest.raises(InvalidInputError):
+            await vk.resolve_key_id(bad)
+    with pytest.raises(KeyNotFoundError, match="no active key id starts with 00000000"):
+        await vk.find_key("00000000")
+    other = await vk.create_key(api_key_type="INFERENCE", description="twin prefix")
+    twin = made.id[:8] + other.id[8:]
+    state = venice_sandbox.emulator
+    with state.lock:  # as if Venice had issued two ids with the same first 8 characters
+        stored = state.keys.pop(other.id)
+        stored.id = twin
+        state.keys[twin] = stored
+    with pytest.raises(AmbiguousKeyIdError) as info:
+        await vk.find_key(made.id[:8])
+    assert sorted(info.value.matches) == sorted([made.id, twin])
+    assert info.value.field == "key_id"
+
+
+async def test_is_calling_key(account: Account, vk: AsyncVeniceKeys) -> None:
+    keys = await vk.list_keys()
+    calling = [k for k in keys if vk.is_calling_key(k)]
+    assert [k.api_key_type for k in calling] == ["ADMIN"]
+    made = await vk.create_key(api_key_type="INFERENCE", description="not me")
+    assert not vk.is_calling_key(await vk.get_key(made.id))
+
+
+async def test_rotation_progress_is_filled_in(vk: AsyncVeniceKeys) -> None:
+    from venice_web3_keys.api import RotationProgress
+
+    old = await vk.create_key(api_key_type="INFERENCE", description="progress")
+    progress = RotationProgress()
+    result = await vk.rotate_key(old.id, progress=progress)
+    assert progress.old_key_id == old.id and progress.new_key is result.new_key
+    assert progress.verified and progress.old_key_revoked and not progress.successor_revoked

@@ -7,8 +7,10 @@ rich, and anything that signs or reads the chain are imported inside the command
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 import click
 
@@ -20,11 +22,11 @@ from venice_web3_keys.cli.commands.mint import mint
 from venice_web3_keys.cli.commands.sandbox import demo, sandbox
 from venice_web3_keys.cli.commands.wallet import wallet
 from venice_web3_keys.cli.options import Group
-from venice_web3_keys.cli.render import Output
+from venice_web3_keys.cli.render import Output, plain
 from venice_web3_keys.cli.state import PROG, STATES, State
 from venice_web3_keys.errors import VeniceKeysError
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "stderr_log_handler"]
 
 
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -45,8 +47,9 @@ _EPILOG = f"""\b
 Secrets (wallet private key, admin key, keystore password) come from the
 environment, a .env file, a password file or a hidden prompt; never from argv.
 Exit codes: 0 ok; 2 invalid input (nothing sent); 3 the wallet cannot mint
-(no sVVV) or pay gas; 4 no credential, or authentication/permission refused;
-1 other (e.g. a transaction that reverts).
+(no sVVV) or pay gas; 4 a credential missing or refused (admin key, wallet,
+keystore password); 130 interrupted (Ctrl-C); 1 any other failure (e.g. a
+transaction that reverts).
 \b
 Shell completion: eval "$({COMPLETE_VAR}=bash_source {PROG})"
 (or zsh_source, fish_source), or `{PROG} completion bash|zsh|fish`.
@@ -88,9 +91,8 @@ def _late_json(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 def _accept_json_anywhere(group: click.Group) -> None:
     """`venice-keys keys list --json` works as well as `venice-keys --json keys list`."""
     for command in group.commands.values():
-        if command.name != "sandbox":  # its argv goes to the sandbox's own parser
-            command.params.append(click.Option(["--json"], is_flag=True, hidden=True,
-                                               expose_value=False, callback=_late_json))
+        command.params.append(click.Option(["--json"], is_flag=True, hidden=True,
+                                           expose_value=False, callback=_late_json))
         if isinstance(command, click.Group):
             _accept_json_anywhere(command)
 
@@ -98,14 +100,23 @@ def _accept_json_anywhere(group: click.Group) -> None:
 _accept_json_anywhere(cli)
 
 
-def _log_to_stderr() -> None:
-    """Library warnings (e.g. an orphan key revoked) as plain `warning:` lines on stderr."""
-    import logging
+class _InertFormatter(logging.Formatter):
+    """`warning: message`, with the message shown inert (it may quote server text)."""
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {plain(record.getMessage())}"
+
+
+def stderr_log_handler(stream: TextIO | None = None) -> logging.Handler:
+    """Library warnings (e.g. an orphan key revoked) as plain `warning:` lines on stderr."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(_InertFormatter())
+    return handler
+
+
+def _log_to_stderr() -> None:
     logger = logging.getLogger("venice_web3_keys")
-    logger.addHandler(handler)
+    logger.addHandler(stderr_log_handler())
     logger.setLevel(logging.WARNING)
 
 

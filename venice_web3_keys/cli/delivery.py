@@ -27,13 +27,23 @@ MAY_HAVE_MADE_A_KEY = ("a key may have been made before the interrupt: check "
 class SinkChoice:
     """The one destination picked for a new secret, already prepared (a file exists, empty).
 
-    For --print the sink writes into `buffer`, which the CLI prints after the key's summary (or
-    puts in the one JSON object), so the secret still reaches stdout only through PrintSink.
+    --print writes the secret to stdout the moment it is delivered, before any summary, so
+    nothing that happens afterwards can lose it; with --json it goes into `buffer` instead, and
+    from there into the one JSON object (the result, or the error if the command then fails).
     """
 
     sink: SecretSink
     option: str
     buffer: io.StringIO | None = None
+
+    @property
+    def prints(self) -> bool:
+        return self.option == "--print"
+
+    @property
+    def buffered_secret(self) -> str | None:
+        """The secret held for the JSON object (--json --print), once delivered."""
+        return (self.buffer.getvalue().strip() or None) if self.buffer is not None else None
 
     def prepare(self) -> None:
         """Check the destination (and create an --out file) now: a failure sends nothing."""
@@ -47,8 +57,8 @@ class SinkChoice:
         self.sink.abort()
 
 
-def choose_sink(out: str | None, env_out: str | None, keyring: str | None,
-                print_: bool) -> SinkChoice:
+def choose_sink(out: str | None, env_out: str | None, keyring: str | None, print_: bool, *,
+                json_mode: bool) -> SinkChoice:
     """Exactly one SINK option, validated before any request (prepared by `make_key`)."""
     chosen = {name: val for name, val in (("--out", out), ("--env-out", env_out),
                                           ("--keyring", keyring), ("--print", print_ or None))
@@ -67,7 +77,7 @@ def choose_sink(out: str | None, env_out: str | None, keyring: str | None,
                                 "pick a new file name", field="out")
     option, value = next(iter(chosen.items()))
     if print_:
-        buffer = io.StringIO()
+        buffer = io.StringIO() if json_mode else None
         return SinkChoice(sinks.PrintSink(buffer), option, buffer)
     try:
         return SinkChoice(sinks.parse_sink_spec(option, str(value)), option)
@@ -79,31 +89,36 @@ def choose_sink(out: str | None, env_out: str | None, keyring: str | None,
 
 def make_key(state: State, what: str, choice: SinkChoice,
              fn: Callable[[AsyncVeniceKeys], Awaitable[T]], *,
-             settings: Settings | None = None) -> T:
-    """A key-making call; if it fails, the prepared sink is undone (no empty file left)."""
+             settings: Settings | None = None,
+             writes: str | Callable[[], str] = MAY_HAVE_MADE_A_KEY) -> T:
+    """A key-making call; if it fails, the prepared sink is undone (no empty file left), and a
+    --json --print secret that was already delivered goes into the error object."""
     choice.prepare()
+    if choice.prints and not state.output.json_mode and sys.stdout.isatty():
+        state.output.warn("the secret is printed below, once; it stays in this terminal's "
+                          "scrollback")
     try:
-        return state.call(what, fn, settings=settings, writes=MAY_HAVE_MADE_A_KEY)
+        return state.call(what, fn, settings=settings, writes=writes)
     except BaseException:
         choice.abort()
+        secret = choice.buffered_secret
+        if secret is not None:
+            state.failure_extra["apiKey"] = secret
         raise
 
 
 def show_new_key(state: State, new: NewKey, choice: SinkChoice, *, verb: str,
                  extra: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> None:
-    """Render a new key; the secret reaches stdout only through the --print sink."""
+    """Render a new key: one JSON object (with the secret under `apiKey` for --print), or a
+    summary, on stderr when stdout carries the --print secret (`KEY=$(... --print)` captures
+    exactly the secret)."""
     info: dict[str, Any] = dict(new.to_public_dict())
     info.update(extra or {})
     out = state.output
-    printed = choice.buffer.getvalue().strip() if choice.buffer is not None else None
-    if printed and sys.stdout.isatty():
-        out.warn("the secret is printed below, once; it stays in this terminal's scrollback")
     if out.json_mode:
-        if printed:
-            info["apiKey"] = printed
+        secret = choice.buffered_secret
+        if secret is not None:
+            info["apiKey"] = secret
         out.emit_json(info)
         return
-    out.new_key(info, verb=verb, notes=notes)
-    if printed:
-        sys.stdout.write(printed + "\n")
-        sys.stdout.flush()
+    out.new_key(info, verb=verb, notes=notes, to_stderr=choice.prints)

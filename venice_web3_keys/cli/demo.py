@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from venice_web3_keys.cli.render import Output, wallet_status_data
+from venice_web3_keys.cli.render import Output, safe, wallet_status_data
 from venice_web3_keys.serialize import to_jsonable
 
 if TYPE_CHECKING:
@@ -36,18 +36,14 @@ class _Narrator:
                            **({"command": command} if command else {}), **to_jsonable(record)})
         if self.output.json_mode:
             return
-        from rich.markup import escape
-
-        self.output.out.print(f"\n[bold cyan]{self.n}.[/bold cyan] [bold]{escape(title)}[/bold]")
-        self.output.out.print(f"   {escape(why)}")
+        self.output.out.print(f"\n[bold cyan]{self.n}.[/bold cyan] [bold]{safe(title)}[/bold]")
+        self.output.out.print(f"   {safe(why)}")
         if command:
-            self.output.out.print(f"   [dim]$ {escape(command)}[/dim]")
+            self.output.out.print(f"   [dim]$ {safe(command)}[/dim]")
 
     def say(self, text: str) -> None:
         if not self.output.json_mode:
-            from rich.markup import escape
-
-            self.output.out.print(f"   {escape(text)}")
+            self.output.out.print(f"   {safe(text)}")
 
     def new_key(self, new: NewKey, verb: str, notes: tuple[str, ...] = ()) -> None:
         self.steps[-1]["key"] = new.to_public_dict()
@@ -116,11 +112,12 @@ async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> list[tuple[P
         if not out.json_mode:
             out.wallet_status(status, staking_contract=settings.staking_contract)
 
-        narrator.step("Stake 10 VVV for sVVV",
-                      "simulated first; approve exactly 10 VVV, stake, and check that sVVV rose "
-                      "by 10 (a terminal asks before signing; --yes skips the question)",
-                      "venice-keys wallet stake 10 --yes")
-        staked = await wallet_vk.stake_vvv("10")
+        stake = "10"
+        narrator.step(f"Stake {stake} VVV for sVVV",
+                      f"simulated first; approve exactly {stake} VVV, stake, and check that sVVV "
+                      f"rose by {stake} (a terminal asks before signing; --yes skips the question)",
+                      command(f"wallet stake {stake}", {}, yes=True))
+        staked = await wallet_vk.stake_vvv(stake)
         narrator.steps[-1].update(staked.to_public_dict())
         if not out.json_mode:
             out.stake_result(staked.to_public_dict())
@@ -128,25 +125,29 @@ async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> list[tuple[P
                               staking_contract=settings.staking_contract)
 
         admin_file = folder / "admin.key"
+        admin_options = {"type": "ADMIN", "description": "demo admin", "expires": "1d"}
         narrator.step("Mint an ADMIN key with the wallet",
                       "the wallet signs Venice's challenge; the secret goes straight to a 0600 "
-                      "file", "venice-keys mint --type ADMIN --description 'demo admin' "
-                      "--expires 1d --out admin.key")
-        admin = await wallet_vk.mint_key(api_key_type="ADMIN", description="demo admin",
-                                         expires_at=parse_expires("1d"),
+                      "file", command("mint", admin_options, out=admin_file.name))
+        admin = await wallet_vk.mint_key(api_key_type=admin_options["type"],
+                                         description=admin_options["description"],
+                                         expires_at=parse_expires(admin_options["expires"]),
                                          sink=FileSink(admin_file))
         narrator.new_key(admin, "Minted")
 
     admin_settings = dataclasses.replace(settings, wallet_private_key=None,
                                          admin_key=admin.secret)
     async with AsyncVeniceKeys(admin_settings) as vk:
+        customer_file = folder / "acme.key"
+        caps = {"usd-limit": "25", "diem-limit": "5", "limit-period": "MONTH", "expires": "30d"}
         narrator.step("Create a capped INFERENCE key for customer 'acme'",
                       "one key per customer with a monthly cap: no customer can run up the bill",
-                      "venice-keys keys create --type INFERENCE --description cust:acme "
-                      "--usd-limit 25 --diem-limit 5 --limit-period MONTH --out acme.key")
+                      command("keys create", {"type": "INFERENCE", "description": "cust:acme",
+                                              **caps}, out=customer_file.name))
         customer = await vk.provision_customer_key(
-            "acme", usd_limit=25, diem_limit=5, limit_period="MONTH",
-            expires_at=parse_expires("30d"), sink=FileSink(folder / "acme.key"))
+            "acme", usd_limit=caps["usd-limit"], diem_limit=caps["diem-limit"],
+            limit_period=caps["limit-period"], expires_at=parse_expires(caps["expires"]),
+            sink=FileSink(customer_file))
         narrator.new_key(customer, "Created")
 
         narrator.step("Rate limits and balances", "what the calling key (here the ADMIN key) "
@@ -163,25 +164,43 @@ async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> list[tuple[P
         if not out.json_mode:
             out.keys_table(keys, title=None)
 
+        rotated_file = folder / "acme-rotated.key"
         narrator.step("Rotate the customer key", "the successor copies the caps; it is verified "
                       "working before the old key is revoked",
-                      f"venice-keys keys rotate {customer.id} --out acme-rotated.key")
-        rotation = await vk.rotate_key(customer.id, sink=FileSink(folder / "acme-rotated.key"))
+                      command(f"keys rotate {customer.id}", {}, out=rotated_file.name))
+        rotation = await vk.rotate_key(customer.id, sink=FileSink(rotated_file))
         narrator.steps[-1].update(to_jsonable(rotation.to_public_dict()))
         narrator.new_key(rotation.new_key, "Rotated to", notes=(
             f"old key: {rotation.revoked_key_id} revoked; successor "
             f"{'verified working' if rotation.verified else 'NOT verified'}",))
 
         narrator.step("Revoke the customer's key", "the customer churned: the key stops "
-                      "working at once", f"venice-keys keys revoke {rotation.new_key.id} --yes")
+                      "working at once", command(f"keys revoke {rotation.new_key.id}", {},
+                                                 yes=True))
         await vk.revoke_key(rotation.new_key.id)
         remaining = await vk.list_keys()
         narrator.steps[-1].update({"revoked": rotation.new_key.id,
                                    "remaining": [k.id for k in remaining]})
         left = ", ".join(f"{k.description} ({k.api_key_type})" for k in remaining) or "none"
         narrator.say(f"revoked {rotation.new_key.id}; keys left: {left}")
-    paths = (admin_file, folder / "acme.key", folder / "acme-rotated.key")
+    paths = (admin_file, customer_file, rotated_file)
     return [(path, _mode(path)) for path in paths]
+
+
+def command(words: str, options: dict[str, str], *, out: str | None = None,
+            yes: bool = False) -> str:
+    """The `venice-keys` command line doing what a step does, built from the same values the
+    step passes to the library (so what is printed is what ran)."""
+    import shlex
+
+    argv = ["venice-keys", *words.split()]
+    for name, value in options.items():
+        argv += [f"--{name}", value]
+    if out is not None:
+        argv += ["--out", out]
+    if yes:
+        argv.append("--yes")
+    return shlex.join(argv)
 
 
 def _mode(path: Path) -> str:

@@ -28,15 +28,12 @@ EXIT_NOT_ELIGIBLE = 3
 EXIT_AUTH = 4
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 
-
 def exit_code(exc: BaseException) -> int:
     """The documented exit code (README, `venice-keys --help`) for an exception from a command."""
     if isinstance(exc, errors.RotationFailedError) and exc.cause is not None:
         return exit_code(exc.cause)  # what stopped it decides (the old key is unchanged)
-    if isinstance(exc, errors.KeystorePasswordError):
-        return EXIT_USAGE
-    if isinstance(exc, errors.MissingCredentialsError):
-        return EXIT_AUTH  # the request could not be authenticated: same fix as a refused key
+    if isinstance(exc, errors.MissingCredentialsError | errors.KeystorePasswordError):
+        return EXIT_AUTH  # a credential missing or refused: nothing could be authenticated
     if isinstance(exc, errors.InvalidInputError | errors.ConfigError):
         return EXIT_USAGE
     if isinstance(exc, errors.NotEligibleError):
@@ -45,6 +42,28 @@ def exit_code(exc: BaseException) -> int:
                   | errors.CredentialsRequiredError):
         return EXIT_AUTH
     return EXIT_FAILURE
+
+
+#: the library's field names, as the flags (or argument) a user typed them
+FLAGS = {
+    "api_key_type": "--type", "description": "--description", "expires_at": "--expires",
+    "usd_limit": "--usd-limit", "diem_limit": "--diem-limit", "limit_period": "--limit-period",
+    "model_privacy": "--model-privacy", "address": "--address", "keystore": "--keystore",
+    "eth": "--eth", "vvv": "--vvv", "svvv": "--svvv", "diem": "--diem",
+}
+
+
+def message(exc: BaseException) -> str:
+    """The error's text; an input error names the flag that was typed (`--usd-limit must be
+    ...`), not the library's field name."""
+    text = str(exc) or type(exc).__name__
+    field = getattr(exc, "field", None) if isinstance(exc, errors.InvalidInputError) else None
+    flag = FLAGS.get(field or "")
+    if flag is None or flag in text:
+        return text
+    if text.startswith(f"{field} "):
+        return flag + text[len(field or ""):]
+    return f"{flag}: {text}"
 
 
 # How the CLI words the next steps of venice_web3_keys/hints.py (the MCP server words them too).
@@ -67,15 +86,20 @@ CLI_STEPS = NextSteps(
     stake_recheck="`venice-keys wallet stake AMOUNT --dry-run` re-checks",
     mint_admin_key="a wallet with sVVV can mint one: `venice-keys mint --type ADMIN --description "
     "admin --env-out .env:VENICE_ADMIN_KEY`",
+    full_ids="`venice-keys keys list --wide` shows them whole",
 )
 
 
-def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | None:
+def hint(exc: BaseException, *, staking_contract: str, api_base: str,
+         command: str = PROG) -> str | None:
     """One line telling the user how to get past this error (never contains a secret).
 
     Decided by the error's class and attributes (venice_web3_keys/hints.py), never its text.
     """
-    return next_step(exc, CLI_STEPS, staking_contract=staking_contract, api_base=api_base)
+    step = next_step(exc, CLI_STEPS, staking_contract=staking_contract, api_base=api_base)
+    if step is None and isinstance(exc, errors.InvalidInputError | errors.ConfigError):
+        return f"nothing was sent; see `{command} --help`"
+    return step
 
 
 def error_fields(exc: BaseException) -> dict[str, Any]:
@@ -86,6 +110,8 @@ def error_fields(exc: BaseException) -> dict[str, Any]:
         out["revokedIds"] = list(exc.revoked_ids)
     if isinstance(exc, errors.InvalidInputError) and exc.field:
         out["field"] = exc.field
+    if isinstance(exc, errors.AmbiguousKeyIdError):
+        out["matches"] = list(exc.matches)
     if isinstance(exc, errors.MissingCredentialsError):
         out["credential"] = exc.credential
     if isinstance(exc, errors.DeliveryFailedError | errors.MalformedSecretError):
@@ -100,7 +126,7 @@ def error_fields(exc: BaseException) -> dict[str, Any]:
         out.update(revokedIds=list(exc.revoked_ids), failedIds=list(exc.failed_ids))
     if isinstance(exc, errors.TransactionError) and exc.tx_hash:
         out["txHash"] = exc.tx_hash
-    if isinstance(exc, errors.APIError):
+    if isinstance(exc, errors.APIError) and exc.method is not None:  # an HTTP answer
         if exc.status_code is not None:
             out["status"] = exc.status_code
         if exc.request_id:
@@ -152,19 +178,19 @@ def report(argv: Sequence[str], exc: click.ClickException | errors.VeniceKeysErr
         output.error(type(exc).__name__, exc.format_message(),
                      f"see `{path} --help`" if exc.exit_code == 2 else None)
         return exc.exit_code
-    message = str(exc) or type(exc).__name__
-    output.error(type(exc).__name__, message,
-                 hint(exc, staking_contract=staking, api_base=api_base),
-                 error_fields(exc))
+    extra = {**error_fields(exc), **(state.failure_extra if state is not None else {})}
+    command = state.command_path if state is not None else PROG
+    output.error(type(exc).__name__, message(exc),
+                 hint(exc, staking_contract=staking, api_base=api_base, command=command), extra)
     return exit_code(exc)
 
 
 def report_interrupt(argv: Sequence[str], state: State | None) -> int:
     """Ctrl-C: say what the interrupted call may have left behind; exit 130 like a shell."""
-    in_flight = state.in_flight if state is not None else None
+    in_flight = state.interrupted_text() if state is not None else None
     output_for(argv, state).error(
         "Interrupted", "interrupted" if in_flight else "interrupted: nothing was changed",
-        in_flight)
+        in_flight, state.failure_extra if state is not None else None)
     return EXIT_INTERRUPTED
 
 
@@ -180,5 +206,6 @@ def report_unexpected(argv: Sequence[str], exc: Exception, state: State | None) 
         exc.strerror else ""
     output_for(argv, state).error(
         "UnexpectedError", f"unexpected {type(exc).__name__}{detail}",
-        f"rerun with {DEBUG_VAR}=1 for a traceback, and report it if it looks like a bug")
+        f"rerun with {DEBUG_VAR}=1 for a traceback, and report it if it looks like a bug",
+        state.failure_extra if state is not None else None)
     return EXIT_FAILURE

@@ -17,8 +17,8 @@ from venice_web3_keys.validation import LIMIT_PERIODS as PERIODS
 from venice_web3_keys.validation import MODEL_PRIVACIES as PRIVACY
 from venice_web3_keys.validation import validate_description, validate_limit
 
-__all__ = ["KEY_TYPES", "PERIODS", "PRIVACY", "Choice", "Command", "Group", "key_create_options",
-           "key_options", "prompt_secret", "sink_options"]
+__all__ = ["EXPIRES_HELP", "KEY_TYPES", "PERIODS", "PERIOD_HELP", "PRIVACY", "Choice", "Command",
+           "Group", "key_create_options", "key_options", "prompt_secret", "sink_options"]
 
 
 class Choice(click.Choice[str]):
@@ -70,6 +70,12 @@ class Group(click.Group):
         return list(self.commands)
 
 
+EXPIRES_HELP = ("When the key stops working: YYYY-MM-DD, ISO 8601 with Z or an offset, or a "
+                "duration from now (12h, 30d, 4w; at least an hour). Omitted: it never expires.")
+PERIOD_HELP = ("When the caps reset: EPOCH every day at 00:00 UTC (so a cap is per day), MONTH "
+               "on the 1st, LIFETIME never. Omitted: Venice applies EPOCH.")
+
+
 def _apply(fn: Callable[..., Any], options: list[Callable[..., Any]]) -> Callable[..., Any]:
     for option in reversed(options):
         fn = option(fn)
@@ -85,7 +91,8 @@ def sink_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="Set VAR (default VENICE_API_KEY) in a .env file, atomically, 0600."),
         click.option("--keyring", metavar="SERVICE", help="Store the secret in the OS keyring."),
         click.option("--print", "print_", is_flag=True,
-                     help="Print the secret on stdout (explicit opt-in)."),
+                     help="Print the secret alone on stdout (explicit opt-in); the summary "
+                     "goes to stderr, so KEY=$(venice-keys ... --print) captures the secret."),
     ])
 
 
@@ -95,14 +102,15 @@ def key_create_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--type", "key_type", required=True, metavar="|".join(KEY_TYPES),
                      type=Choice(KEY_TYPES), help="Key type."),
         click.option("--description", required=True, metavar="TEXT", help="1-64 characters."),
-        click.option("--expires", metavar="WHEN",
-                     help="YYYY-MM-DD, ISO 8601 with Z/offset, or a duration (12h, 30d, 6w)."),
-        click.option("--usd-limit", metavar="N", help="USD spend cap per limit period."),
-        click.option("--diem-limit", metavar="N", help="DIEM spend cap per limit period."),
-        click.option("--limit-period", type=Choice(PERIODS),
-                     metavar="|".join(PERIODS), help="When the caps reset."),
-        click.option("--model-privacy", type=Choice(PRIVACY),
-                     metavar="|".join(PRIVACY), help="Which models the key may call."),
+        click.option("--expires", metavar="WHEN", help=EXPIRES_HELP),
+        click.option("--usd-limit", metavar="N",
+                     help="USD spend cap per limit period. Omitted: no USD cap."),
+        click.option("--diem-limit", metavar="N",
+                     help="DIEM spend cap per limit period. Omitted: no DIEM cap."),
+        click.option("--limit-period", type=Choice(PERIODS), metavar="|".join(PERIODS),
+                     help=PERIOD_HELP),
+        click.option("--model-privacy", type=Choice(PRIVACY), metavar="|".join(PRIVACY),
+                     help="Which models the key may call. Omitted: ALL."),
     ])
 
 

@@ -2,11 +2,17 @@
 
 `rich` is imported lazily so that `--help` and `--version` stay fast. Nothing here ever reveals a
 secret: a `--print` secret is written by the CLI itself, from the PrintSink's buffer.
+
+Every string that came from outside (a server, a chain, a file name) is shown inert: through
+`safe()` inside markup, or as a `cell()` (a rich Text, never parsed as markup). Both drop control,
+C1 and bidi characters first, so server text can neither restyle the output nor crash it
+(a MarkupError), move the cursor, set the window title or reorder what the user reads.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,6 +26,32 @@ from venice_web3_keys.serialize import to_jsonable
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+#: line breaks and tabs of every kind: shown as one space
+_BREAKS = {ord(c): " " for c in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+#: C0 controls (ESC starts terminal sequences), DEL, C1 (0x9B is a one-byte CSI), and the
+#: bidi marks, embeddings, overrides and isolates that reorder text on screen
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(value: object) -> str:
+    """`value` as display text without control or bidi characters (line breaks become spaces)."""
+    return _UNSAFE.sub("", str(value).translate(_BREAKS))
+
+
+def safe(value: object) -> str:
+    """`value` for use inside a markup string: plain(), with rich markup escaped."""
+    from rich.markup import escape
+
+    return escape(plain(value))
+
+
+def cell(value: object) -> Text:
+    """`value` as a table cell: plain() text, never parsed as markup."""
+    from rich.text import Text
+
+    return Text(plain(value))
 
 
 def field(obj: object, *names: str) -> Any:
@@ -72,12 +104,36 @@ def relative(when: datetime, *, now: datetime | None = None) -> str:
     return "just now"
 
 
-def when_text(value: Any, *, empty: str = "never") -> str:
-    """Relative and absolute form of a timestamp: 'in 29d (2026-12-31 23:59 UTC)'."""
+def when_text(value: Any, *, empty: str = "never", short: bool = False) -> str:
+    """Relative and absolute form of a timestamp: 'in 29d (2026-12-31 23:59 UTC)', or only
+    'in 29d' when `short`."""
     parsed = parse_time(value)
     if parsed is None:
         return empty if value in (None, "") else str(value)
-    return f"{relative(parsed)} ({parsed:%Y-%m-%d %H:%M} UTC)"
+    return relative(parsed) if short else f"{relative(parsed)} ({parsed:%Y-%m-%d %H:%M} UTC)"
+
+
+#: what each limit period means, for people who did not read the API reference
+PERIOD_MEANING = {
+    "EPOCH": "caps reset every day at 00:00 UTC",
+    "MONTH": "caps reset at 00:00 UTC on the 1st of each month",
+    "LIFETIME": "caps never reset: they cover the key's whole life",
+}
+#: what Venice applies when a new key is made without `limitPeriod`
+DEFAULT_PERIOD = "EPOCH"
+
+
+def period_text(period: Any) -> str:
+    """'MONTH (caps reset at 00:00 UTC on the 1st of each month)'."""
+    name = str(period) if period else DEFAULT_PERIOD
+    meaning = PERIOD_MEANING.get(name)
+    default = "" if period else ", Venice's default"
+    return f"{name} ({meaning}{default})" if meaning else name
+
+
+def short_id(key_id: Any) -> str:
+    """The first 8 characters of a key id: enough to name it in any command taking an ID."""
+    return str(key_id)[:8]
 
 
 def limits_text(limits: Any, period: Any) -> str:
@@ -126,7 +182,7 @@ class Output:
             from rich.console import Console
 
             wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-            self._out = Console(highlight=False, width=wide)
+            self._out = Console(highlight=False, emoji=False, width=wide)
         return self._out
 
     @property
@@ -135,7 +191,7 @@ class Output:
         if self._err is None:
             from rich.console import Console
 
-            self._err = Console(stderr=True, highlight=False, soft_wrap=True)
+            self._err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
         return self._err
 
     def emit_json(self, obj: Any) -> None:
@@ -144,7 +200,11 @@ class Output:
         sys.stdout.flush()
 
     def warn(self, text: str) -> None:
-        self.err.print(f"[yellow]warning:[/yellow] {text}")
+        self.err.print(f"[yellow]warning:[/yellow] {safe(text)}")
+
+    def alarm(self, text: str) -> None:
+        """A warning that must not be missed (the user is about to lock themselves out)."""
+        self.err.print(f"[bold red]WARNING:[/bold red] [bold]{safe(text)}[/bold]")
 
     @contextmanager
     def spinner(self, text: str) -> Iterator[None]:
@@ -164,11 +224,9 @@ class Output:
                 body["hint"] = hint
             body.update(extra or {})
             self.emit_json({"error": body})
-        from rich.markup import escape
-
-        self.err.print(f"[bold red]error:[/bold red] {escape(message)}")
+        self.err.print(f"[bold red]error:[/bold red] {safe(message)}")
         if hint:
-            self.err.print(f"[dim]→[/dim] {escape(hint)}")
+            self.err.print(f"[dim]→[/dim] {safe(hint)}")
 
     # ---- human renderings -------------------------------------------------------------
 
@@ -180,96 +238,108 @@ class Output:
     def show(self, table: Table, title: str | None = None) -> None:
         """A table under a bold title line (not rich's title, which pads the line with spaces)."""
         if title:
-            from rich.markup import escape
-
-            self.out.print(f"[bold]{escape(title)}[/bold]")
+            self.out.print(f"[bold]{safe(title)}[/bold]")
         self.out.print(table)
 
-    def keys_table(self, keys: Sequence[Any], *, title: str | None = "API keys") -> None:
+    def keys_table(self, keys: Sequence[Any], *, title: str | None = "API keys",
+                   wide: bool = False) -> None:
+        """The key list. It fits 80 columns: short ids (the first 8 characters, which every
+        command accepts) and relative expiry; `wide` adds full ids, dates and usage."""
         if not keys:
             self.out.print("No API keys.")
             return
+        from rich import box
+
         table = self.table()
+        table.box = box.SIMPLE_HEAD
+        table.pad_edge = False
         table.add_column("id", no_wrap=True)
-        for col in ("type", "description", "key", "expires", "limit", "usage"):
-            table.add_column(col, overflow="fold")
+        table.add_column("type", no_wrap=True)
+        table.add_column("description", overflow="fold", min_width=12, ratio=1)
+        table.add_column("key", no_wrap=True)
+        table.add_column("expires", no_wrap=not wide)
+        table.add_column("cap", overflow="fold")
+        if wide:
+            table.add_column("usage", overflow="fold")
         for key in keys:
-            table.add_row(*self._key_row(key))
+            table.add_row(*(cell(value) for value in self._key_row(key, wide=wide)))
         self.show(table, title)
 
-    def _key_row(self, key: Any) -> list[str]:
-        from rich.markup import escape
-
+    def _key_row(self, key: Any, *, wide: bool) -> list[str]:
         last6 = field(key, "last6_chars", "last6Chars") or "??????"
-        return [
-            str(field(key, "id")),
+        key_id = str(field(key, "id"))
+        row = [
+            key_id if wide else short_id(key_id),
             str(field(key, "api_key_type", "apiKeyType") or "-"),
-            escape(str(field(key, "description") or "")),
+            str(field(key, "description") or ""),
             f"…{last6}",
-            when_text(field(key, "expires_at", "expiresAt")),
+            when_text(field(key, "expires_at", "expiresAt"), short=not wide),
             limits_text(field(key, "consumption_limits", "consumptionLimits"),
                         field(key, "limit_period", "limitPeriod")),
-            usage_text(key),
         ]
+        return [*row, usage_text(key)] if wide else row
 
     def key_detail(self, key: Any) -> None:
-        from rich.markup import escape
-
         table = self.table()
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
         rows = [
             ("type", str(field(key, "api_key_type", "apiKeyType") or "-")),
-            ("description", escape(str(field(key, "description") or ""))),
+            ("description", str(field(key, "description") or "")),
             ("key", f"…{field(key, 'last6_chars', 'last6Chars') or '??????'}"),
             ("created", when_text(field(key, "created_at", "createdAt"), empty="-")),
             ("expires", when_text(field(key, "expires_at", "expiresAt"))),
             ("last used", when_text(field(key, "last_used_at", "lastUsedAt"), empty="never")),
             ("limit", limits_text(field(key, "consumption_limits", "consumptionLimits"),
                                   field(key, "limit_period", "limitPeriod"))),
+            ("period", period_text(field(key, "limit_period", "limitPeriod"))),
             ("model privacy", str(field(key, "model_privacy", "modelPrivacy") or "ALL")),
             ("usage", usage_text(key)),
         ]
         for name, value in rows:
-            table.add_row(name, value)
+            table.add_row(name, cell(value))
         self.show(table, f"API key {field(key, 'id')}")
 
     def new_key(self, info: Mapping[str, Any], *, verb: str = "Created",
-                notes: Sequence[str] = ()) -> None:
-        """Summary of a new key (never its secret)."""
+                notes: Sequence[str] = (), to_stderr: bool = False) -> None:
+        """Summary of a new key (never its secret); on stderr when stdout carries the secret."""
+        console = self.err if to_stderr else self.out
         sink = info.get("sink") or {}
-        self.out.print(
-            f"[green]✓[/green] {verb} {info.get('apiKeyType')} key [bold]{info.get('id')}[/bold]"
-            f" (…{info.get('last6')}), \"{info.get('description')}\""
+        console.print(
+            f"[green]✓[/green] {verb} {safe(info.get('apiKeyType'))} key "
+            f"[bold]{safe(info.get('id'))}[/bold] (…{safe(info.get('last6'))}), "
+            f"\"{safe(info.get('description'))}\""
         )
         limits = info.get("consumptionLimits")
-        self.out.print(f"  expires: {when_text(info.get('expiresAt'))}")
-        self.out.print(f"  limit:   {limits_text(limits, info.get('limitPeriod'))}")
-        self.out.print(f"  sha256:  {info.get('fingerprint')}")
+        console.print(f"  expires: {safe(when_text(info.get('expiresAt')))}")
+        console.print(f"  limit:   {safe(limits_text(limits, info.get('limitPeriod')))}")
+        console.print(f"  period:  {safe(period_text(info.get('limitPeriod')))}")
+        console.print(f"  sha256:  {safe(info.get('fingerprint'))}")
         for note in notes:
-            self.out.print(f"  {note}")
+            console.print(f"  {safe(note)}")
         if sink.get("kind") == "stdout":
-            self.out.print("  secret (shown once, below):")
+            console.print("  secret → stdout (shown once)")
         else:
-            self.out.print(f"  secret → {sink.get('kind')}: {sink.get('location')}")
+            console.print(f"  secret → {safe(sink.get('kind'))}: {safe(sink.get('location'))}")
 
     def wallet_status(self, status: Mapping[str, Any], *, staking_contract: str) -> None:
-        self.out.print(f"Wallet [bold]{status['address']}[/bold] on chain {status['chainId']}")
+        self.out.print(f"Wallet [bold]{safe(status['address'])}[/bold] on chain "
+                       f"{safe(status['chainId'])}")
         table = self.table()
         table.add_column("token", style="bold")
         table.add_column("balance", justify="right")
         for name, amount in status["balances"].items():
-            table.add_row(name, amount)
+            table.add_row(cell(name), cell(amount))
         self.out.print(table)
         if status["eligible"]:
             self.out.print("[green]✓[/green] holds sVVV: this wallet can mint API keys.")
         else:
             self.out.print(
-                f"[yellow]✗[/yellow] no sVVV on Base: stake VVV at {staking_contract} "
+                f"[yellow]✗[/yellow] no sVVV on Base: stake VVV at {safe(staking_contract)} "
                 "to mint API keys."
             )
             if Decimal(status["balances"].get("VVV", "0")) > 0:
-                self.out.print(f"  It holds {status['balances']['VVV']} VVV: `venice-keys "
+                self.out.print(f"  It holds {safe(status['balances']['VVV'])} VVV: `venice-keys "
                                "wallet stake AMOUNT` stakes some (any amount is enough).")
 
     def stake_plan(self, plan: Mapping[str, Any], *, stream: str = "out") -> None:
@@ -280,27 +350,29 @@ class Output:
         approve = (f"approve exactly {plan['amount']} VVV first (allowance now "
                    f"{plan['allowanceBefore']})" if plan["approveNeeded"]
                    else f"none needed (allowance {plan['allowanceBefore']} VVV)")
-        console.print(f"Stake [bold]{plan['amount']} VVV[/bold] from {plan['address']} on "
-                      f"chain {plan['chainId']}")
-        console.print(f"  VVV token:        {contracts['VVV']}")
-        console.print(f"  staking contract: {contracts['staking']}")
-        console.print(f"  approve:          {approve}")
-        console.print(f"  gas:              {gas} (at most {plan['maxFeePerGasGwei']} gwei/gas)")
-        console.print(f"  fee:              at most {plan['feeEstimateETH']} ETH "
-                      f"(wallet holds {plan['balancesBefore']['ETH']} ETH)")
-        console.print(f"  after:            VVV {after['VVV']}, sVVV {after['sVVV']}")
-        console.print(f"  simulated ({plan['simulation']}): every step succeeds"
+        console.print(f"Stake [bold]{safe(plan['amount'])} VVV[/bold] from "
+                      f"{safe(plan['address'])} on chain {safe(plan['chainId'])}")
+        console.print(f"  VVV token:        {safe(contracts['VVV'])}")
+        console.print(f"  staking contract: {safe(contracts['staking'])}")
+        console.print(f"  approve:          {safe(approve)}")
+        console.print(f"  gas:              {safe(gas)} (at most "
+                      f"{safe(plan['maxFeePerGasGwei'])} gwei/gas)")
+        console.print(f"  fee:              at most {safe(plan['feeEstimateETH'])} ETH "
+                      f"(wallet holds {safe(plan['balancesBefore']['ETH'])} ETH)")
+        console.print(f"  after:            VVV {safe(after['VVV'])}, sVVV {safe(after['sVVV'])}")
+        console.print(f"  simulated ({safe(plan['simulation'])}): every step succeeds"
                       + ("; nothing was signed" if plan["dryRun"] else ""))
 
     def stake_result(self, result: Mapping[str, Any]) -> None:
         """A finished stake: the transactions, gas, fees and sVVV before and after."""
-        self.out.print(f"[green]✓[/green] Staked [bold]{result['amount']} VVV[/bold]: sVVV "
-                       f"{result['sVVVBefore']} → {result['sVVVAfter']}")
+        self.out.print(f"[green]✓[/green] Staked [bold]{safe(result['amount'])} VVV[/bold]: "
+                       f"sVVV {safe(result['sVVVBefore'])} → {safe(result['sVVVAfter'])}")
         for step in ("approve", "stake"):
             tx = result[f"{step}Tx"]
             if tx:
-                self.out.print(f"  {step + ':':9}{tx} (gas {result['gasUsed'][step]})")
-        self.out.print(f"  fees paid: {result['feesPaidETH']} ETH")
+                self.out.print(f"  {step + ':':9}{safe(tx)} "
+                               f"(gas {safe(result['gasUsed'][step])})")
+        self.out.print(f"  fees paid: {safe(result['feesPaidETH'])} ETH")
 
     def mapping_table(self, title: str, data: Mapping[str, Any]) -> None:
         table = self.table()
@@ -310,7 +382,7 @@ class Output:
             if isinstance(value, Mapping):
                 value = ", ".join(f"{k} {_amount(v)}" for k, v in value.items()
                                   if v is not None) or "none"
-            table.add_row(str(name), _scalar(value))
+            table.add_row(cell(name), cell(_scalar(value)))
         self.show(table, title)
 
     def billing(self, data: Mapping[str, Any]) -> None:
@@ -348,7 +420,7 @@ class Output:
                     f"{_scalar(field(lim, 'amount'))} {_scalar(field(lim, 'type'))}"
                     for lim in (field(entry, "rateLimits") or [])
                 )
-                table.add_row(str(field(entry, "apiModelId") or "-"), limits or "-")
+                table.add_row(cell(field(entry, "apiModelId") or "-"), cell(limits or "-"))
             self.show(table, "Per-model limits")
 
     def rate_limit_log(self, entries: Sequence[Mapping[str, Any]]) -> None:
@@ -359,9 +431,10 @@ class Output:
         for col in ("when", "key", "model", "tier", "type"):
             table.add_column(col, overflow="fold")
         for e in entries:
-            table.add_row(when_text(e.get("timestamp"), empty="-"), _scalar(e.get("apiKeyId")),
-                          _scalar(e.get("modelId")), _scalar(e.get("rateLimitTier")),
-                          _scalar(e.get("rateLimitType")))
+            table.add_row(*(cell(value) for value in (
+                when_text(e.get("timestamp"), empty="-"), _scalar(e.get("apiKeyId")),
+                _scalar(e.get("modelId")), _scalar(e.get("rateLimitTier")),
+                _scalar(e.get("rateLimitType")))))
         self.show(table, "Recent rate-limit breaches")
 
 

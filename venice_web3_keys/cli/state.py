@@ -33,10 +33,13 @@ class State:
     rpc_url: str | None
     output: Output
     _settings: Settings | None = field(default=None, repr=False)
-    #: what may have happened if the call in flight is interrupted (None: a read)
-    in_flight: str | None = field(default=None, repr=False)
+    #: what may have happened if the call in flight is interrupted (None: a read); a callable
+    #: is asked at the moment of the interrupt (a rotation knows how far it got)
+    in_flight: str | Callable[[], str] | None = field(default=None, repr=False)
     #: `venice-keys keys update`: the running command, for "see ... --help" hints
     command_path: str = PROG
+    #: fields a failure's JSON object must carry (a --print secret delivered before it)
+    failure_extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def loaded_settings(self) -> Settings | None:
@@ -63,7 +66,8 @@ class State:
         return self._settings
 
     def call(self, what: str, fn: Callable[[AsyncVeniceKeys], Awaitable[T]], *,
-             settings: Settings | None = None, writes: str | None = None) -> T:
+             settings: Settings | None = None,
+             writes: str | Callable[[], str] | None = None) -> T:
         """Run one facade call on a fresh event loop, with a spinner on stderr.
 
         `writes` says what a Ctrl-C during the call may leave behind (None for a read).
@@ -84,6 +88,10 @@ class State:
 
         with self.output.spinner(what):
             return asyncio.run(with_facade())
+
+    def interrupted_text(self) -> str | None:
+        """What the interrupted call may have left behind (None: it was a read)."""
+        return self.in_flight() if callable(self.in_flight) else self.in_flight
 
     def show(self, data: Any, human: Callable[[Any], None], *, as_list: bool = False) -> None:
         """A read command's result: one JSON object (`{"data": [...]}` for a list) or `human`."""

@@ -110,6 +110,35 @@ class RotationResult:
         }
 
 
+@dataclass
+class Revocation:
+    """The outcome of revoking a key. Revoking is idempotent: a key that is already gone (revoked
+    or expired; Venice answers both the same way) is `already_revoked`, not an error."""
+
+    key_id: str
+    already_revoked: bool = False
+
+    def to_public_dict(self) -> dict[str, Any]:
+        return {"id": self.key_id, "revoked": True, "alreadyRevoked": self.already_revoked}
+
+
+@dataclass
+class RotationProgress:
+    """How far a rotation got, filled in as it goes: pass one to `rotate_key` to know exactly
+    what exists after an interruption (Ctrl-C, a cancelled task), when no result comes back."""
+
+    old_key_id: str = ""
+    #: the successor, once it exists and its secret was delivered to the sink
+    new_key: NewKey | None = None
+    #: a call made with the successor worked
+    verified: bool = False
+    #: the unproven successor was revoked again (the old key was left as it was)
+    successor_revoked: bool = False
+    #: the old key's revocation has started (it may have happened even if interrupted)
+    revoking_old_key: bool = False
+    old_key_revoked: bool = False
+
+
 @dataclass(frozen=True)
 class StakeResult:
     """A stake, done or (dry run) planned. Token amounts in whole tokens, gas in gas units.

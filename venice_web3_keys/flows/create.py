@@ -50,6 +50,8 @@ def is_ambiguous(exc: BaseException) -> bool:
 
 def _describe(exc: BaseException) -> str:
     status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and 200 <= status < 300:
+        return "an unreadable response"  # a success status whose body could not be read
     return f"{type(exc).__name__}" + (f" {status}" if status else "")
 
 
@@ -144,7 +146,7 @@ async def reconcile(
             orphan_ids=[orphan],
             cause=cause,
         ) from cause
-    log.warning("revoked orphan key %s after an ambiguous %s", orphan, what)
+    log.warning("revoked orphan key %s: %s failed ambiguously (%s)", orphan, what, kind)
     raise AmbiguousCreateError(
         f"{what} failed ({kind}) after the server created key {orphan}, whose secret was lost; "
         f"that key was revoked, so no usable key was left behind. It is safe to try again.",

@@ -24,7 +24,7 @@ from venice_web3_keys.errors import (
     RotationFailedError,
     VeniceKeysError,
 )
-from venice_web3_keys.flows._result import RotationResult
+from venice_web3_keys.flows._result import RotationProgress, RotationResult
 from venice_web3_keys.flows._spec import build_spec
 from venice_web3_keys.flows.create import SETTLE_DELAYS, abort_quietly, create_key
 from venice_web3_keys.secret import get_logger
@@ -60,8 +60,14 @@ async def rotate_key(
     sink: SecretSink | None = None,
     description: str | None = None,
     settle_delays: Sequence[float] = SETTLE_DELAYS,
+    progress: RotationProgress | None = None,
 ) -> RotationResult:
-    """Replace key `key_id` by a verified successor, then revoke it (see the module docstring)."""
+    """Replace key `key_id` by a verified successor, then revoke it (see the module docstring).
+
+    `progress`, when given, records each step as it completes (see RotationProgress).
+    """
+    progress = progress if progress is not None else RotationProgress()
+    progress.old_key_id = key_id
     if sink is not None:
         sink.prepare()  # before the first request, even the read of the old key
     try:
@@ -77,6 +83,7 @@ async def rotate_key(
         )
     except VeniceKeysError as exc:
         raise _successor_failed(key_id, exc) from exc
+    progress.new_key = new_key
     try:
         await client.rate_limits(key=new_key.secret)
     except BaseException as exc:
@@ -84,6 +91,7 @@ async def rotate_key(
         # unproven: revoke it so the caller never ends up with two usable keys.
         try:
             await asyncio.shield(client.delete_key(new_key.id))
+            progress.successor_revoked = True
             revoked, fate = True, "it was revoked"
         except (APIError, asyncio.CancelledError):
             revoked, fate = False, f"revoking it failed too: revoke {new_key.id} yourself"
@@ -94,6 +102,8 @@ async def rotate_key(
             f"({type(exc).__name__}); {fate}. The old key {key_id} was left unchanged.",
             old_key_id=key_id, new_key_id=new_key.id, successor_revoked=revoked, cause=exc,
         ) from exc
+    progress.verified = True
+    progress.revoking_old_key = True
     try:
         await client.delete_key(key_id)
     except KeyNotFoundError:
@@ -106,6 +116,7 @@ async def rotate_key(
             f"are usable now; revoke {key_id} yourself.",
             old_key_id=key_id, new_key=new_key, cause=exc,
         ) from exc
+    progress.old_key_revoked = True
     log.info("rotated key %s -> %s", key_id, new_key.id)
     return RotationResult(new_key=new_key, revoked_key_id=key_id, verified=True)
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from types import FrameType
 
 from venice_web3_keys.errors import VeniceKeysError
-from venice_web3_keys.sandbox.runner import DEFAULT_STARTING_USD, MINT_VARIANTS, Sandbox
+from venice_web3_keys.sandbox import DEFAULT_STARTING_USD, MINT_VARIANTS
+from venice_web3_keys.sandbox.runner import Sandbox
 
 BANNER = "SANDBOX ONLY — throwaway wallet, never fund it on a real chain"
 
@@ -54,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    return serve(variant=args.variant, persist=args.persist, port=args.port,
+                 starting_usd=args.starting_usd, diem=args.diem, vvv=args.vvv)
+
+
+def serve(*, variant: str = "jwt", persist: Path | None = None, port: int = 0,
+          starting_usd: Decimal = DEFAULT_STARTING_USD, diem: Decimal = Decimal(10),
+          vvv: Decimal = Decimal(50)) -> int:
+    """Start the sandbox, print its .env lines, serve until Ctrl-C / SIGTERM; the exit code."""
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -64,21 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
 
     try:
-        sandbox = Sandbox.start(mint_variant=args.variant, persist_path=args.persist,
-                                port=args.port, starting_usd=args.starting_usd)
+        sandbox = Sandbox.start(mint_variant=variant, persist_path=persist, port=port,
+                                starting_usd=starting_usd)
     except VeniceKeysError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        address, key = sandbox.new_wallet(diem=args.diem, vvv=args.vvv)
+        address, key = sandbox.new_wallet(diem=diem, vvv=vvv)
         lines = [
             f"# {BANNER}",
-            f"# Venice API emulator ({args.variant} mint) + local Base chain (anvil, chain id "
+            f"# Venice API emulator ({variant} mint) + local Base chain (anvil, chain id "
             f"{sandbox.chain_id}), ready in {sandbox.ready_seconds:.2f}s",
-            f"# wallet {address}: 1 ETH, 100 sVVV (staked VVV), {args.vvv} VVV (unstaked), "
-            f"{args.diem} DIEM; "
-            f"new accounts get ${args.starting_usd} of credit",
+            f"# wallet {address}: 1 ETH, 100 sVVV (staked VVV), {vvv} VVV (unstaked), "
+            f"{diem} DIEM; new accounts get ${starting_usd} of credit",
             *(f"{name}={value}" for name, value in sandbox.env(key).items()),
+            "# Fund any other wallet: venice-keys sandbox fund ADDRESS --svvv 100 --eth 1",
             "# Ctrl-C stops the sandbox.",
         ]
         print("\n".join(lines), flush=True)

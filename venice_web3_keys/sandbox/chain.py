@@ -23,10 +23,11 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import httpx
 from eth_hash.auto import keccak
@@ -39,6 +40,7 @@ from venice_web3_keys.settings import (
     DEFAULT_DIEM_TOKEN,
     DEFAULT_STAKING_CONTRACT,
     DEFAULT_VVV_TOKEN,
+    redact_url,
 )
 
 log = get_logger("venice_web3_keys.sandbox.chain")
@@ -142,76 +144,51 @@ def allowance_slot(owner: str, spender: str) -> int:
     return _mapping_slot(_mapping_slot(SLOT_ALLOWANCES, owner), spender)
 
 
-class LocalChain:
-    """A running anvil node with the Venice tokens deployed. Create with `LocalChain.start()`."""
+class ChainRPC:
+    """JSON-RPC to a sandbox chain (anvil), with the cheat calls that set balances.
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, chain_id: int) -> None:
-        self._process = process
-        self.pid = process.pid
-        self.port = port
+    `LocalChain` (which also owns the anvil process) is one; `ChainRPC.attach()` gives one for
+    a sandbox another process runs, e.g. for `venice-keys sandbox fund`.
+    """
+
+    def __init__(self, rpc_url: str, chain_id: int) -> None:
+        self.rpc_url = rpc_url
         self.chain_id = chain_id
-        self.rpc_url = f"http://127.0.0.1:{port}"
-        self.ready_seconds = 0.0
         self._http = httpx.Client(timeout=30.0)
         self._ids = 0
         self._lock = threading.Lock()
         self._stopped = False
-        atexit.register(self.stop)
 
-    # ---------------------------------------------------------------- lifecycle
     @classmethod
-    def start(cls, *, chain_id: int = 8453, anvil_bin: str | None = None) -> LocalChain:
-        """Start anvil on a free loopback port, deploy the tokens; ConfigError/ChainError if not."""
-        began = time.perf_counter()
-        binary = anvil_bin or find_anvil()
-        args = [binary, "--host", "127.0.0.1", "--port", "0", "--chain-id", str(chain_id),
-                "--accounts", "0"]
-        # Own session: a terminal's Ctrl-C reaches only our process, which stops anvil in order.
-        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, start_new_session=True)
-        assert process.stdout is not None
-        ports: queue.Queue[int | None] = queue.Queue()
-        threading.Thread(target=_read_port_then_drain, args=(process.stdout, ports),
-                         name=f"anvil-{process.pid}-stdout", daemon=True).start()
+    def attach(cls, rpc_url: str) -> ChainRPC:
+        """The running sandbox chain at `rpc_url`: a loopback anvil with the sandbox tokens.
+
+        Anything else is refused before a balance is touched: cheat calls go to no other node.
+        """
+        host = urlsplit(rpc_url).hostname or ""
+        if not _is_loopback(host):
+            raise ConfigError(f"{redact_url(rpc_url)} is not a local sandbox chain (loopback "
+                              "only): set BASE_RPC_URL to the line `venice-keys sandbox` printed")
+        probe = cls(rpc_url, 0)
         try:
-            port = ports.get(timeout=_START_TIMEOUT)
-        except queue.Empty:
-            port = None
-        if port is None:
-            _terminate(process)
-            raise ChainError(f"anvil ({binary}) did not start listening within {_START_TIMEOUT}s "
-                             f"(exit code {process.poll()})")
-        chain = cls(process, port, chain_id)
-        try:
-            chain._deploy_tokens()
-        except BaseException:
-            chain.stop()
-            raise
-        chain.ready_seconds = time.perf_counter() - began
-        log.info("anvil pid %d ready on %s in %.3fs", chain.pid, chain.rpc_url, chain.ready_seconds)
-        return chain
+            chain_id, client, code = probe.batch([
+                ("eth_chainId", []), ("web3_clientVersion", []),
+                ("eth_getCode", [STAKING_CONTRACT, "latest"])])
+        except (ChainError, ValueError, KeyError, TypeError) as exc:
+            probe.close()
+            raise ChainError(f"no sandbox chain answers at {redact_url(rpc_url)} "
+                             f"({type(exc).__name__}): is `venice-keys sandbox` running?") from None
+        if not str(client).lower().startswith("anvil") or \
+                str(code).lower() != runtime_bytecode(CONTRACT_OF["sVVV"]).lower():
+            probe.close()
+            raise ConfigError(f"{redact_url(rpc_url)} is not a venice-keys sandbox chain")
+        probe.chain_id = int(str(chain_id), 16)
+        return probe
 
-    def stop(self) -> None:
-        """Stop anvil by its PID (SIGTERM, then SIGKILL). Idempotent."""
-        if self._stopped:
-            return
-        self._stopped = True
-        atexit.unregister(self.stop)
-        self._http.close()
-        _terminate(self._process)
-
-    @property
-    def running(self) -> bool:
-        return not self._stopped and self._process.poll() is None
-
-    def __enter__(self) -> LocalChain:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        return f"LocalChain(rpc_url={self.rpc_url!r}, pid={self.pid}, chain_id={self.chain_id})"
+    def close(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            self._http.close()
 
     # ---------------------------------------------------------------- JSON-RPC
     def rpc(self, method: str, params: Sequence[Any] = ()) -> Any:
@@ -319,6 +296,15 @@ class LocalChain:
         """ETH balance in wei."""
         return int(self.rpc("eth_getBalance", [address, "latest"]), 16)
 
+    def balances(self, address: str) -> dict[str, str]:
+        """ETH, VVV, sVVV and DIEM of `address` in whole tokens, as plain decimal strings."""
+        from venice_web3_keys.amounts import decimal_str, from_base_units
+
+        out = {"ETH": decimal_str(from_base_units(self.eth_balance(address), 18))}
+        for symbol in ("VVV", "sVVV", "DIEM"):
+            out[symbol] = decimal_str(from_base_units(self.balance_of(symbol, address), 18))
+        return out
+
     # ---------------------------------------------------------------- snapshots
     def snapshot(self) -> str:
         """An anvil snapshot id; `revert()` returns the whole chain (code, storage, ETH) to it."""
@@ -328,6 +314,78 @@ class LocalChain:
         """Revert to a snapshot. Anvil ids are single-use: take a new snapshot to revert again."""
         if self.rpc("evm_revert", [snapshot_id]) is not True:
             raise ChainError(f"unknown or already used snapshot id {snapshot_id}")
+
+
+
+class LocalChain(ChainRPC):
+    """A running anvil node with the Venice tokens deployed. Create with `LocalChain.start()`."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, chain_id: int) -> None:
+        super().__init__(f"http://127.0.0.1:{port}", chain_id)
+        self._process = process
+        self.pid = process.pid
+        self.port = port
+        self.ready_seconds = 0.0
+        atexit.register(self.stop)
+
+    # ---------------------------------------------------------------- lifecycle
+    @classmethod
+    def start(cls, *, chain_id: int = 8453, anvil_bin: str | None = None) -> LocalChain:
+        """Start anvil on a free loopback port, deploy the tokens; ConfigError/ChainError if not.
+
+        On Linux anvil is told to stop when the thread that started it ends (so also when this
+        process is killed): a crashed sandbox leaves no orphan node holding a port.
+        """
+        began = time.perf_counter()
+        binary = anvil_bin or find_anvil()
+        args = [binary, "--host", "127.0.0.1", "--port", "0", "--chain-id", str(chain_id),
+                "--accounts", "0"]
+        # Own session: a terminal's Ctrl-C reaches only our process, which stops anvil in order.
+        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, start_new_session=True,
+                                   preexec_fn=_die_with_parent())
+        assert process.stdout is not None
+        ports: queue.Queue[int | None] = queue.Queue()
+        threading.Thread(target=_read_port_then_drain, args=(process.stdout, ports),
+                         name=f"anvil-{process.pid}-stdout", daemon=True).start()
+        try:
+            port = ports.get(timeout=_START_TIMEOUT)
+        except queue.Empty:
+            port = None
+        if port is None:
+            _terminate(process)
+            raise ChainError(f"anvil ({binary}) did not start listening within {_START_TIMEOUT}s "
+                             f"(exit code {process.poll()})")
+        chain = cls(process, port, chain_id)
+        try:
+            chain._deploy_tokens()
+        except BaseException:
+            chain.stop()
+            raise
+        chain.ready_seconds = time.perf_counter() - began
+        log.info("anvil pid %d ready on %s in %.3fs", chain.pid, chain.rpc_url, chain.ready_seconds)
+        return chain
+
+    def stop(self) -> None:
+        """Stop anvil by its PID (SIGTERM, then SIGKILL). Idempotent."""
+        if self._stopped:
+            return
+        self.close()
+        atexit.unregister(self.stop)
+        _terminate(self._process)
+
+    @property
+    def running(self) -> bool:
+        return not self._stopped and self._process.poll() is None
+
+    def __enter__(self) -> LocalChain:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"LocalChain(rpc_url={self.rpc_url!r}, pid={self.pid}, chain_id={self.chain_id})"
 
 
 def _check_address(address: str) -> None:
@@ -348,6 +406,44 @@ def _read_port_then_drain(stream: IO[bytes], ports: queue.Queue[int | None]) -> 
         ports.put(None)
     with contextlib.suppress(OSError):
         stream.close()
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn asking Linux to SIGTERM the child when its parent dies (PR_SET_PDEATHSIG).
+
+    Resolved here, in the parent: the child only makes one libc call between fork and exec.
+    Elsewhere (macOS) there is no such call; `stop()` and atexit still stop anvil.
+    """
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig = 1
+
+    def arm() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the call: do not outlive it
+            os._exit(1)
+
+    return arm
 
 
 def _terminate(process: subprocess.Popen[bytes], grace: float = 3.0) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from venice_web3_keys.errors import ConfigError, VeniceKeysError
+from venice_web3_keys.sandbox import DEFAULT_STARTING_USD, MINT_VARIANTS
 from venice_web3_keys.sandbox.chain import LocalChain
 from venice_web3_keys.secret import SecretValue, get_logger
 
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
 
 log = get_logger("venice_web3_keys.sandbox.runner")
 
-MINT_VARIANTS = ("jwt", "siwe")
-#: USD credit of every new sandbox account. Venice starts accounts at $0, which would leave a
-#: fresh wallet's keys with `accessPermitted: false`; a little credit keeps the happy path real.
-DEFAULT_STARTING_USD = Decimal(10)
 _START_TIMEOUT = 15.0
 
 

@@ -28,7 +28,7 @@ def mint(state: State, key_type: str, description: str, expires: str | None,
     kwargs = key_options(description=description, expires=expires, usd_limit=usd_limit,
                          diem_limit=diem_limit, limit_period=limit_period,
                          model_privacy=model_privacy)
-    choice = choose_sink(out, env_out, keyring, print_)
+    choice = choose_sink(out, env_out, keyring, print_, json_mode=state.output.json_mode)
     from venice_web3_keys.challenge import check_signing_host
 
     check_signing_host(state.settings())  # a relay is refused before any password prompt

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from venice_web3_keys.cli.options import Group, prompt_secret
-from venice_web3_keys.cli.render import wallet_status_data
+from venice_web3_keys.cli.render import safe, wallet_status_data
 from venice_web3_keys.cli.state import State, pass_state, stdin_is_tty
 from venice_web3_keys.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from venice_web3_keys.flows._result import StakeProgress, Step, StepState
+    from venice_web3_keys.secret import SecretValue
     from venice_web3_keys.settings import Settings
 
 
 @click.group(cls=Group)
 def wallet() -> None:
-    """The minting wallet: new keystore, balances on Base, stake VVV."""
+    """The wallet: new or imported keystore, balances, staking."""
 
 
 @wallet.command("new")
@@ -28,26 +30,71 @@ def wallet() -> None:
 @pass_state
 def wallet_new(state: State, keystore: str, password_file: str | None) -> None:
     """Create an encrypted keystore for a new random wallet and print its address."""
-    from venice_web3_keys.signer import create_keystore, keystore_password
+    from venice_web3_keys.signer import create_keystore
 
+    path = _new_keystore_path(keystore)
+    password = _new_password(state, path, password_file)
+    _show_keystore(state, create_keystore(path, password), path, verb="New wallet")
+
+
+@wallet.command("import")
+@click.option("--keystore", required=True, metavar="PATH", help="Where to write the keystore.")
+@click.option("--password-file", metavar="F", help="Read the keystore password from this file.")
+@pass_state
+def wallet_import(state: State, keystore: str, password_file: str | None) -> None:
+    """Encrypt an existing private key into a new keystore (file mode 0600).
+
+    The private key is read from a hidden prompt on a terminal, or from the first line of
+    stdin (`venice-keys wallet import --keystore w.json --password-file pw < key.txt`); never
+    from the command line, where shell history and the process list would keep it.
+    """
+    from venice_web3_keys.secret import SecretValue
+    from venice_web3_keys.signer import import_keystore
+
+    path = _new_keystore_path(keystore)
+    if stdin_is_tty():
+        raw = click.prompt("Private key (hex, input hidden)", hide_input=True, err=True,
+                           prompt_suffix=": ", default="", show_default=False)
+    else:
+        raw = sys.stdin.readline()
+    private_key = SecretValue(str(raw).strip())
+    if not private_key:
+        raise InvalidInputError("no private key given: type it at the prompt, or pipe it on "
+                                "stdin", field="private_key")
+    password = _new_password(state, path, password_file)
+    _show_keystore(state, import_keystore(path, private_key, password), path,
+                   verb="Imported wallet")
+
+
+def _new_keystore_path(keystore: str) -> Path:
+    """Where a new keystore goes: a path that does not exist yet, in an existing folder."""
     path = Path(keystore).expanduser()
     if path.exists() or path.is_symlink():
         raise InvalidInputError(f"{keystore} already exists; it is never overwritten",
                                 field="keystore")
     if not path.parent.is_dir():
         raise InvalidInputError(f"folder {path.parent} does not exist", field="keystore")
-    password = keystore_password(
+    return path
+
+
+def _new_password(state: State, path: Path, password_file: str | None) -> SecretValue:
+    """The new keystore's password: a password file or the settings, else typed twice."""
+    from venice_web3_keys.signer import keystore_password
+
+    return keystore_password(
         state.settings(), password_file=password_file, keystore=path,
         prompt=(lambda label: prompt_secret("New keystore password", confirm=True))
         if stdin_is_tty() else None)
-    address = create_keystore(path, password)
+
+
+def _show_keystore(state: State, address: str, path: Path, *, verb: str) -> None:
     if state.output.json_mode:
         state.output.emit_json({"address": address, "keystore": str(path)})
         return
-    state.output.out.print(f"[green]✓[/green] New wallet [bold]{address}[/bold]")
-    state.output.out.print(f"  keystore (0600): {path}")
+    state.output.out.print(f"[green]✓[/green] {verb} [bold]{address}[/bold]")
+    state.output.out.print(f"  keystore (0600): {safe(path)}")
     state.output.out.print(f"  next: fund it with sVVV on Base, then set "
-                           f"VENICE_WALLET_KEYSTORE={path}")
+                           f"VENICE_WALLET_KEYSTORE={safe(path)}")
 
 
 @wallet.command("status")
@@ -124,7 +171,7 @@ def _progress(state: State) -> StakeProgress:
     def on_step(step: Step, what: StepState, tx_hash: str) -> None:
         state.in_flight = progress.summary()
         if not state.output.json_mode and what in ("sent", "mined"):
-            state.output.err.print(f"  {step} {what}: {tx_hash}")
+            state.output.err.print(f"  {step} {what}: {safe(tx_hash)}")
 
     progress.listener = on_step
     return progress

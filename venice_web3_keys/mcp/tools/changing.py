@@ -14,7 +14,6 @@ from typing import Annotated
 from mcp.server.mcpserver import Context, Elicit, ElicitationResult, Resolve
 from pydantic import MISSING
 
-from venice_web3_keys.errors import KeyNotFoundError
 from venice_web3_keys.mcp.arguments import (
     Description,
     KeyId,
@@ -121,11 +120,9 @@ async def revoke_key(
         if key is None:
             return RevokeResult(revoked_key_id=key_id, revoked=False)
         async with runtime.key_lock(key_id):
-            try:
-                await (await runtime.keys()).revoke_key(key_id)
-            except KeyNotFoundError:  # gone since it was looked up
-                return RevokeResult(revoked_key_id=key_id, revoked=False)
-        return RevokeResult(revoked_key_id=key_id, revoked=True)
+            outcome = await (await runtime.keys()).revoke_key(key_id)  # idempotent
+        # already_revoked: gone since it was looked up
+        return RevokeResult(revoked_key_id=key_id, revoked=not outcome.already_revoked)
 
     return await runtime.run_write(REVOKE_KEY, args, revoke, key_id=key_id)
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -463,6 +463,11 @@ def create_app(state: EmulatorState) -> Starlette:
         text = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, exc.detail)
         return JSONResponse({"error": text}, status_code=exc.status_code)
 
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        # The client hung up mid-request (Ctrl-C, a timeout): nobody reads this answer, and it
+        # is no server error worth a traceback.
+        return Response(status_code=400)
+
     async def control_error(request: Request, exc: Exception) -> Response:
         if not request.url.path.startswith("/_sandbox"):
             raise exc
@@ -474,6 +479,7 @@ def create_app(state: EmulatorState) -> Starlette:
             EmulatorHTTPError: http_error,
             RequestValidationError: validation_error,
             HTTPException: not_found,
+            ClientDisconnect: client_gone,
             ValueError: control_error,
             KeyError: control_error,
             TypeError: control_error,
