@@ -47,12 +47,9 @@ async def _time_to_ready(params: StdioServerParameters, expect: int) -> float:
     return elapsed
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("-n", type=int, default=10, help="runs per server (default 10)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = parser.parse_args(argv)
-
+def measure(runs: int) -> dict[str, dict[str, float]]:
+    """Median/min/max time-to-ready of each server over `runs` interleaved rounds, and the
+    ratio of its median to the bare server's."""
     with tempfile.TemporaryDirectory() as home:
         env = {
             "PATH": os.environ.get("PATH", ""),
@@ -72,13 +69,13 @@ def main(argv: list[str] | None = None) -> int:
             ),
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
-        for _ in range(args.n):
+        for _ in range(runs):
             for name, (params, expect) in cases.items():
                 times[name].append(anyio.run(_time_to_ready, params, expect))
 
     medians = {name: statistics.median(values) for name, values in times.items()}
     base = medians["bare"]
-    result = {
+    return {
         name: {
             "median_s": round(m, 4),
             "ratio_to_bare": round(m / base, 3),
@@ -87,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         }
         for name, m in medians.items()
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("-n", type=int, default=10, help="runs per server (default 10)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    result = measure(args.n)
     if args.json:
         print(json.dumps({"runs": args.n, "python": sys.version.split()[0], "servers": result}))
     else:

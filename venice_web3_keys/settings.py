@@ -112,8 +112,6 @@ class Settings:
 
 
 def _read_env_file(env_file: str | Path | None) -> dict[str, str]:
-    from dotenv import dotenv_values
-
     if env_file is None:
         default = Path(".env")
         if not default.is_file():
@@ -123,6 +121,8 @@ def _read_env_file(env_file: str | Path | None) -> dict[str, str]:
         path = Path(env_file).expanduser()
         if not path.is_file():
             raise ConfigError(f"env file {path} does not exist or is not a file")
+    from dotenv import dotenv_values  # only when there is a file to read
+
     try:
         raw = dotenv_values(path)
     except (OSError, UnicodeDecodeError) as exc:

@@ -158,13 +158,22 @@ class Output:
         sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n")
         sys.stdout.flush()
 
+    def _plain_err(self, line: str) -> None:
+        # `--json` runs never import rich (scripts call them, and wait for them)
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
     def warn(self, text: str) -> None:
+        if self.json_mode:
+            self._plain_err(f"warning: {text}")
+            return
         self.err.print(f"[yellow]warning:[/yellow] {text}")
 
     @contextmanager
     def spinner(self, text: str) -> Iterator[None]:
-        """A spinner on stderr while waiting on the network; silent when stderr is not a TTY."""
-        if not sys.stderr.isatty():
+        """A spinner on stderr while waiting on the network; none with `--json` or when stderr
+        is not a TTY."""
+        if self.json_mode or not sys.stderr.isatty():
             yield
             return
         with self.err.status(text, spinner="dots"):
@@ -179,6 +188,10 @@ class Output:
                 body["hint"] = hint
             body.update(extra or {})
             self.emit_json({"error": body})
+            self._plain_err(f"error: {message}")
+            if hint:
+                self._plain_err(f"→ {hint}")
+            return
         from rich.markup import escape
 
         self.err.print(f"[bold red]error:[/bold red] {escape(message)}")

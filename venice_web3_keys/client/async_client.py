@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Mapping
-from importlib import metadata
 from types import TracebackType
 from typing import Any, TypedDict, TypeVar
 
@@ -18,6 +17,7 @@ import httpx
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from venice_web3_keys import __version__
 from venice_web3_keys.errors import (
     APIConnectionError,
     APIError,
@@ -45,11 +45,9 @@ __all__ = ["USER_AGENT", "AsyncVeniceClient", "ClientOptions"]
 
 log = logging.getLogger("venice_web3_keys.client")
 
-try:
-    _VERSION = metadata.version("venice-web3-keys")
-except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-    _VERSION = "0"
-USER_AGENT = f"venice-web3-keys/{_VERSION}"
+# The package's own __version__, not importlib.metadata: reading the installed metadata costs
+# every CLI command more than building the request does.
+USER_AGENT = f"venice-web3-keys/{__version__}"
 
 _M = TypeVar("_M", bound=BaseModel)
 
