@@ -1,13 +1,21 @@
-"""Suite-wide settings. Sandbox fixtures come from the package's own pytest plugin."""
+"""Suite-wide settings and fixtures, on top of the package's own pytest plugin
+(venice_web3_keys/sandbox/pytest_plugin.py: `venice_sandbox`, `venice_wallet`, ...)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import settings
+
+from tests.harness import CliRunner, SandboxAccount
+
+if TYPE_CHECKING:
+    from venice_web3_keys.sandbox.runner import Sandbox
+    from venice_web3_keys.secret import ApiKeySecret, SecretValue
 
 # CI runs the same examples every time (a red build must be reproducible from its log);
 # locally, hypothesis explores new ones on every run.
@@ -45,3 +53,26 @@ def memory_keyring() -> Iterator[Any]:
         yield backend
     finally:
         keyring.set_keyring(old)
+
+
+@pytest.fixture
+def account(venice_sandbox: Sandbox, venice_wallet: tuple[str, SecretValue],
+            venice_admin_key: ApiKeySecret) -> SandboxAccount:
+    """A fresh wallet with 100 sVVV and an ADMIN key of its account, on the session sandbox."""
+    address, private_key = venice_wallet
+    env = venice_sandbox.env(private_key)
+    env["VENICE_ADMIN_KEY"] = venice_admin_key.reveal()
+    return SandboxAccount(venice_sandbox, address, private_key, venice_admin_key, env)
+
+
+@pytest.fixture
+def admin_env(account: SandboxAccount) -> dict[str, str]:
+    """The sandbox settings plus a fresh account's ADMIN key, and no wallet."""
+    return {k: v for k, v in account.env.items() if k != "VENICE_WALLET_PRIVATE_KEY"}
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> CliRunner:
+    """`cli(*argv, env=...)` runs `venice-keys` in-process; `cli.subprocess(...)` the script."""
+    return CliRunner(tmp_path, monkeypatch, capsys)

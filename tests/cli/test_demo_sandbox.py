@@ -8,11 +8,11 @@ import signal
 import subprocess
 from pathlib import Path
 
-from tests.cli.conftest import BIN, Run, clean_env
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env
 
 
-def test_demo_runs_to_completion(run: Run) -> None:
-    res = run("demo", timeout=120)
+def test_demo_runs_to_completion(cli: CliRunner) -> None:
+    res = cli("demo")
     assert res.code == 0, res.stderr
     out = res.stdout
     for text in ("Start a local Base chain", "Check the wallet on Base", "holds sVVV",
@@ -31,8 +31,8 @@ def test_demo_runs_to_completion(run: Run) -> None:
     assert not Path(secret_file).parent.exists(), "the temporary secrets folder was kept"
 
 
-def test_demo_json_is_one_object(run: Run) -> None:
-    res = run("--json", "demo", timeout=120)
+def test_demo_json_is_one_object(cli: CliRunner) -> None:
+    res = cli("--json", "demo")
     assert res.code == 0, res.stderr
     import json
 
@@ -48,7 +48,7 @@ def test_demo_json_is_one_object(run: Run) -> None:
 
 
 def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
-    proc = subprocess.Popen([str(BIN), "sandbox"], env=clean_env(), cwd=tmp_path,
+    proc = subprocess.Popen([str(CLI_SCRIPT), "sandbox"], env=clean_env(), cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = []

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import BIN, Run, clean_env
 from tests.fakes import fake_key
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def _interrupt_mid_request(sock: socket.socket, args: list[str], cwd: Path) -> t
     port = sock.getsockname()[1]
     env = clean_env({"VENICE_API_BASE_URL": f"http://127.0.0.1:{port}/api/v1",
                      "VENICE_ADMIN_KEY": fake_key("ADMIN", "canary_interrupt")})
-    proc = subprocess.Popen([str(BIN), *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([str(CLI_SCRIPT), *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         conn, _ = sock.accept()  # the request is in flight now
@@ -71,24 +71,24 @@ def test_ctrl_c_during_a_read_says_nothing_changed(silent_api: socket.socket,
 
 
 @pytest.mark.parametrize("args", [[], ["keys"], ["wallet"]])
-def test_bare_group_prints_its_help_not_an_error(run: Run, args: list[str]) -> None:
-    res = run(*args)
+def test_bare_group_prints_its_help_not_an_error(cli: CliRunner, args: list[str]) -> None:
+    res = cli(*args)
     assert res.code == 2
     assert res.stdout == ""
     assert res.stderr.startswith("Usage: venice-keys"), res.stderr[:200]
     assert "error:" not in res.stderr
-    as_json = run("--json", *args)
+    as_json = cli("--json", *args)
     assert as_json.code == 2
     assert as_json.json()["error"]["type"] == "UsageError"
 
 
-def test_help_lists_commands_in_workflow_order(run: Run) -> None:
-    out = run("--help").stdout
+def test_help_lists_commands_in_workflow_order(cli: CliRunner) -> None:
+    out = cli("--help").stdout
     commands = out.split("Commands:")[1].split("\n\n")[0]
     names = [line.split()[0] for line in commands.strip().splitlines()]
     assert names == ["wallet", "mint", "keys", "limits", "billing", "sandbox", "demo",
                      "completion"]
     assert "..." not in commands and "e.g." not in commands, "a truncated command summary"
-    keys = run("keys", "--help").stdout.split("Commands:")[1]
+    keys = cli("keys", "--help").stdout.split("Commands:")[1]
     assert [line.split()[0] for line in keys.strip().splitlines()] == [
         "list", "get", "create", "update", "revoke", "rotate"]

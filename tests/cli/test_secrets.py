@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import Result, Run, create_key
+from tests.cli.conftest import create_key
+from tests.harness import CliResult, CliRunner
 
 
-def _no_leak(results: list[Result], *secrets: str) -> None:
+def _no_leak(results: list[CliResult], *secrets: str) -> None:
     for res in results:
         for secret in secrets:
             for piece in (secret, secret.removeprefix("0x")):
@@ -17,14 +18,14 @@ def _no_leak(results: list[Result], *secrets: str) -> None:
                 assert piece not in res.stderr, "secret on stderr"
 
 
-def test_no_secret_leaks_from_any_command(run: Run, venice_sandbox: Any, venice_wallet: Any,
+def test_no_secret_leaks_from_any_command(cli: CliRunner, venice_sandbox: Any, venice_wallet: Any,
                                           tmp_path: Path) -> None:
     private_key = venice_wallet[1].reveal()
     env = dict(venice_sandbox.env(venice_wallet[1]))
-    results: list[Result] = []
+    results: list[CliResult] = []
 
-    def go(*args: str, extra: dict[str, str] | None = None) -> Result:
-        res = run(*args, env={**env, **(extra or {})})
+    def go(*args: str, extra: dict[str, str] | None = None) -> CliResult:
+        res = cli(*args, env={**env, **(extra or {})})
         results.append(res)
         return res
 
@@ -59,9 +60,9 @@ def test_no_secret_leaks_from_any_command(run: Run, venice_sandbox: Any, venice_
              (tmp_path / "d.key").read_text().strip())
 
 
-def test_print_is_the_one_way_to_stdout(run: Run, admin_env: dict[str, str],
+def test_print_is_the_one_way_to_stdout(cli: CliRunner, admin_env: dict[str, str],
                                         tmp_path: Path) -> None:
-    res = run("--json", "keys", "create", "--type", "INFERENCE", "--description", "p",
+    res = cli("--json", "keys", "create", "--type", "INFERENCE", "--description", "p",
               "--print", env=admin_env)
     assert res.code == 0, res.stderr
     data = json.loads(res.stdout)
@@ -72,14 +73,14 @@ def test_print_is_the_one_way_to_stdout(run: Run, admin_env: dict[str, str],
     # no TTY on stdout here, so no warning; the secret appears exactly once
     assert res.stdout.count(secret) == 1
 
-    human = run("keys", "create", "--type", "INFERENCE", "--description", "p2", "--print",
+    human = cli("keys", "create", "--type", "INFERENCE", "--description", "p2", "--print",
                 env=admin_env)
     assert human.code == 0
     last = human.stdout.strip().splitlines()[-1]
     assert last.startswith("VENICE_INFERENCE_KEY_")
     assert last not in human.stderr
 
-    quiet = create_key(run, admin_env, tmp_path / "q")
+    quiet = create_key(cli, admin_env, tmp_path / "q")
     assert "apiKey" not in quiet
 
 
@@ -88,10 +89,10 @@ def test_print_to_a_terminal_warns_on_stderr(admin_env: dict[str, str], tmp_path
     import pty
     import subprocess
 
-    from tests.cli.conftest import BIN, clean_env
+    from tests.harness import CLI_SCRIPT, clean_env
 
     master, slave = pty.openpty()
-    proc = subprocess.Popen([str(BIN), "keys", "create", "--type", "INFERENCE",
+    proc = subprocess.Popen([str(CLI_SCRIPT), "keys", "create", "--type", "INFERENCE",
                              "--description", "tty", "--print"], stdin=subprocess.DEVNULL,
                             stdout=slave, stderr=subprocess.PIPE, env=clean_env(admin_env),
                             cwd=tmp_path)

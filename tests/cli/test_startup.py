@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import BIN, Run, clean_env, create_key
+from tests.cli.conftest import create_key
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env
 
 UUID = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"
 
@@ -42,7 +43,7 @@ def _imported(args: list[str], env: dict[str, str], cwd: Path, *,
               expect_ok: bool = True) -> set[str]:
     """Every module loaded by a real run of the console script (dotted names)."""
     listing = cwd / "modules.txt"
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(listing), str(BIN), *args],
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(listing), str(CLI_SCRIPT), *args],
                           env=clean_env(env), cwd=cwd, capture_output=True, text=True,
                           check=False, timeout=60)
     assert (proc.returncode == 0) == expect_ok, proc.stderr[-2000:]
@@ -64,8 +65,8 @@ def test_help_and_version_stay_within_their_import_budget(tmp_path: Path,
 
 
 def test_read_commands_stay_within_their_import_budget(
-        venice_sandbox: Any, admin_env: dict[str, str], run: Run, tmp_path: Path) -> None:
-    key = create_key(run, admin_env, tmp_path / "k")
+        venice_sandbox: Any, admin_env: dict[str, str], cli: CliRunner, tmp_path: Path) -> None:
+    key = create_key(cli, admin_env, tmp_path / "k")
     for args in (["--json", "keys", "list"], ["--json", "keys", "get", key["id"]],
                  ["--json", "limits"], ["--json", "limits", "log"], ["--json", "billing"]):
         assert not _over_budget(_imported(args, admin_env, tmp_path), REQUEST_BUDGET), args
@@ -102,23 +103,23 @@ def test_user_agent_version_is_the_installed_version() -> None:
     assert f"venice-web3-keys/{installed}" == USER_AGENT
 
 
-def test_help_lists_every_command(run: Run) -> None:
-    res = run("--help")
+def test_help_lists_every_command(cli: CliRunner) -> None:
+    res = cli("--help")
     assert res.code == 0
     for word in ("wallet", "mint", "keys", "limits", "billing", "sandbox", "demo",
                  "--env-file", "--json", "--api-base", "--rpc-url", "--version",
                  "_VENICE_KEYS_COMPLETE"):
         assert word in res.stdout, word
-    keys = run("keys", "--help").stdout
+    keys = cli("keys", "--help").stdout
     for sub in ("list", "get", "create", "update", "revoke", "rotate"):
         assert sub in keys
     for opt in ("--out", "--env-out", "--keyring", "--print", "--expires", "--usd-limit",
                 "--diem-limit", "--limit-period", "--model-privacy"):
-        assert opt in run("keys", "create", "--help").stdout, opt
+        assert opt in cli("keys", "create", "--help").stdout, opt
 
 
-def test_version(run: Run) -> None:
-    res = run("--version")
+def test_version(cli: CliRunner) -> None:
+    res = cli("--version")
     assert res.code == 0
     assert res.stdout.strip() == f"venice-keys {importlib.metadata.version('venice-web3-keys')}"
 
@@ -138,41 +139,42 @@ def test_python_dash_m_is_the_cli(tmp_path: Path) -> None:
 def test_shell_completion(tmp_path: Path, words: str, cword: int, expect: str) -> None:
     env = clean_env({"_VENICE_KEYS_COMPLETE": "bash_complete", "COMP_WORDS": words,
                      "COMP_CWORD": str(cword)})
-    proc = subprocess.run([str(BIN)], env=env, cwd=tmp_path, capture_output=True, text=True,
+    proc = subprocess.run([str(CLI_SCRIPT)], env=env, cwd=tmp_path, capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0
     assert f"plain,{expect}" in proc.stdout.splitlines()
 
 
-def test_completion_command_prints_script(run: Run) -> None:
-    res = run("completion", "bash")
+def test_completion_command_prints_script(cli: CliRunner) -> None:
+    res = cli("completion", "bash")
     assert res.code == 0
     assert "_VENICE_KEYS_COMPLETE=bash_complete" in res.stdout
     assert "complete " in res.stdout
 
 
 @pytest.mark.parametrize("args", [("--json", "--version"), ("--version", "--json")])
-def test_version_as_json(run: Run, args: tuple[str, ...]) -> None:
-    res = run(*args)
+def test_version_as_json(cli: CliRunner, args: tuple[str, ...]) -> None:
+    res = cli(*args)
     assert res.code == 0, res.stderr
     assert res.json() == {"version": importlib.metadata.version("venice-web3-keys")}
     assert res.stderr == ""
 
 
 @pytest.mark.parametrize("args", [("--json", "completion", "zsh"), ("completion", "zsh", "--json")])
-def test_completion_as_json_wraps_the_script(run: Run, args: tuple[str, ...]) -> None:
-    res = run(*args)
+def test_completion_as_json_wraps_the_script(cli: CliRunner, args: tuple[str, ...]) -> None:
+    res = cli(*args)
     assert res.code == 0, res.stderr
     data = res.json()
     assert data["shell"] == "zsh"
-    assert data["script"] + "\n" == run("completion", "zsh").stdout
+    assert data["script"] + "\n" == cli("completion", "zsh").stdout
     assert "#compdef venice-keys" in data["script"]
 
 
 @pytest.mark.parametrize("args", [("--json", "sandbox"), ("sandbox", "--json"),
                                   ("--json", "sandbox", "--help")])
-def test_sandbox_refuses_json_with_a_json_usage_error(run: Run, args: tuple[str, ...]) -> None:
-    res = run(*args, timeout=30)  # would stream .env lines until killed if it started
+def test_sandbox_refuses_json_with_a_json_usage_error(cli: CliRunner,
+                                                      args: tuple[str, ...]) -> None:
+    res = cli(*args)  # the sandbox would run until stopped had it started
     assert res.code == 2
     error = res.json()["error"]
     assert error["type"] == "UsageError" and "--json" in error["message"]
