@@ -24,20 +24,22 @@ def test_no_secret_leaks_from_any_command(cli: CliRunner, venice_sandbox: Any, v
     env = dict(venice_sandbox.env(venice_wallet[1]))
     results: list[CliResult] = []
 
-    def go(*args: str, extra: dict[str, str] | None = None) -> CliResult:
+    def run_and_keep(*args: str, extra: dict[str, str] | None = None) -> CliResult:
+        """One CLI run with the wallet's env (+ `extra`), kept for the final leak check."""
         res = cli(*args, env={**env, **(extra or {})})
         results.append(res)
         return res
 
-    go("wallet", "status")
-    go("--json", "wallet", "status")
+    run_and_keep("wallet", "status")
+    run_and_keep("--json", "wallet", "status")
     admin_file = tmp_path / "admin.key"
-    assert go("mint", "--type", "ADMIN", "--description", "a", "--out", str(admin_file)).code == 0
+    minted = run_and_keep("mint", "--type", "ADMIN", "--description", "a", "--out", str(admin_file))
+    assert minted.code == 0
     admin = admin_file.read_text().strip()
     with_admin = {"VENICE_ADMIN_KEY": admin}
     env_file = tmp_path / "keys.env"
-    made = go("--json", "keys", "create", "--type", "INFERENCE", "--description", "c",
-              "--env-out", str(env_file), extra=with_admin)
+    made = run_and_keep("--json", "keys", "create", "--type", "INFERENCE", "--description", "c",
+                        "--env-out", str(env_file), extra=with_admin)
     assert made.code == 0, made.stderr
     inference = env_file.read_text().split("=", 1)[1].strip()
     key_id = made.json()["id"]
@@ -47,15 +49,15 @@ def test_no_secret_leaks_from_any_command(cli: CliRunner, venice_sandbox: Any, v
                  ["keys", "create", "--type", "INFERENCE", "--description", "d",
                   "--out", str(tmp_path / "d.key")],
                  ["keys", "rotate", key_id, "--out", str(tmp_path / "r.key")]):
-        res = go(*args, extra=with_admin)
+        res = run_and_keep(*args, extra=with_admin)
         assert res.code == 0, (args, res.stderr)
     rotated = (tmp_path / "r.key").read_text().strip()
     # failures too: a wrong key, a secret pasted where an id belongs, a bad --out
-    go("keys", "list", extra={"VENICE_ADMIN_KEY": admin + "x"})
-    go("--json", "keys", "get", admin, extra=with_admin)
-    go("keys", "revoke", inference, "--yes", extra=with_admin)
-    go("keys", "create", "--type", "INFERENCE", "--description", "e", "--out", str(admin_file),
-       extra=with_admin)
+    run_and_keep("keys", "list", extra={"VENICE_ADMIN_KEY": admin + "x"})
+    run_and_keep("--json", "keys", "get", admin, extra=with_admin)
+    run_and_keep("keys", "revoke", inference, "--yes", extra=with_admin)
+    run_and_keep("keys", "create", "--type", "INFERENCE", "--description", "e",
+                 "--out", str(admin_file), extra=with_admin)
     _no_leak(results, private_key, admin, inference, rotated,
              (tmp_path / "d.key").read_text().strip())
 

@@ -17,7 +17,7 @@ import httpx
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from venice_web3_keys import __version__
+from venice_web3_keys._version import __version__
 from venice_web3_keys.errors import (
     APIConnectionError,
     APIError,
