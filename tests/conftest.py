@@ -31,7 +31,7 @@ def memory_keyring() -> Iterator[Any]:
     from keyring.backend import KeyringBackend
 
     class MemoryKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
+        priority = 1
 
         def __init__(self) -> None:
             super().__init__()  # type: ignore[no-untyped-call]

@@ -33,14 +33,23 @@ def _interrupt_mid_request(sock: socket.socket, args: list[str], cwd: Path) -> t
     """Run the CLI against `sock`, send SIGINT once its request has arrived, return the result."""
     port = sock.getsockname()[1]
     env = clean_env({"VENICE_API_BASE_URL": f"http://127.0.0.1:{port}/api/v1",
-                     "VENICE_ADMIN_KEY": fake_key("ADMIN", "canary_interrupt")})
+                     "VENICE_ADMIN_KEY": fake_key("ADMIN", "canary_interrupt"),
+                     "PYTHONFAULTHANDLER": "1"})
+    # A shell starts background jobs with SIGINT ignored, and a child inherits that; a user's
+    # terminal does not, so the CLI starts with the default disposition whoever runs the suite.
     proc = subprocess.Popen([str(CLI_SCRIPT), *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         conn, _ = sock.accept()  # the request is in flight now
         with conn:
             proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=30)
+            try:
+                out, err = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:  # show where the CLI was stuck (faulthandler)
+                proc.send_signal(signal.SIGABRT)
+                out, err = proc.communicate(timeout=30)
+                raise AssertionError(f"Ctrl-C did not stop the CLI:\n{err[-4000:]}") from None
     finally:
         if proc.poll() is None:
             proc.kill()

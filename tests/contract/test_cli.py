@@ -381,15 +381,20 @@ WHEN_VALID: list[tuple[str, str | timedelta]] = [
     ("30d", timedelta(days=30)),
     ("6w", timedelta(weeks=6)),
 ]
+# Test ids name the form, not the value: values made from the clock would differ between
+# pytest-xdist workers, which must collect the very same tests.
+WHEN_VALID_IDS = ["date", "utc-Z", "offset+02:00", "offset-05:30", "12h", "30d", "6w"]
 WHEN_INVALID = [
     (NOW - timedelta(days=2)).date().isoformat(),            # past date
     (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),  # past time
     (NOW + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S"),  # no Z / offset
     "tomorrow", "30", "30y", "-5d", "0d", "2026-02-30", "",
 ]
+WHEN_INVALID_IDS = ["past-date", "past-time", "no-offset", "tomorrow", "30", "30y", "-5d", "0d",
+                    "2026-02-30", "empty"]
 
 
-@pytest.mark.parametrize(("when", "sent"), WHEN_VALID, ids=[w for w, _ in WHEN_VALID])
+@pytest.mark.parametrize(("when", "sent"), WHEN_VALID, ids=WHEN_VALID_IDS)
 def test_when_forms_are_converted_to_a_venice_form(when: str, sent: str | timedelta, cli: CliRunner,
                                                    account: SandboxAccount,
                                                    wire: list[tuple[str, str, Any]]) -> None:
@@ -410,7 +415,7 @@ def test_when_forms_are_converted_to_a_venice_form(when: str, sent: str | timede
             assert abs(moment - (datetime.now(UTC) + sent)) < timedelta(minutes=1)
 
 
-@pytest.mark.parametrize("when", WHEN_INVALID)
+@pytest.mark.parametrize("when", WHEN_INVALID, ids=WHEN_INVALID_IDS)
 def test_invalid_when_is_invalid_input_and_nothing_is_sent(
         when: str, cli: CliRunner, account: SandboxAccount,
         wire: list[tuple[str, str, Any]]) -> None:

@@ -100,7 +100,8 @@ def test_library_whole_flow(account: SandboxAccount, tmp_path: Path) -> None:
         assert new.id in {k.id for k in vk.list_keys()}
         assert vk.get_key(new.id).id == new.id
         updated = vk.update_key(new.id, usd_limit=None, diem_limit=4, expires_at="3d")
-        assert updated.consumption_limits.usd is None and updated.consumption_limits.diem == 4
+        limits = updated.consumption_limits
+        assert limits is not None and limits.usd is None and limits.diem == 4
         assert vk.update_key(new.id, expires_at=None).expires_at is None
         rotated = vk.rotate_key(new.id)
         assert rotated.revoked_key_id == new.id and rotated.new_key.id != new.id

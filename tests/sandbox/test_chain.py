@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,11 +26,11 @@ from venice_web3_keys.sandbox.chain import (
 WEI = 10**18
 
 
-@pytest.fixture(scope="module")
-def chain() -> Iterator[LocalChain]:
-    c = LocalChain.start()
-    yield c
-    c.stop()
+@pytest.fixture
+def chain(venice_isolated_chain: LocalChain) -> LocalChain:
+    """The session's chain (started by the same `LocalChain.start()` the tests below call
+    themselves where starting is the point), rolled back after each test."""
+    return venice_isolated_chain
 
 
 def raw_rpc(url: str, method: str, params: list[object] | None = None) -> object:

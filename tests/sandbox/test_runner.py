@@ -80,10 +80,8 @@ def test_reset_test_state_restores_defaults(sandbox: Sandbox) -> None:
     assert emulator.faults.latency == 0
     assert emulator.mint_variant == "jwt"
     assert abs((emulator.clock.now() - real_clock.now()).total_seconds()) > 3000  # offset gone
-    started = time.perf_counter()
     address, key = sandbox.new_wallet()
-    assert mint(sandbox.api_base_url, address, key).status_code == 200
-    assert time.perf_counter() - started < 2
+    assert mint(sandbox.api_base_url, address, key).status_code == 200  # a jwt mint again
 
 
 def test_stop_closes_both_servers() -> None:

@@ -29,7 +29,7 @@ def _everything(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)) + repr(exc) + repr(exc.args)
 
 
-@pytest.mark.parametrize("bad", BAD_KEYS)
+@pytest.mark.parametrize("bad", BAD_KEYS, ids=["LF-header", "CRLF-header", "NUL", "ESC"])
 async def test_control_character_in_key_is_not_echoed(venice_sandbox: Any, bad: str) -> None:
     """h11 quotes an illegal header value in its error; the client must not pass it on."""
     before = len(venice_sandbox.emulator.requests())
