@@ -14,6 +14,7 @@ from hypothesis import settings
 from tests.harness import CliRunner, SandboxAccount
 
 if TYPE_CHECKING:
+    from venice_web3_keys.sandbox.chain import LocalChain
     from venice_web3_keys.sandbox.runner import Sandbox
     from venice_web3_keys.secret import ApiKeySecret, SecretValue
 
@@ -22,6 +23,17 @@ if TYPE_CHECKING:
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture
+def chain(venice_isolated_chain: LocalChain) -> Iterator[LocalChain]:
+    """The worker's sandbox chain, for tests that change automining, contract code, storage or
+    fees: when the test ends automining is back on and the chain is rolled back to its state
+    before the test (evm_revert), so the session sandbox is undisturbed."""
+    try:
+        yield venice_isolated_chain
+    finally:
+        venice_isolated_chain.rpc("evm_setAutomine", [True])
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 LAYERS: list[tuple[str, set[str]]] = [
     ("settings and its helpers", {"_version", "errors", "secret", "addresses", "amounts",
                                   "timeparse", "validation", "models", "settings", "sinks",
-                                  "_sync"}),
-    ("signer / chain / Venice client", {"signer", "chain", "challenge", "client"}),
+                                  "serialize", "_sync"}),
+    ("signer / chain / Venice client", {"signer", "chain", "transactions", "challenge",
+                                        "client"}),
     ("flows", {"flows"}),
     ("facade", {"api", "__init__"}),  # the package's own exports are the facade's
     ("faces", {"cli", "mcp", "sandbox", "__main__"}),

@@ -20,6 +20,7 @@ __all__ = ["SyncFacade", "SyncRunner", "blocking"]
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
+_CANCEL_GRACE = 5.0  # seconds a cancelled coroutine gets to clean up before run() re-raises
 
 
 class SyncRunner:
@@ -56,11 +57,22 @@ class SyncRunner:
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("SyncRunner.run() called from its own loop would deadlock")
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        finished = threading.Event()
+
+        async def tracked() -> _T:
+            try:
+                return await coro
+            finally:
+                finished.set()
+
+        future = asyncio.run_coroutine_threadsafe(tracked(), self._loop)
         try:
             return future.result(timeout)
         except (KeyboardInterrupt, concurrent.futures.TimeoutError):
             future.cancel()
+            # Let the coroutine's own clean-up run (e.g. a stake recording which transaction it
+            # had sent) before the caller reports the interruption.
+            finished.wait(_CANCEL_GRACE)
             raise
 
     def close(self) -> None:

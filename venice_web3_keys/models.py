@@ -293,6 +293,13 @@ class WalletStatus(_Response):
     balances: dict[str, Decimal] = Field(default_factory=dict)
     eligible: bool
 
+    @property
+    def can_stake(self) -> bool:
+        """Whether staking is possible at all: some VVV to stake and some ETH for gas (whether
+        that ETH is enough is known only once the transactions are priced)."""
+        vvv, eth = self.balances.get("VVV", Decimal(0)), self.balances.get("ETH", Decimal(0))
+        return vvv > 0 and eth > 0
+
 
 # --------------------------------------------------------------------------- requests
 
@@ -424,10 +431,8 @@ class KeyUpdate(_KeyFields):
 
     @model_validator(mode="after")
     def _something_to_change(self) -> KeyUpdate:
-        fields = ("description", "expires_at", "usd_limit", "diem_limit", "limit_period",
-                  "model_privacy")
-        if all(getattr(self, f) is UNSET for f in fields):
-            raise InvalidInputError("nothing to update: pass at least one field to change")
+        validation.update_changes({name: getattr(self, name) for name in type(self).model_fields
+                                   if name != "id" and getattr(self, name) is not UNSET})
         return self
 
     def to_body(self) -> dict[str, Any]:

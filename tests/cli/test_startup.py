@@ -58,7 +58,7 @@ def _over_budget(imported: set[str], budget: tuple[str, ...]) -> set[str]:
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["keys", "--help"],
-                                  ["mint", "--help"]])
+                                  ["mint", "--help"], ["wallet", "stake", "--help"]])
 def test_help_and_version_stay_within_their_import_budget(tmp_path: Path,
                                                           args: list[str]) -> None:
     assert not _over_budget(_imported(args, {}, tmp_path), HELP_BUDGET)
@@ -67,8 +67,10 @@ def test_help_and_version_stay_within_their_import_budget(tmp_path: Path,
 def test_read_commands_stay_within_their_import_budget(
         venice_sandbox: Any, admin_env: dict[str, str], cli: CliRunner, tmp_path: Path) -> None:
     key = create_key(cli, admin_env, tmp_path / "k")
+    address = venice_sandbox.new_wallet(vvv=5)[0]
     for args in (["--json", "keys", "list"], ["--json", "keys", "get", key["id"]],
-                 ["--json", "limits"], ["--json", "limits", "log"], ["--json", "billing"]):
+                 ["--json", "limits"], ["--json", "limits", "log"], ["--json", "billing"],
+                 ["--json", "wallet", "status", "--address", address]):
         assert not _over_budget(_imported(args, admin_env, tmp_path), REQUEST_BUDGET), args
     # Tables are rich's job, so a human-readable run may load it, but nothing heavier.
     human = _imported(["keys", "list"], admin_env, tmp_path)

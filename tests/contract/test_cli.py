@@ -115,7 +115,9 @@ def test_python_m_sandbox_prints_env_lines_of_a_funded_wallet(tmp_path: Path) ->
         env_file = tmp_path / ".env"
         env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         with VeniceKeys.from_env(env_file) as vk:
-            assert vk.wallet_status().eligible is True
+            status = vk.wallet_status()
+            assert status.eligible is True
+            assert status.balances["VVV"] > 0  # some unstaked VVV, to try staking
             minted = vk.mint_key(api_key_type="INFERENCE", description="sandbox check")
             assert minted.id
     finally:
@@ -140,6 +142,7 @@ CLI_COMMANDS: dict[str, tuple[list[str], set[str], set[str], set[str]]] = {
     "": ([], {"--env-file", "--json", "--api-base", "--rpc-url"}, set(), {"--json"}),
     "wallet new": ([], {"--keystore", "--password-file"}, {"--keystore"}, set()),
     "wallet status": ([], {"--address"}, set(), set()),
+    "wallet stake": (["AMOUNT|all"], {"--dry-run", "--yes"}, set(), {"--dry-run", "--yes"}),
     "mint": ([], NEW_KEY, {"--type", "--description"}, {"--print"}),
     "keys list": ([], set(), set(), set()),
     "keys get": (["ID"], set(), set(), set()),

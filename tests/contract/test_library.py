@@ -29,6 +29,7 @@ LIBRARY_METHODS: dict[str, list[str]] = {  # method: parameters it must take by 
     "rate_limits": [],
     "rate_limit_log": [],
     "billing_balance": [],
+    "stake_vvv": ["amount", "dry_run"],
 }
 
 
@@ -56,6 +57,8 @@ def test_library_methods(method: str, params: list[str]) -> None:
         assert set(params) <= _param_names(fn), (method, fn)
     if method == "mint_key":
         assert inspect.signature(async_fn).parameters["api_key_type"].default == "INFERENCE"
+    if method == "stake_vvv":
+        assert inspect.signature(async_fn).parameters["dry_run"].default is False
 
 
 def test_library_constructors() -> None:

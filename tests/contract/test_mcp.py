@@ -25,7 +25,7 @@ from venice_web3_keys.settings import load_settings
 READ_TOOLS = {"venice_wallet_status", "venice_list_keys", "venice_get_key", "venice_rate_limits",
               "venice_rate_limit_log", "venice_billing_balance"}
 WRITE_TOOLS = {"venice_mint_key", "venice_create_key", "venice_update_key", "venice_revoke_key",
-               "venice_rotate_key"}
+               "venice_rotate_key", "venice_stake_vvv"}
 NEW_KEY_ARGS = {"api_key_type", "description", "expires_at", "usd_limit", "diem_limit",
                 "limit_period", "model_privacy"}
 MCP_ARGS: dict[str, set[str]] = {  # tool: its arguments, exactly
@@ -41,9 +41,11 @@ MCP_ARGS: dict[str, set[str]] = {  # tool: its arguments, exactly
     "venice_rate_limits": set(),
     "venice_rate_limit_log": set(),
     "venice_billing_balance": set(),
+    "venice_stake_vvv": {"amount"},
 }
 MCP_REQUIRED = {"venice_get_key": {"key_id"}, "venice_update_key": {"key_id"},
-                "venice_revoke_key": {"key_id"}, "venice_rotate_key": {"key_id"}}
+                "venice_revoke_key": {"key_id"}, "venice_rotate_key": {"key_id"},
+                "venice_stake_vvv": {"amount"}}
 FORBIDDEN_TOOL_ARG = re.compile(
     r"private|admin_key|^api_key$|password|secret|token|mnemonic|allow_writes|policy|reveal"
     r"|secrets_dir|^host$|^port$|env_file|rpc|base_url")

@@ -29,12 +29,6 @@ WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 NO_CODE = "0x000000000000000000000000000000000000dEaD"
 
 
-@pytest.fixture
-def chain(venice_isolated_chain: LocalChain) -> LocalChain:
-    """The session's anvil (tokens at the mainnet addresses), rolled back after each test."""
-    return venice_isolated_chain
-
-
 def dead_url(path: str = "") -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
