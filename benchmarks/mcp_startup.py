@@ -6,8 +6,8 @@ Time-to-ready = spawn the process -> `initialize` answered -> `tools/list` answe
 with the real `mcp.Client` over stdio. Runs are interleaved round-robin so machine noise hits
 every server alike; prints the median of each and the ratio to the bare baseline:
   - bare:       a 1-tool `MCPServer` (the floor: what `import mcp` + a handshake cost)
-  - read-only:  `python mcp_server.py` (6 tools)
-  - writes:     `python mcp_server.py --allow-writes` (11 tools)
+  - read-only:  `python mcp_server.py` (the catalog's read tools)
+  - writes:     `python mcp_server.py --allow-writes` (every tool)
 No network is touched: listing tools never builds the Venice client or the wallet.
 """
 
@@ -50,6 +50,8 @@ async def _time_to_ready(params: StdioServerParameters, expect: int) -> float:
 def measure(runs: int) -> dict[str, dict[str, float]]:
     """Median/min/max time-to-ready of each server over `runs` interleaved rounds, and the
     ratio of its median to the bare server's."""
+    from venice_web3_keys.mcp.catalog import ALL_TOOLS, READ_TOOLS
+
     with tempfile.TemporaryDirectory() as home:
         env = {
             "PATH": os.environ.get("PATH", ""),
@@ -60,12 +62,13 @@ def measure(runs: int) -> dict[str, dict[str, float]]:
         launcher = str(REPO / "mcp_server.py")
         cases = {
             "bare": (StdioServerParameters(command=py, args=["-c", BARE], env=env, cwd=home), 1),
-            "read-only": (StdioServerParameters(command=py, args=[launcher], env=env, cwd=home), 6),
+            "read-only": (StdioServerParameters(command=py, args=[launcher], env=env, cwd=home),
+                          len(READ_TOOLS)),
             "writes": (
                 StdioServerParameters(
                     command=py, args=[launcher, "--allow-writes"], env=env, cwd=home
                 ),
-                11,
+                len(ALL_TOOLS),
             ),
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
