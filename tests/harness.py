@@ -6,6 +6,7 @@ top of the package's own pytest plugin (venice_web3_keys/sandbox/pytest_plugin.p
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -144,6 +145,13 @@ class CliRunner:
                  input: str | None = None, cwd: Path | None = None) -> CliResult:
         from venice_web3_keys.cli.app import main
 
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # no event loop here: main() may run its own
+        else:
+            raise RuntimeError("cli() runs main(), which runs an event loop of its own: from an "
+                               "async test, use cli.subprocess(...)")
         logger = logging.getLogger("venice_web3_keys")
         handlers, level = list(logger.handlers), logger.level
         saved_environ = dict(os.environ)

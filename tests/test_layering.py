@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 LAYERS: list[tuple[str, set[str]]] = [
     ("settings and its helpers", {"_version", "errors", "secret", "addresses", "amounts",
                                   "timeparse", "validation", "models", "settings", "sinks",
-                                  "serialize", "_sync"}),
+                                  "serialize", "bounded_http", "file_lock", "_sync"}),
     ("signer / chain / Venice client", {"signer", "chain", "transactions", "challenge",
                                         "client"}),
     ("flows", {"flows"}),

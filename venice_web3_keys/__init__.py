@@ -1,7 +1,9 @@
 """venice-web3-keys: turn a wallet holding staked VVV on Base into Venice.ai API keys.
 
 Exports are lazy (PEP 562 module `__getattr__`): `import venice_web3_keys` costs almost nothing
-and never imports web3, eth_account or httpx; each name loads its module on first access.
+and never imports web3, eth_account or httpx; each name loads its module on first access. The
+error classes are every exception class errors.py defines (tests/core/test_exports.py pins the
+whole public list).
 """
 
 from __future__ import annotations
@@ -11,23 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from venice_web3_keys._version import __version__
 
-_ERRORS = (
-    "VeniceKeysError", "ConfigError", "MissingCredentialsError", "InvalidInputError",
-    "WalletError", "KeystorePasswordError",
-    "UnsafeSigningRequestError", "SinkError", "ChainError", "ChainUnreachableError",
-    "WrongChainError", "MissingContractError", "TransactionError", "TransactionRefusedError",
-    "SimulationRevertedError", "TransactionRevertedError", "TransactionTimeoutError",
-    "StakeVerificationError", "InsufficientGasError", "AmountExceedsBalanceError",
-    "NotEligibleError", "APIError",
-    "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",
-    "ValidationError", "KeyNotFoundError", "ActiveKeyLimitError", "Web3MintError",
-    "InvalidWalletAddressError", "TokenExpiredError", "TokenInvalidError",
-    "SignatureMismatchError", "SignatureVerificationUnavailableError", "NoStakedVVVError",
-    "ChallengeExpiredError", "ChallengeUsedError", "ChallengeInvalidError",
-    "AuthenticationError", "AdminKeyRequiredError", "PaymentRequiredError",
-    "CredentialsRequiredError", "PermissionDeniedError", "NotFoundError", "ConflictError",
-    "RateLimitError", "InternalServerError", "AmbiguousCreateError", "PolicyError",
-)
+
+def _error_classes() -> list[str]:
+    """Every exception class errors.py defines (cheap: it imports nothing outside the package)."""
+    from venice_web3_keys import errors
+
+    return [name for name, value in vars(errors).items()
+            if isinstance(value, type) and issubclass(value, BaseException)
+            and value.__module__ == errors.__name__]
+
 
 _EXPORTS: dict[str, str] = {
     "VeniceKeys": "venice_web3_keys.api",
@@ -46,7 +40,8 @@ _EXPORTS: dict[str, str] = {
     "EnvFileSink": "venice_web3_keys.sinks",
     "KeyringSink": "venice_web3_keys.sinks",
     "PrintSink": "venice_web3_keys.sinks",
-    **{name: "venice_web3_keys.errors" for name in _ERRORS},
+    "SigningNotice": "venice_web3_keys.challenge",
+    **dict.fromkeys(_error_classes(), "venice_web3_keys.errors"),
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -71,6 +66,7 @@ if TYPE_CHECKING:  # static view of the lazy names (redundant aliases mark re-ex
     from venice_web3_keys.api import RotationResult as RotationResult
     from venice_web3_keys.api import StakeResult as StakeResult
     from venice_web3_keys.api import VeniceKeys as VeniceKeys
+    from venice_web3_keys.challenge import SigningNotice as SigningNotice
     from venice_web3_keys.errors import *  # noqa: F403
     from venice_web3_keys.flows._result import StakeProgress as StakeProgress
     from venice_web3_keys.secret import ApiKeySecret as ApiKeySecret

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from venice_web3_keys._sync import SyncRunner
     from venice_web3_keys.amounts import StakeAmount
     from venice_web3_keys.chain import ChainReader
+    from venice_web3_keys.challenge import SigningNotice
     from venice_web3_keys.client.async_client import AsyncVeniceClient
     from venice_web3_keys.flows._result import StakeProgress
     from venice_web3_keys.models import (
@@ -65,7 +66,9 @@ class AsyncVeniceKeys(_FromEnv):
     """Mint, create, inspect, update, rotate and revoke Venice API keys; stake VVV (async).
 
     `http_client`, when given, carries every HTTP call (Venice API and Base JSON-RPC) and is
-    never closed by us.
+    never closed by us. `on_sign` receives a SigningNotice before every wallet signature made
+    for a host allowed only by VENICE_ALLOW_CUSTOM_API_HOST=1 (show it to the user; without a
+    callback it is logged as a warning).
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class AsyncVeniceKeys(_FromEnv):
         signer: Signer | None = None,
         password_prompt: Callable[[str], str] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        on_sign: Callable[[SigningNotice], object] | None = None,
     ) -> None:
         if settings is None:
             from venice_web3_keys.settings import load_settings
@@ -84,6 +88,7 @@ class AsyncVeniceKeys(_FromEnv):
         self._signer = signer
         self._password_prompt = password_prompt
         self._http_client = http_client
+        self._on_sign = on_sign
         self._client: AsyncVeniceClient | None = None
         self._chain: ChainReader | None = None
 
@@ -116,7 +121,7 @@ class AsyncVeniceKeys(_FromEnv):
                 staking_contract=s.staking_contract,
                 vvv_token=s.vvv_token,
                 diem_token=s.diem_token,
-                timeout=min(s.timeout, 10.0),
+                timeout=s.timeout,
                 http_client=self._http_client,
             )
         return self._chain
@@ -133,7 +138,8 @@ class AsyncVeniceKeys(_FromEnv):
 
     def _need_admin(self, action: str) -> AsyncVeniceClient:
         if self.settings.admin_key is None:
-            raise MissingCredentialsError(f"{action} needs an ADMIN key: set VENICE_ADMIN_KEY")
+            raise MissingCredentialsError(f"{action} needs an ADMIN key: set VENICE_ADMIN_KEY",
+                                          credential="admin_key")
         return self.client
 
     # ------------------------------------------------------------------ wallet
@@ -161,9 +167,11 @@ class AsyncVeniceKeys(_FromEnv):
 
         `options`: expires_at, usd_limit, diem_limit, limit_period, model_privacy (KeyOptions).
         """
+        from venice_web3_keys.challenge import check_signing_host
         from venice_web3_keys.flows.mint import mint_key
 
         spec = build_spec(api_key_type=api_key_type, description=description, **options)
+        check_signing_host(self.settings)  # before the keystore is opened or a prompt shown
         signer = await self._wallet()
         return await mint_key(
             self.client,
@@ -173,6 +181,7 @@ class AsyncVeniceKeys(_FromEnv):
             spec=spec,
             sink=sink,
             admin=self.settings.admin_key is not None,
+            on_sign=self._on_sign,
         )
 
     async def stake_vvv(
@@ -275,7 +284,8 @@ class AsyncVeniceKeys(_FromEnv):
         """Rate limits and balances of VENICE_API_KEY, else of the admin key."""
         if self.settings.api_key is None and self.settings.admin_key is None:
             raise MissingCredentialsError(
-                "rate limits need a key: set VENICE_API_KEY or VENICE_ADMIN_KEY")
+                "rate limits need a key: set VENICE_API_KEY or VENICE_ADMIN_KEY",
+                credential="api_key")
         return await self.client.rate_limits()
 
     async def rate_limit_log(self) -> list[RateLimitLogEntry]:
@@ -351,11 +361,13 @@ class VeniceKeys(_FromEnv, SyncFacade):
         signer: Signer | None = None,
         password_prompt: Callable[[str], str] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        on_sign: Callable[[SigningNotice], object] | None = None,
     ) -> None:
         from venice_web3_keys._sync import SyncRunner
 
         self._core = AsyncVeniceKeys(
-            settings, signer=signer, password_prompt=password_prompt, http_client=http_client
+            settings, signer=signer, password_prompt=password_prompt, http_client=http_client,
+            on_sign=on_sign,
         )
         self._runner: SyncRunner = SyncRunner()
 

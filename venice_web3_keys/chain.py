@@ -3,12 +3,14 @@
 Raw JSON-RPC over httpx rather than web3: web3 costs over a second to import and three provider
 requests per contract call, while a batch answers chain id, balances and decimals in one round trip.
 Endpoints are tried in order; URLs are reported by host only since providers embed API keys in them.
+`timeout` (VENICE_TIMEOUT) bounds one call across every endpoint tried, each getting a fair share
+of what is left, and answers are read up to 8 MiB (bounded_http.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import logging
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -17,11 +19,13 @@ import httpx
 
 from .addresses import checksum_address
 from .amounts import from_base_units
+from .bounded_http import MAX_BODY_TEXT, request_bounded
 from .errors import ChainError, ChainUnreachableError, MissingContractError, WrongChainError
 from .models import WalletStatus
-from .settings import redact_url
+from .secret import get_logger
+from .settings import DEFAULT_TIMEOUT, redact_url
 
-log = logging.getLogger("venice_web3_keys.chain")
+log = get_logger("venice_web3_keys.chain")
 
 BALANCE_OF = "0x70a08231"  # balanceOf(address)
 DECIMALS = "0x313ce567"  # decimals()
@@ -63,7 +67,7 @@ class ChainReader:
         staking_contract: str,
         vvv_token: str,
         diem_token: str,
-        timeout: float = 10.0,
+        timeout: float = DEFAULT_TIMEOUT,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         urls = tuple(rpc_urls) if not isinstance(rpc_urls, str) else (rpc_urls,)
@@ -106,15 +110,18 @@ class ChainReader:
             for i, (method, params) in enumerate(calls)
         ]
         try:
-            response = await self._client.post(url, json=body, timeout=self._timeout)
+            response = await request_bounded(self._client, "POST", url, json=body,
+                                             timeout=self._timeout)
         except httpx.TimeoutException:
             raise _EndpointFailed("timed out") from None
         except httpx.HTTPError as exc:
             raise _EndpointFailed(f"connection failed ({type(exc).__name__})") from None
         if response.status_code != 200:
             raise _EndpointFailed(f"HTTP {response.status_code}")
+        if response.too_large:
+            raise _EndpointFailed(f"answered with more than {MAX_BODY_TEXT}")
         try:
-            payload = response.json()
+            payload = json.loads(response.content)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise _EndpointFailed("answered with something other than JSON") from None
         if not isinstance(payload, list):
@@ -137,10 +144,19 @@ class ChainReader:
         """Send the batch to each endpoint in turn until one answers; ChainUnreachableError
         listing every host tried (never a full URL) if none does."""
         tried: list[str] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
         for position, url in enumerate(self._urls, start=1):
             host = redact_url(url)
+            share = (deadline - loop.time()) / (len(self._urls) - position + 1)
             try:
-                return host, await self._post_batch(url, calls)
+                if share <= 0:
+                    raise _EndpointFailed("not tried: VENICE_TIMEOUT was spent")
+                try:
+                    async with asyncio.timeout(share):
+                        return host, await self._post_batch(url, calls)
+                except TimeoutError:
+                    raise _EndpointFailed(f"timed out after {share:.3g} s") from None
             except _EndpointFailed as exc:
                 if position < len(self._urls):
                     log.warning("RPC endpoint %s failed: %s; trying the next one", host, exc)

@@ -1,24 +1,36 @@
-"""Check what the server asks us to sign BEFORE signing it.
+"""Check where and what we are asked to sign BEFORE signing it.
 
 A wallet signature is a bearer credential for whatever text was signed. If the API endpoint were
 spoofed or compromised, it could hand us a long-lived token or a sign-in message for another site
 and walk away with a signature. So only a current, short-lived Venice mint token (JWT variant) or
 an exact Venice key-creation SIWE challenge (EIP-4361 variant) is ever signed.
+
+And only for Venice: real Venice names `api.venice.ai` in every challenge, whatever host the
+request went through, so any endpoint can fetch a genuine challenge and relay it to the wallet
+(the JWT names no host at all). The wallet therefore signs only when the configured API host is
+Venice (over https) or loopback (the sandbox, a local stand-in), or when the operator opted in
+for a trusted proxy with VENICE_ALLOW_CUSTOM_API_HOST=1 (`check_signing_host`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .addresses import HEX_ADDRESS, checksum_address
-from .errors import InvalidInputError, UnsafeSigningRequestError
+from .errors import InvalidInputError, UnsafeSigningRequestError, UntrustedSigningHostError
 from .timeparse import utc_now
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 #: Clock skew tolerated between this machine and Venice.
 SKEW = timedelta(seconds=60)
@@ -31,6 +43,61 @@ SIWE_STATEMENT = (
     "signature can create an API key on your Venice account."
 )
 SIWE_PREAMBLE = " wants you to sign in with your Ethereum account:"
+VENICE_API_HOST = "api.venice.ai"
+#: the domains a Venice challenge may name (it names api.venice.ai wherever it was fetched)
+VENICE_SIWE_DOMAINS = frozenset({VENICE_API_HOST, "venice.ai"})
+VENICE_SIWE_URI = "https://api.venice.ai/api/v1/api_keys/generate_web3_key"
+ALLOW_CUSTOM_HOST_VAR = "VENICE_ALLOW_CUSTOM_API_HOST"
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+
+
+@dataclass(frozen=True)
+class SigningNotice:
+    """The wallet is about to sign for a host the operator vouched for
+    (VENICE_ALLOW_CUSTOM_API_HOST=1): a face shows `str(notice)` every time, since that host
+    sees what the wallet signs."""
+
+    api_host: str
+    address: str | None = None
+
+    def __str__(self) -> str:
+        wallet = f"wallet {self.address}" if self.address else "the wallet"
+        return (f"{wallet} is signing a Venice challenge fetched from {self.api_host}, which is "
+                f"not api.venice.ai ({ALLOW_CUSTOM_HOST_VAR}=1): anyone controlling that host "
+                "can mint keys on your account with this signature")
+
+
+def _is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and `localhost`, nothing else (no IPv4-mapped or 0.0.0.0 forms)."""
+    if host == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return False
+    return ip.is_loopback
+
+
+def check_signing_host(settings: Settings) -> SigningNotice | None:
+    """None when the wallet may sign for the configured API host (Venice over https, or
+    loopback); a SigningNotice to show when it may only because of the opt-in; otherwise
+    UntrustedSigningHostError, before any request is sent."""
+    parts = urlsplit(settings.api_base_url)
+    host = parts.hostname or ""
+    if (parts.scheme == "https" and host == VENICE_API_HOST) or _is_loopback(host):
+        return None
+    shown = settings.api_host
+    if settings.allow_custom_api_host:
+        return SigningNotice(api_host=shown)
+    raise UntrustedSigningHostError(
+        f"refusing to sign: the API host {shown} is neither api.venice.ai (over https) nor a "
+        "loopback address. Venice's challenges are valid wherever they are relayed, so a host "
+        "that is not Venice could keep the wallet's signature and mint keys on your account. "
+        f"If {shown} is a proxy you trust, set {ALLOW_CUSTOM_HOST_VAR}=1. Nothing was sent.",
+        api_host=shown,
+    )
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
 _NONCE = re.compile(r"[A-Za-z0-9]{8,}")
@@ -170,9 +237,6 @@ def parse_siwe_message(message: str) -> SiweMessage:
         raise _refuse("the challenge message is implausibly long")
     if any(ch != "\n" and (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0) for ch in message):
         raise _refuse("the challenge contains control characters")
-    if any(ch in message for ch in "\u200b\u200c\u200d\u2028\u2029\u202a\u202b\u202c\u202d"
-           "\u202e\u2066\u2067\u2068\u2069\ufeff"):
-        raise _refuse("the challenge contains invisible or bidirectional control characters")
     lines = message.split("\n")
     pos = 0
 
@@ -234,6 +298,18 @@ def parse_siwe_message(message: str) -> SiweMessage:
             raise _refuse("the challenge has an empty Resources list")
     if i != len(rest):
         raise _refuse("the challenge has unexpected trailing lines")
+    fields = {"domain": origin, "scheme": scheme, "address": address, "URI": uri,
+              "Version": version, "Chain ID": chain_id, "Nonce": nonce, "Issued At": issued_at,
+              **optional, "Resources": "".join(resources)}
+    for label, value in fields.items():
+        # Only the statement is prose (Venice's has an em dash); everything else is ASCII, so
+        # an invisible or look-alike character cannot hide in it.
+        if value is not None and not _PRINTABLE_ASCII.fullmatch(value):
+            raise _refuse(f"the challenge's {label} is not printable ASCII")
+    if statement is not None and any(
+            unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in statement):
+        raise _refuse("the challenge's statement contains invisible or bidirectional "
+                      "control characters")
     return SiweMessage(
         scheme=scheme, domain=origin, address=address, statement=statement, uri=uri,
         version=version, chain_id=chain_id, nonce=nonce, issued_at=issued_at,
@@ -254,23 +330,24 @@ def _timestamp(value: str, name: str) -> datetime:
 def validate_siwe_message(
     message: str,
     *,
-    expected_domain: str,
-    expected_uri: str,
     expected_address: str,
     chain_id: int,
     now: datetime | None = None,
 ) -> None:
-    """Accept only Venice's key-creation challenge for this wallet, chain and API, valid now and
-    for at most an hour; otherwise UnsafeSigningRequestError naming the first thing wrong."""
+    """Accept only Venice's key-creation challenge (Venice's domain and URI) for this wallet and
+    chain, valid now and for at most an hour; otherwise UnsafeSigningRequestError naming the
+    first thing wrong. Where it may be signed at all is `check_signing_host`'s question."""
     current = utc_now(now)
     ours = checksum_address(expected_address)
     msg = parse_siwe_message(message)
-    if msg.domain != expected_domain:
+    if msg.domain not in VENICE_SIWE_DOMAINS:
         raise _refuse(
-            f"the challenge is for domain {msg.domain[:100]!r}, not {expected_domain!r}"
+            f"the challenge is for domain {msg.domain[:100]!r}, not Venice's "
+            f"({' or '.join(sorted(VENICE_SIWE_DOMAINS))})"
         )
-    if msg.scheme is not None and not expected_uri.startswith(f"{msg.scheme}://{msg.domain}/"):
-        raise _refuse(f"the challenge's scheme {msg.scheme[:20]!r} does not match the API's")
+    if msg.scheme is not None and msg.scheme != "https":
+        raise _refuse(f"the challenge's scheme {msg.scheme[:20]!r} is not https")
+    expected_uri = VENICE_SIWE_URI
     try:
         if not HEX_ADDRESS.fullmatch(msg.address):  # exactly: checksum_address would strip padding
             raise InvalidInputError("not an address")

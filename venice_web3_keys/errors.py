@@ -1,17 +1,106 @@
-"""One error hierarchy for the whole package.
+"""Every error class the package raises on purpose, in one tree.
 
-Modelled on the Stainless SDKs (status classes) plus Venice's own error texts mapped to specific
-classes, so callers can branch on *what happened* rather than on strings. No message built here
-ever contains a secret: callers pass already-masked values.
+Callers branch on the class and read its attributes, never its message. A message is redacted
+when the error is built (`secret.redact_text`), so no secret-shaped text survives in one.
+
+VeniceKeysError
+├── ConfigError                          a setting is missing, malformed or contradicts another
+│   ├── MissingCredentialsError          .credential: the wallet, admin key or API key
+│   └── UntrustedSigningHostError        .api_host: the wallet would sign for a non-Venice host
+├── InvalidInputError                    caller input refused locally (.field); nothing was sent
+│   └── AmountExceedsBalanceError        a stake amount above the VVV balance
+├── WalletError                          a keystore that will not open
+│   └── KeystorePasswordError            a wrong password, or none could be read
+├── UnsafeSigningRequestError            what the server asked us to sign is not Venice's
+│   └── UntrustedSigningHostError        (also a ConfigError)
+├── SinkError                            a secret's destination cannot be prepared or written
+│   └── DeliveryFailedError              .key_id, .revoked: a key made, its secret not stored
+├── ChainError                           reading Base over JSON-RPC failed
+│   ├── ChainUnreachableError
+│   ├── WrongChainError                  .expected, .actual
+│   ├── MissingContractError
+│   └── TransactionError                 an approve/stake not completed as asked (.tx_hash)
+│       ├── TransactionRefusedError      the node refused the signed transaction: not sent
+│       ├── SimulationRevertedError      the simulation reverted: nothing signed (.step, .reason)
+│       ├── TransactionRevertedError     mined, but reverted
+│       ├── TransactionTimeoutError      sent, no receipt in time (.pending)
+│       └── StakeVerificationError       mined, balances did not move by the amount (.result)
+├── NotEligibleError                     the wallet cannot mint (.address, .staked, .unstaked)
+│   └── InsufficientGasError             not enough ETH for gas (.needed, .available in wei)
+├── APIError                             Venice answered with an error, or could not be reached
+│   ├── APIConnectionError
+│   │   └── APITimeoutError              VENICE_TIMEOUT passed (every read and retry included)
+│   ├── APIResponseValidationError       a 2xx whose body is unreadable (ambiguous for a create)
+│   │   └── MalformedSecretError         .key_id, .revoked: the new key's secret is not key-shaped
+│   └── APIStatusError                   a 4xx/5xx answer (.status_code, .body, .request_id)
+│       ├── BadRequestError              400
+│       │   ├── ValidationError          .field_errors
+│       │   ├── KeyNotFoundError
+│       │   ├── ActiveKeyLimitError
+│       │   └── Web3MintError
+│       │       ├── InvalidWalletAddressError
+│       │       ├── TokenExpiredError
+│       │       │   └── ChallengeExpiredError
+│       │       ├── TokenInvalidError
+│       │       ├── SignatureMismatchError
+│       │       ├── SignatureVerificationUnavailableError
+│       │       ├── NoStakedVVVError     (also a NotEligibleError)
+│       │       ├── ChallengeUsedError
+│       │       └── ChallengeInvalidError
+│       ├── AuthenticationError          401
+│       │   └── AdminKeyRequiredError
+│       ├── PaymentRequiredError         402
+│       │   └── CredentialsRequiredError
+│       ├── PermissionDeniedError        403
+│       ├── NotFoundError                404
+│       ├── ConflictError                409
+│       ├── RateLimitError               429 (.retry_after)
+│       └── InternalServerError          5xx
+├── AmbiguousCreateError                 a create's outcome unknown, or an orphan (.orphan_ids)
+├── RotationError                        .old_key_id
+│   ├── RotationFailedError              the old key is unchanged (.new_key_id, .successor_revoked)
+│   └── OldKeyNotRevokedError            the successor works, the old key is still live (.new_key)
+├── PartialRevokeError                   .revoked_ids, .failed_ids
+├── PolicyError                          an MCP operator guardrail refused (.rule)
+└── AuditLockError                       the MCP key-making lock was held too long
+
+Partial outcomes carry `created_key_ids`: every key the failed call made, revoked or not (empty on
+every other error), so a caller counting keys made never reads a message.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, Protocol
+
+from .secret import ApiKeySecret, redact_text
+
+CredentialKind = Literal["wallet", "admin_key", "api_key"]
+
+
+class NewKeyView(Protocol):
+    """What an error needs of a new key (flows/_result.py NewKey): its id and its secret."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def secret(self) -> ApiKeySecret: ...
+
+    def to_public_dict(self) -> dict[str, Any]: ...
 
 
 class VeniceKeysError(Exception):
     """Base class of every error this package raises on purpose."""
+
+    #: keys this failed call made (revoked or not); set by the partial-outcome classes
+    created_key_ids: tuple[str, ...] = ()
+
+    def __init__(self, message: str = "", *args: object, public: tuple[str, ...] = ()) -> None:
+        """`public`: 0x values in `message` known not to be secrets (hashes of sent
+        transactions), left unmasked by the redactor."""
+        super().__init__(
+            redact_text(message, public=public) if isinstance(message, str) else message, *args
+        )
 
 
 class ConfigError(VeniceKeysError):
@@ -19,10 +108,14 @@ class ConfigError(VeniceKeysError):
 
 
 class MissingCredentialsError(ConfigError):
-    """A credential the call needs (admin key, API key, wallet) is not configured; nothing sent.
+    """A credential the call needs (`credential`) is not configured; nothing was sent.
 
     Not the server's 402 "no credentials" answer: that is CredentialsRequiredError.
     """
+
+    def __init__(self, message: str, *, credential: CredentialKind) -> None:
+        super().__init__(message)
+        self.credential: CredentialKind = credential
 
 
 class InvalidInputError(VeniceKeysError, ValueError):
@@ -58,8 +151,29 @@ class UnsafeSigningRequestError(VeniceKeysError):
     """The server asked us to sign something that is not a well-formed, current Venice challenge."""
 
 
+class UntrustedSigningHostError(UnsafeSigningRequestError, ConfigError):
+    """The configured API host is neither Venice nor loopback: the wallet would sign for a relay.
+
+    Raised before any request; VENICE_ALLOW_CUSTOM_API_HOST=1 is the opt-in for a trusted proxy.
+    """
+
+    def __init__(self, message: str, *, api_host: str) -> None:
+        super().__init__(message)
+        self.api_host = api_host
+
+
 class SinkError(VeniceKeysError):
     """A secret could not be delivered to (or prepared in) its destination."""
+
+
+class DeliveryFailedError(SinkError):
+    """Key `key_id` was made but its secret could not be stored; `revoked` says if it is gone."""
+
+    def __init__(self, message: str, *, key_id: str, revoked: bool) -> None:
+        super().__init__(message)
+        self.key_id = key_id
+        self.revoked = revoked
+        self.created_key_ids = (key_id,)
 
 
 class ChainError(VeniceKeysError):
@@ -91,7 +205,7 @@ class TransactionError(ChainError):
     """
 
     def __init__(self, message: str, *, tx_hash: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, public=(tx_hash,) if tx_hash else ())
         self.tx_hash = tx_hash
 
 
@@ -135,7 +249,18 @@ class StakeVerificationError(TransactionError):
 
 
 class NotEligibleError(VeniceKeysError):
-    """The wallet lacks what the action needs: staked VVV (sVVV) to mint a key, or ETH for gas."""
+    """The wallet lacks what the action needs: staked VVV (sVVV) to mint a key, or ETH for gas.
+
+    `staked` / `unstaked` are the sVVV / VVV balances read on chain (None when Venice, not our own
+    read, said so).
+    """
+
+    def __init__(self, message: str = "", *args: object, address: str | None = None,
+                 staked: Any = None, unstaked: Any = None) -> None:
+        super().__init__(message, *args)
+        self.address = address
+        self.staked = staked
+        self.unstaked = unstaked
 
 
 class InsufficientGasError(NotEligibleError):
@@ -164,7 +289,7 @@ class APIError(VeniceKeysError):
         request_id: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
+        self.message: str = self.args[0]  # as redacted by VeniceKeysError
         if status_code is not None:
             self.status_code = status_code
         self.body = body
@@ -178,7 +303,26 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out; the server may or may not have acted on it."""
+    """The call ran out of time (VENICE_TIMEOUT); the server may or may not have acted on it."""
+
+
+class APIResponseValidationError(APIError):
+    """A 2xx answer whose body could not be read (not JSON, wrong shape, too large).
+
+    For a request that creates a key the outcome is ambiguous: the key may exist.
+    """
+
+
+class MalformedSecretError(APIResponseValidationError):
+    """Key `key_id` was made, but its secret is not shaped like a Venice key: it was never
+    delivered anywhere. `revoked` is True/False once the flow tried to revoke it (None before)."""
+
+    def __init__(self, message: str, *, key_id: str, revoked: bool | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.key_id = key_id
+        self.revoked = revoked
+        self.created_key_ids = (key_id,)
 
 
 class APIStatusError(APIError):
@@ -307,6 +451,55 @@ class AmbiguousCreateError(VeniceKeysError):
         self.orphan_ids = orphan_ids or []
         self.revoked_ids = revoked_ids or []
         self.cause = cause
+        self.created_key_ids = tuple(self.orphan_ids)
+
+
+class RotationError(VeniceKeysError):
+    """A rotation of key `old_key_id` that did not complete."""
+
+    def __init__(self, message: str, *, old_key_id: str) -> None:
+        super().__init__(message)
+        self.old_key_id = old_key_id
+
+
+class RotationFailedError(RotationError):
+    """The rotation stopped and the old key was left unchanged.
+
+    `new_key_id` is None when it stopped before a successor existed; otherwise the successor was
+    made and `successor_revoked` says whether it was revoked again (False: it is still live).
+    `cause` is the error that stopped it.
+    """
+
+    def __init__(self, message: str, *, old_key_id: str, new_key_id: str | None,
+                 successor_revoked: bool, cause: BaseException | None = None) -> None:
+        super().__init__(message, old_key_id=old_key_id)
+        self.new_key_id = new_key_id
+        self.successor_revoked = successor_revoked
+        self.cause = cause
+        self.created_key_ids = (new_key_id,) if new_key_id else ()
+
+
+class OldKeyNotRevokedError(RotationError):
+    """The successor `new_key` works and its secret was delivered, but revoking the old key
+    failed: both keys are usable. `new_key.secret` is the only copy when no sink was given."""
+
+    def __init__(self, message: str, *, old_key_id: str, new_key: NewKeyView,
+                 cause: BaseException | None = None) -> None:
+        super().__init__(message, old_key_id=old_key_id)
+        self.new_key = new_key
+        self.cause = cause
+        self.created_key_ids = (new_key.id,)
+
+
+class PartialRevokeError(VeniceKeysError):
+    """Revoking a customer's keys: `revoked_ids` are gone, `failed_ids` are still active."""
+
+    def __init__(self, message: str, *, customer_id: str, revoked_ids: list[str],
+                 failed_ids: list[str]) -> None:
+        super().__init__(message)
+        self.customer_id = customer_id
+        self.revoked_ids = revoked_ids
+        self.failed_ids = failed_ids
 
 
 class PolicyError(VeniceKeysError):
@@ -315,3 +508,7 @@ class PolicyError(VeniceKeysError):
     def __init__(self, message: str, *, rule: str) -> None:
         super().__init__(message)
         self.rule = rule
+
+
+class AuditLockError(VeniceKeysError):
+    """Another MCP server sharing the audit log held the key-making lock for too long."""

@@ -12,14 +12,14 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .addresses import checksum_address
 from .errors import ConfigError, InvalidInputError
-from .secret import SecretValue
+from .secret import SecretValue, redact_text
 
 DEFAULT_API_BASE_URL = "https://api.venice.ai/api/v1"
 DEFAULT_RPC_URL = "https://mainnet.base.org"
@@ -27,6 +27,9 @@ BASE_CHAIN_ID = 8453
 DEFAULT_STAKING_CONTRACT = "0x321b7ff75154472B18EDb199033fF4D116F340Ff"
 DEFAULT_VVV_TOKEN = "0xacfE6019Ed1A7Dc6f7B508C02d1b04ec88cC21bf"
 DEFAULT_DIEM_TOKEN = "0xF4d97F2da56e8c3098f3a8D538DB630A2606a024"
+#: seconds one API or RPC call may take in total: every read, every retry and retry wait
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 2
 
 #: field name -> environment variable (interface.md names, plus two optional extras)
 ENV_VARS: dict[str, str] = {
@@ -44,7 +47,10 @@ ENV_VARS: dict[str, str] = {
     "diem_token": "VENICE_DIEM_TOKEN",
     "timeout": "VENICE_TIMEOUT",
     "max_retries": "VENICE_MAX_RETRIES",
+    "allow_custom_api_host": "VENICE_ALLOW_CUSTOM_API_HOST",
 }
+#: variables that decide where requests go: a .env that changes them silently is worth a word
+ENDPOINT_VARS = ("VENICE_API_BASE_URL", "BASE_RPC_URL")
 
 _SECRET_FIELDS = frozenset({"admin_key", "api_key", "wallet_private_key", "wallet_password"})
 #: secrets sent in an HTTP header: a control character would break (and echo) the header
@@ -70,6 +76,21 @@ def redact_url(url: str) -> str:
     return shown
 
 
+@dataclass(frozen=True)
+class SettingSource:
+    """Where a variable's value came from: the environment, an env file, or the caller."""
+
+    kind: Literal["environment", "env_file", "argument"]
+    path: Path | None = None
+    #: an env file nobody named: the `.env` picked up from the working directory
+    implicit: bool = False
+
+    def __str__(self) -> str:
+        if self.kind == "env_file":
+            return str(self.path)
+        return "the environment" if self.kind == "environment" else "an explicit setting"
+
+
 @dataclass(frozen=True, repr=False)
 class Settings:
     """Validated configuration. Build it with `load_settings()`; the constructor skips checks."""
@@ -86,39 +107,53 @@ class Settings:
     staking_contract: str = DEFAULT_STAKING_CONTRACT
     vvv_token: str = DEFAULT_VVV_TOKEN
     diem_token: str = DEFAULT_DIEM_TOKEN
-    timeout: float = 30.0
-    max_retries: int = 2
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    allow_custom_api_host: bool = False
+    #: environment variable -> where its value came from (only variables that were set)
+    sources: Mapping[str, SettingSource] = field(default_factory=dict, compare=False)
 
     @property
     def api_host(self) -> str:
-        """Host (with port if any) of the API: the domain a SIWE challenge must name."""
-        return urlsplit(self.api_base_url).netloc
+        """`host[:port]` of the API, never a `user:pass@` (the host the wallet would sign for)."""
+        return urlsplit(self.api_base_url).netloc.rpartition("@")[2]
 
     @property
     def has_wallet(self) -> bool:
         return self.wallet_private_key is not None or self.wallet_keystore is not None
 
+    def source_of(self, var: str) -> str | None:
+        """Where variable `var` was set ("the environment", an env file's path, ...), or None."""
+        source = self.sources.get(var)
+        return None if source is None else str(source)
+
     def __repr__(self) -> str:
-        # Secrets are SecretValue (masked); RPC URLs may embed provider keys, so show hosts only.
+        # Secrets are SecretValue (masked); RPC URLs may embed provider keys, so show hosts only;
+        # a `user:pass@` in the API URL is masked.
         parts = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
+            if f.name == "sources":
+                continue
             if f.name == "rpc_urls":
                 value = tuple(redact_url(u) for u in value)
+            elif f.name == "api_base_url":
+                value = redact_text(value)
             parts.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(parts)})"
 
     __str__ = __repr__
 
 
-def _read_env_file(env_file: str | Path | None) -> dict[str, str]:
+def _read_env_file(env_file: str | Path | None) -> tuple[dict[str, str], SettingSource | None]:
+    """The file's values and its SettingSource (None: no file was read)."""
     if env_file is None:
         default = Path(".env")
         if not default.is_file():
-            return {}
-        path = default
+            return {}, None
+        path, implicit = default.absolute(), True
     else:
-        path = Path(env_file).expanduser()
+        path, implicit = Path(env_file).expanduser(), False
         if not path.is_file():
             raise ConfigError(f"env file {path} does not exist or is not a file")
     from dotenv import dotenv_values  # only when there is a file to read
@@ -127,7 +162,8 @@ def _read_env_file(env_file: str | Path | None) -> dict[str, str]:
         raw = dotenv_values(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"env file {path} cannot be read: {type(exc).__name__}") from None
-    return {k: v for k, v in raw.items() if v is not None}
+    values = {k: v for k, v in raw.items() if v is not None}
+    return values, SettingSource("env_file", path=path, implicit=implicit)
 
 
 def _is_http_url(text: str) -> bool:
@@ -203,6 +239,17 @@ def _check_address(value: Any, var: str) -> str:
         raise ConfigError(str(exc)) from None
 
 
+def _check_flag(value: Any, var: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{var} must be 1 or 0 (got {text[:20]!r})")
+
+
 def _secret(value: Any, var: str) -> SecretValue | None:
     if isinstance(value, SecretValue):
         text = value.reveal()
@@ -230,6 +277,7 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     **dict.fromkeys(("staking_contract", "vvv_token", "diem_token"), _check_address),
     "timeout": _check_timeout,
     "max_retries": functools.partial(_check_int, minimum=0),
+    "allow_custom_api_host": _check_flag,
 }
 
 
@@ -244,18 +292,26 @@ def load_settings(
     unknown = set(overrides) - set(ENV_VARS)
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    merged: dict[str, Any] = dict(_read_env_file(env_file))
-    merged.update(os.environ if environ is None else environ)
+    file_values, file_source = _read_env_file(env_file)
+    process = os.environ if environ is None else environ
+    environment = SettingSource("environment")
 
     raw: dict[str, Any] = {}
+    sources: dict[str, SettingSource] = {}
     for name, var in ENV_VARS.items():
-        value = merged.get(var)
+        value: Any = None
+        source: SettingSource | None = None
+        if overrides.get(name) is not None:
+            value, source = overrides[name], SettingSource("argument")
+        elif var in process:  # the environment wins, even blank (which means "not set")
+            value, source = process[var], environment
+        elif var in file_values:
+            value, source = file_values[var], file_source
         if isinstance(value, str) and not value.strip():
             value = None
-        if overrides.get(name) is not None:
-            value = overrides[name]
-        if value is not None:
+        if value is not None and source is not None:
             raw[name] = value
+            sources[var] = source
 
     fields = {name: check(raw[name], ENV_VARS[name]) for name, check in _CHECKS.items()
               if name in raw}
@@ -266,13 +322,8 @@ def load_settings(
             "VENICE_WALLET_PRIVATE_KEY is not a hex private key (expected 64 hex digits, "
             "optionally 0x-prefixed); its value is not shown"
         )
-    if "wallet_keystore" in raw:
+    if "wallet_keystore" in raw:  # a keystore AND a private key: only a signing call minds
         keystore = _path(raw["wallet_keystore"])
-        if key is not None:
-            raise ConfigError(
-                "set only one of VENICE_WALLET_PRIVATE_KEY and VENICE_WALLET_KEYSTORE "
-                "(the keystore is the safer choice)"
-            )
         if not keystore.is_file():
             raise ConfigError(f"VENICE_WALLET_KEYSTORE: no keystore file at {keystore}")
         fields["wallet_keystore"] = keystore
@@ -286,4 +337,23 @@ def load_settings(
                 f"VENICE_WALLET_PASSWORD_FILE: {pw_file} is not readable ({type(exc).__name__})"
             ) from None
         fields["wallet_password_file"] = pw_file
-    return Settings(**fields)
+    return Settings(**fields, sources=sources)
+
+
+def env_file_endpoint_notice(settings: Settings) -> str | None:
+    """A line naming the `.env` found in the working directory when it changes where requests
+    go (VENICE_API_BASE_URL, BASE_RPC_URL), for a face to show once; None otherwise.
+
+    A file picked up without being named can redirect a wallet's requests unnoticed.
+    """
+    shown = {"VENICE_API_BASE_URL": (settings.api_base_url != DEFAULT_API_BASE_URL,
+                                     redact_text(settings.api_base_url)),
+             "BASE_RPC_URL": (settings.rpc_urls != (DEFAULT_RPC_URL,),
+                              ",".join(redact_url(u) for u in settings.rpc_urls))}
+    changed = [(var, text) for var, (differs, text) in shown.items()
+               if differs and (source := settings.sources.get(var)) and source.implicit]
+    if not changed:
+        return None
+    path = settings.sources[changed[0][0]].path
+    settings_text = ", ".join(f"{var}={text}" for var, text in changed)
+    return f"{path} (found in the working directory) sets {settings_text}"

@@ -16,6 +16,7 @@ from typing import Any, NoReturn, Protocol, runtime_checkable
 
 from .addresses import checksum_address
 from .errors import (
+    ConfigError,
     InvalidInputError,
     KeystorePasswordError,
     MissingCredentialsError,
@@ -244,12 +245,15 @@ def read_password_file(path: str | Path) -> SecretValue:
 
 
 def require_wallet(settings: Settings) -> None:
-    """MissingCredentialsError, before anything is sent, when no wallet is configured."""
+    """Before anything is sent: MissingCredentialsError when no wallet is configured, and
+    ConfigError when two are (see check_wallet_sources)."""
     if not settings.has_wallet:
         raise MissingCredentialsError(
             "no wallet configured: set VENICE_WALLET_KEYSTORE (with VENICE_WALLET_PASSWORD_FILE) "
-            "or VENICE_WALLET_PRIVATE_KEY"
+            "or VENICE_WALLET_PRIVATE_KEY",
+            credential="wallet",
         )
+    check_wallet_sources(settings)
 
 
 def keystore_password(
@@ -283,11 +287,23 @@ def keystore_password(
 def load_signer(settings: Settings, *, prompt: Callable[[str], str] | None = None) -> Signer:
     """The configured wallet: a private key, or a keystore whose password comes from the password
     file, then VENICE_WALLET_PASSWORD, then `prompt` (e.g. a hidden getpass on a TTY)."""
-    if settings.wallet_private_key is not None and settings.wallet_keystore is not None:
-        raise WalletError("both a private key and a keystore are configured; keep only one")
     require_wallet(settings)
     if settings.wallet_private_key is not None:
         return PrivateKeySigner(settings.wallet_private_key)
     assert settings.wallet_keystore is not None
     password = keystore_password(settings, prompt=prompt)
     return KeystoreSigner.from_file(settings.wallet_keystore, password)
+
+
+def check_wallet_sources(settings: Settings) -> None:
+    """One wallet source only. Checked by the calls that use the wallet (never at load, so a
+    command that does not sign is not blocked by it); the message says where each came from."""
+    if settings.wallet_private_key is None or settings.wallet_keystore is None:
+        return
+    key_from = settings.source_of("VENICE_WALLET_PRIVATE_KEY") or "a setting"
+    keystore_from = settings.source_of("VENICE_WALLET_KEYSTORE") or "a setting"
+    raise ConfigError(
+        f"two wallets are configured: VENICE_WALLET_PRIVATE_KEY (from {key_from}) and "
+        f"VENICE_WALLET_KEYSTORE (from {keystore_from}); keep only one (the keystore is the "
+        "safer choice)"
+    )

@@ -11,18 +11,19 @@ import os
 import re
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO, runtime_checkable
 
-from .errors import SinkError
+from .errors import InvalidInputError, SinkError
+from .file_lock import try_lock
 from .secret import ApiKeySecret
 
 DEFAULT_ENV_VAR = "VENICE_API_KEY"
 DEFAULT_KEYRING_USERNAME = "VENICE_API_KEY"
 KEYRING_HINT = "install the extra: pip install 'venice-web3-keys[keyring]'"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_\-.+/=:@]*")
 #: create a new file or fail: never truncate an existing one, never follow a planted symlink
 NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
@@ -130,36 +131,106 @@ class FileSink:
                 os.unlink(self.path)
 
 
+#: every character str.splitlines() splits on: a reader that splits lines differently from
+#: python-dotenv (ours, before this rule) could turn one value into two assignments
+LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+LOCK_TIMEOUT = 10.0  # seconds to wait for another writer of the same .env
+
+
 def _quote(value: str) -> str:
-    if _PLAIN_VALUE.fullmatch(value):
-        return value
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+    """`value` in single quotes, as python-dotenv and POSIX shells read it.
+
+    Refused rather than escaped: a line break (see LINE_BREAKS) and `${` (python-dotenv expands
+    `${VAR}` even inside single quotes, so a value could pull another variable's secret in).
+    """
+    if any(ch in LINE_BREAKS for ch in value):
+        raise SinkError("refusing to write a value that contains a line break")
+    if "${" in value:
+        raise SinkError("refusing to write a value that contains '${' (variable expansion)")
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def _env_name(var: str, spec: str | None = None) -> str:
+    if not _ENV_NAME.fullmatch(var):
+        where = f"{spec!r}: " if spec is not None else ""
+        raise InvalidInputError(
+            f"{where}{var!r} is not a valid environment variable name (letters, digits and "
+            "'_', not starting with a digit)", field="env_var")
+    return var
+
+
+class _FileLock:
+    """An exclusive flock on a sibling `<name>.lock` file, so every writer of one .env (other
+    processes, other threads) does its read-modify-replace alone. The lock file stays: removing
+    it would let two writers lock two different files."""
+
+    def __init__(self, target: Path, timeout: float) -> None:
+        self.path = target.with_name(f"{target.name}.lock")
+        self.timeout = timeout
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as exc:
+            raise SinkError(f"cannot open the lock file {self.path}: {_why(exc)}") from None
+        deadline = time.monotonic() + self.timeout
+        while not try_lock(fd):
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise SinkError(
+                    f"another writer held the lock {self.path} for over {self.timeout:g} s")
+            time.sleep(0.02)
+        self._fd = fd
+
+    def __exit__(self, *exc: object) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the flock
+
+
+def parse_env_spec(spec: str) -> tuple[str, str]:
+    """`PATH[:VAR]` -> (path, var). A tail after the last ':' is VAR unless it is part of the
+    path (it holds a '/' or '\\'); a VAR that is not a variable name is invalid input, never
+    part of a file name (`.env:my-key` is not a file to create)."""
+    path, sep, tail = spec.rpartition(":")
+    if not sep or "/" in tail or "\\" in tail:
+        if not spec:
+            raise InvalidInputError("the .env path is empty", field="env_out")
+        return spec, DEFAULT_ENV_VAR
+    if not path:
+        raise InvalidInputError(f"{spec!r}: the .env path before ':' is empty", field="env_out")
+    if not tail:
+        raise InvalidInputError(f"{spec!r}: the variable name after ':' is empty",
+                                field="env_out")
+    return path, _env_name(tail, spec)
 
 
 class EnvFileSink:
-    """Set VAR in a .env file, keeping its other lines.
+    """Set VAR in a .env file, keeping its other lines byte for byte.
 
     The rewrite is atomic (temp file + os.replace, mode 0600) so a crash never leaves a half-written
-    .env, and every older assignment of VAR is dropped so no stale key survives in the file.
+    .env; it runs under an exclusive lock on `<file>.lock` so parallel writers never lose each
+    other's variables; every older assignment of VAR is dropped so no stale key survives in the
+    file (an `export VAR=` line keeps its `export`). The file is parsed with python-dotenv's own
+    parser, so a multi-line quoted value of another variable is kept whole.
     """
 
     kind = "env"
 
-    def __init__(self, path: str | Path, var: str = DEFAULT_ENV_VAR) -> None:
+    def __init__(self, path: str | Path, var: str = DEFAULT_ENV_VAR, *,
+                 lock_timeout: float = LOCK_TIMEOUT) -> None:
         self.path = Path(path).expanduser()
-        self.var = var
+        self.var = _env_name(var)
         self.location = f"{self.path}:{var}"
+        self.lock_timeout = lock_timeout
 
     @classmethod
     def from_spec(cls, spec: str) -> EnvFileSink:
-        """`PATH[:VAR]`; the part after the last colon is VAR when it looks like a name."""
-        path, sep, var = spec.rpartition(":")
-        if sep and path and _ENV_NAME.fullmatch(var):
-            return cls(path, var)
-        if sep and path and not var:
-            raise SinkError(f"{spec!r}: the variable name after ':' is empty")
-        return cls(spec)
+        """`PATH[:VAR]` (see parse_env_spec); InvalidInputError for a bad VAR or an empty part."""
+        path, var = parse_env_spec(spec)
+        return cls(path, var)
 
     def __repr__(self) -> str:
         return f"EnvFileSink({self.location!r})"
@@ -181,8 +252,6 @@ class EnvFileSink:
         return self.path
 
     def prepare(self) -> None:
-        if not _ENV_NAME.fullmatch(self.var):
-            raise SinkError(f"{self.var!r} is not a valid environment variable name")
         target = self._target()
         directory = target.parent
         if not directory.is_dir():
@@ -196,27 +265,37 @@ class EnvFileSink:
                 raise SinkError(f"{target} is not readable")
 
     def deliver(self, secret: ApiKeySecret, *, key_id: str) -> SinkReceipt:
+        value = _quote(secret.reveal())  # refuses before the file is touched
         self.prepare()
         target = self._target()
-        try:
-            old = target.read_text(encoding="utf-8") if target.exists() else ""
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SinkError(f"cannot read {target}: {type(exc).__name__}") from None
-        assignment = re.compile(rf"\s*(export\s+)?{re.escape(self.var)}\s*=")
-        new_line = f"{self.var}={_quote(secret.reveal())}"
-        lines = old.splitlines()
+        with _FileLock(target, self.lock_timeout):
+            try:
+                old = target.read_text(encoding="utf-8") if target.exists() else ""
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SinkError(f"cannot read {target}: {type(exc).__name__}") from None
+            self._replace(target, self._rewrite(old, value))
+        return SinkReceipt(self.kind, self.location)
+
+    def _rewrite(self, old: str, value: str) -> bytes:
+        import io
+
+        from dotenv.parser import parse_stream
+
         out: list[str] = []
         replaced = False
-        for line in lines:
-            if assignment.match(line):
-                if not replaced:
-                    out.append(new_line)
-                    replaced = True
-                continue  # drop duplicates: the old value must not survive anywhere
-            out.append(line)
+        for binding in parse_stream(io.StringIO(old)):
+            text = binding.original.string
+            if binding.key != self.var:
+                out.append(text if text.endswith(("\n", "\r")) else text + "\n")
+            elif not replaced:  # the first assignment becomes ours; duplicates are dropped
+                export = "export " if text.lstrip().startswith("export") else ""
+                out.append(f"{export}{self.var}={value}\n")
+                replaced = True
         if not replaced:
-            out.append(new_line)
-        content = ("\n".join(out) + "\n").encode("utf-8")
+            out.append(f"{self.var}={value}\n")
+        return "".join(out).encode("utf-8")
+
+    def _replace(self, target: Path, content: bytes) -> None:
         try:
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                        suffix=".tmp")
@@ -240,7 +319,6 @@ class EnvFileSink:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
-        return SinkReceipt(self.kind, self.location)
 
     def abort(self) -> None:
         """Nothing to undo: prepare() changes nothing on disk."""

@@ -167,7 +167,7 @@ def test_rotate_then_revoke(cli: CliRunner, admin_env: dict[str, str], tmp_path:
     assert data["sink"] == {"kind": "env", "location": f"{env_file}:APP_KEY"}
     assert data["id"] != old["id"]
     lines = env_file.read_text().splitlines()
-    assert lines[0] == "OTHER=1" and lines[1].startswith("APP_KEY=VENICE_INFERENCE_KEY_")
+    assert lines[0] == "OTHER=1" and lines[1].startswith("APP_KEY='VENICE_INFERENCE_KEY_")
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
 
     ids = [k["id"] for k in cli("--json", "keys", "list", env=admin_env).json()["data"]]

@@ -191,7 +191,7 @@ async def test_web3_strips_authorization_even_from_a_callers_client() -> None:
 async def test_web3_challenge_without_token_or_message_is_malformed() -> None:
     script = Script(resp(200, {"success": True, "data": {"weird": 1}}))
     async with make_client(script) as client:
-        with pytest.raises(errors.APIError, match="unexpected response"):
+        with pytest.raises(errors.APIError, match="unreadable response"):
             await client.get_web3_challenge(ADDR)
 
 
@@ -390,7 +390,7 @@ async def test_malformed_success_body_with_key_never_leaks() -> None:
     ]
     for body in bodies:
         async with make_client(Script(resp(200, body))) as client:
-            with pytest.raises(errors.InternalServerError) as info:
+            with pytest.raises(errors.APIResponseValidationError) as info:
                 await client.create_key(SPEC)
         err = info.value
         text = f"{err} {err!r} {err.message} {err.body!r} {err.__cause__!r} {err.__context__!r}"
@@ -400,7 +400,7 @@ async def test_malformed_success_body_with_key_never_leaks() -> None:
 
 async def test_non_json_success_body_and_non_json_error() -> None:
     async with make_client(Script(resp(200, text=f"oops {NEW_SECRET}"))) as client:
-        with pytest.raises(errors.InternalServerError) as info:
+        with pytest.raises(errors.APIResponseValidationError) as info:
             await client.create_key(SPEC)
     assert "brandnewsecret" not in str(info.value)
     async with make_client(Script(resp(400, text=f"bad {NEW_SECRET}"))) as client:

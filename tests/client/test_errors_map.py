@@ -10,8 +10,8 @@ from venice_web3_keys.client.errors_map import (
     TEXT_RULES,
     error_from_response,
     field_errors_from_body,
-    redact,
 )
+from venice_web3_keys.secret import redact
 
 # Every text Venice is documented to send, as it would arrive.
 MAPPED_TEXTS = [

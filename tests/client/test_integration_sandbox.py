@@ -292,7 +292,7 @@ async def test_malformed_create_body_is_ambiguous_and_leaks_nothing(
     from venice_web3_keys.sandbox.emulator.faults import Fault
 
     venice_sandbox.emulator.faults.add("POST /api_keys", Fault.malformed_body(commit=True))
-    with pytest.raises(errors.InternalServerError) as info:
+    with pytest.raises(errors.APIResponseValidationError) as info:
         await admin.create_key(SPEC)
     err = info.value
     assert "VENICE_INFERENCE_KEY" not in f"{err} {err!r} {err.body!r}"

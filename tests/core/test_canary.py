@@ -56,8 +56,8 @@ def _cases(tmp_path: Path) -> list[Callable[[], Any]]:
     return [
         lambda: load_settings(empty,
                               environ={"VENICE_WALLET_PRIVATE_KEY": "0x" + CANARY_KEY + "0"}),
-        lambda: load_settings(empty, environ={"VENICE_WALLET_PRIVATE_KEY": CANARY_KEY,
-                                              "VENICE_WALLET_KEYSTORE": str(ks)}),
+        lambda: load_signer(load_settings(empty, environ={
+            "VENICE_WALLET_PRIVATE_KEY": CANARY_KEY, "VENICE_WALLET_KEYSTORE": str(ks)})),
         lambda: load_settings(empty, environ={"BASE_RPC_URL": f"http://x y/{CANARY_PW}"}),
         lambda: load_settings(empty, environ={"VENICE_API_BASE_URL": f"ftp://h/{CANARY_PW}"}),
         lambda: load_settings(empty, environ={"VENICE_CHAIN_ID": CANARY_PW}),
@@ -75,8 +75,8 @@ def _cases(tmp_path: Path) -> list[Callable[[], Any]]:
         lambda: timeparse.parse_expires("0x" + CANARY_KEY),
         lambda: challenge.validate_jwt_token(CANARY_KEY),
         lambda: challenge.validate_siwe_message(
-            CANARY_KEY, expected_domain="api.venice.ai", expected_uri="https://api.venice.ai/x",
-            expected_address="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", chain_id=8453),
+            CANARY_KEY, expected_address="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            chain_id=8453),
         lambda: FileSink(occupied).deliver(ApiKeySecret(CANARY_API), key_id="k"),
         lambda: EnvFileSink(tmp_path / "dir.env").deliver(ApiKeySecret(CANARY_API), key_id="k"),
     ]

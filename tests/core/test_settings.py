@@ -139,13 +139,19 @@ def test_bad_private_key_not_echoed(tmp_path: Path) -> None:
     assert bad not in str(info.value) and "zzzz" not in str(info.value)
 
 
-def test_private_key_and_keystore_conflict(tmp_path: Path) -> None:
+def test_private_key_and_keystore_conflict_is_left_to_the_signer(tmp_path: Path) -> None:
+    """Loading never fails on it (a command that does not sign is not blocked); the signer
+    refuses it, naming where each variable came from, never the key."""
+    from venice_web3_keys.signer import load_signer
+
     ks = tmp_path / "ks.json"
     ks.write_text("{}")
+    settings = load_settings(_empty_env(tmp_path), environ={"VENICE_WALLET_PRIVATE_KEY": PK,
+                                                            "VENICE_WALLET_KEYSTORE": str(ks)})
     with pytest.raises(ConfigError, match="only one") as info:
-        load_settings(_empty_env(tmp_path), environ={"VENICE_WALLET_PRIVATE_KEY": PK,
-                                                     "VENICE_WALLET_KEYSTORE": str(ks)})
+        load_signer(settings)
     assert PK[2:] not in str(info.value)
+    assert "VENICE_WALLET_KEYSTORE (from the environment)" in str(info.value)
 
 
 def test_unreadable_password_file(tmp_path: Path) -> None:

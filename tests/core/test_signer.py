@@ -10,7 +10,12 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from venice_web3_keys.errors import MissingCredentialsError, WalletError
+from venice_web3_keys.errors import (
+    ConfigError,
+    KeystorePasswordError,
+    MissingCredentialsError,
+    WalletError,
+)
 from venice_web3_keys.secret import SecretValue
 from venice_web3_keys.settings import load_settings
 from venice_web3_keys.signer import (
@@ -151,15 +156,16 @@ def test_load_signer_sources(tmp_path: Path) -> None:
     s = _env(tmp_path, VENICE_WALLET_KEYSTORE=str(ks))
     assert load_signer(s, prompt=prompt).address == address
     assert prompts and str(ks) in prompts[0]
-    with pytest.raises(WalletError, match="needs a password"):
+    with pytest.raises(KeystorePasswordError, match="needs a password"):
         load_signer(s)
     with pytest.raises(WalletError, match="wrong password"):
         load_signer(s, prompt=lambda _t: "nope")
 
 
 def test_load_signer_without_wallet(tmp_path: Path) -> None:
-    with pytest.raises(MissingCredentialsError, match="no wallet configured"):
+    with pytest.raises(MissingCredentialsError, match="no wallet configured") as info:
         load_signer(_env(tmp_path))
+    assert info.value.credential == "wallet"
 
 
 def test_keystore_is_not_world_readable_even_with_lax_umask(tmp_path: Path) -> None:
@@ -229,7 +235,7 @@ def test_load_signer_guards_for_hand_built_settings(tmp_path: Path) -> None:
     ks = tmp_path / "wallet.json"
     create_keystore(ks, SecretValue("pw"), kdf_iterations=FAST)
     both = Settings(wallet_private_key=SecretValue(PK), wallet_keystore=ks)
-    with pytest.raises(WalletError, match="keep only one"):
+    with pytest.raises(ConfigError, match="keep only one"):
         load_signer(both)
     gone = Settings(wallet_keystore=ks, wallet_password_file=tmp_path / "missing.txt")
     with pytest.raises(WalletError, match=r"password file .* cannot be read"):

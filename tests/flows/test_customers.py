@@ -52,15 +52,17 @@ async def test_a_customer_key_needs_a_cap(vk: AsyncVeniceKeys, request_log: Any)
 
 async def test_churn_reports_keys_it_could_not_revoke(venice_sandbox: Any,
                                                       vk: AsyncVeniceKeys) -> None:
-    from venice_web3_keys.errors import VeniceKeysError
+    from venice_web3_keys.errors import PartialRevokeError
     from venice_web3_keys.sandbox.emulator.faults import Fault
 
     k1 = await vk.provision_customer_key("flaky", usd_limit=1)
     k2 = await vk.provision_customer_key("flaky", usd_limit=1)
     venice_sandbox.emulator.faults.add("DELETE /api_keys", Fault.error(500))
-    with pytest.raises(VeniceKeysError, match="could NOT revoke") as info:
+    with pytest.raises(PartialRevokeError, match="could NOT revoke") as info:
         await vk.revoke_customer_keys("flaky")
     remaining = [k.id for k in await vk.customer_keys("flaky")]
+    assert info.value.failed_ids == remaining and info.value.customer_id == "flaky"
+    assert set(info.value.revoked_ids) == {k1.id, k2.id} - set(remaining)
     assert len(remaining) == 1 and remaining[0] in str(info.value)
     assert set(remaining) < {k1.id, k2.id}
     assert await vk.revoke_customer_keys("flaky") == remaining

@@ -16,6 +16,7 @@ from tests.harness import SandboxAccount, sandbox_settings
 from venice_web3_keys.api import AsyncVeniceKeys
 from venice_web3_keys.errors import (
     AmbiguousCreateError,
+    APIResponseValidationError,
     ChainUnreachableError,
     InternalServerError,
     InvalidWalletAddressError,
@@ -327,7 +328,7 @@ async def test_empty_challenge_is_a_malformed_answer_never_signed(
     signer, signed = _spy(account.private_key)
     log = request_log()
     async with AsyncVeniceKeys(account.settings, signer=signer) as vk:
-        with pytest.raises(InternalServerError, match="GET /api_keys/generate_web3_key"):
+        with pytest.raises(APIResponseValidationError, match="GET /api_keys/generate_web3_key"):
             await vk.mint_key()
     assert signed == [] and log.count("POST", GEN) == 0
 

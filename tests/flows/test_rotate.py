@@ -9,9 +9,16 @@ import pytest
 
 from tests.fakes import fake_key
 from venice_web3_keys.api import AsyncVeniceKeys
-from venice_web3_keys.errors import KeyNotFoundError, VeniceKeysError
+from venice_web3_keys.errors import (
+    ActiveKeyLimitError,
+    DeliveryFailedError,
+    KeyNotFoundError,
+    OldKeyNotRevokedError,
+    RotationFailedError,
+    VeniceKeysError,
+)
 from venice_web3_keys.sandbox.emulator.faults import Fault
-from venice_web3_keys.sinks import FileSink
+from venice_web3_keys.sinks import EnvFileSink, FileSink
 
 
 async def _old_key(vk: AsyncVeniceKeys, description: str = "svc-a") -> str:
@@ -55,9 +62,11 @@ async def test_failed_verification_revokes_the_new_key_and_keeps_the_old(
     old_id = await _old_key(vk, "svc-c")
     venice_sandbox.emulator.faults.add("GET /api_keys/rate_limits",
                                        Fault.error(401, {"error": "Authentication failed"}))
-    with pytest.raises(VeniceKeysError) as info:
+    with pytest.raises(RotationFailedError) as info:
         await vk.rotate_key(old_id, sink=FileSink(tmp_path / "r"))
     assert "was revoked" in str(info.value) and old_id in str(info.value)
+    assert info.value.old_key_id == old_id and info.value.successor_revoked is True
+    assert info.value.new_key_id is not None  # failed after the successor existed
     ids = [k.id for k in await vk.list_keys() if k.description == "svc-c"]
     assert ids == [old_id]  # old untouched, successor gone
 
@@ -78,9 +87,10 @@ async def test_old_key_revoke_failure_reports_both_usable(venice_sandbox: Any,
                                                           vk: AsyncVeniceKeys) -> None:
     old_id = await _old_key(vk, "svc-d")
     venice_sandbox.emulator.faults.add("DELETE /api_keys", Fault.error(500))
-    with pytest.raises(VeniceKeysError) as info:
+    with pytest.raises(OldKeyNotRevokedError) as info:
         await vk.rotate_key(old_id)
-    new_key = info.value.new_key  # type: ignore[attr-defined]
+    new_key = info.value.new_key
+    assert info.value.old_key_id == old_id and info.value.created_key_ids == (new_key.id,)
     assert new_key.secret.reveal() not in str(info.value)
     assert f"revoke {old_id} yourself" in str(info.value)
     assert {k.id for k in await vk.list_keys() if k.description == "svc-d"} == {old_id,
@@ -119,12 +129,44 @@ async def test_unproven_successor_that_cannot_be_revoked_is_named(
     faults = venice_sandbox.emulator.faults
     faults.add("GET /api_keys/rate_limits", Fault.error(401, {"error": "Authentication failed"}))
     faults.add("DELETE /api_keys", Fault.error(500))
-    with pytest.raises(VeniceKeysError) as info:
+    with pytest.raises(RotationFailedError) as info:
         await vk.rotate_key(old_id)
     both = {k.id for k in await vk.list_keys() if k.description == "svc-f"}
     (new_id,) = both - {old_id}
+    assert (info.value.new_key_id, info.value.successor_revoked) == (new_id, False)
     assert f"revoking it failed too: revoke {new_id} yourself" in str(info.value)
     assert f"The old key {old_id} was left unchanged" in str(info.value)
+
+
+async def test_refused_successor_fails_before_a_successor_existed(
+        venice_sandbox: Any, vk: AsyncVeniceKeys) -> None:
+    old_id = await _old_key(vk, "svc-i")
+    venice_sandbox.emulator.faults.add("POST /api_keys", Fault.error(
+        400, {"error": "You have reached the maximum of 500 active API keys"}))
+    with pytest.raises(RotationFailedError) as info:
+        await vk.rotate_key(old_id)
+    assert (info.value.new_key_id, info.value.created_key_ids) == (None, ())
+    assert isinstance(info.value.cause, ActiveKeyLimitError)
+    assert [k.id for k in await vk.list_keys() if k.description == "svc-i"] == [old_id]
+
+
+async def test_successor_whose_delivery_fails_is_revoked_and_reported(
+        vk: AsyncVeniceKeys, tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    old_id = await _old_key(vk, "svc-j")
+    fd = os.open(tmp_path / ".env.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another writer holds the .env for too long
+        with pytest.raises(RotationFailedError) as info:
+            await vk.rotate_key(old_id, sink=EnvFileSink(tmp_path / ".env", "K",
+                                                         lock_timeout=0.2))
+    finally:
+        os.close(fd)
+    assert info.value.successor_revoked is True and info.value.new_key_id is not None
+    assert isinstance(info.value.cause, DeliveryFailedError)
+    assert [k.id for k in await vk.list_keys() if k.description == "svc-j"] == [old_id]
 
 
 async def test_cancelled_verification_revokes_the_successor_then_cancels(

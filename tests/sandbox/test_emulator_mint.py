@@ -43,18 +43,18 @@ def test_jwt_token_shape_and_default_description(emu: Emu) -> None:
     assert data["description"] == "Web3 API Key"
 
 
-def test_siwe_challenge_text_names_the_emulator_host(emu: Emu) -> None:
+def test_siwe_challenge_text_names_venice_wherever_it_is_served(emu: Emu) -> None:
     emu.state.mint_variant = "siwe"
     address, _ = emu.chain.new_wallet(svvv=1)
+    assert emu.origin.startswith("http://127.0.0.1:")
     response = emu.http.get(MINT, params={"address": address.lower()})
     data = response.json()["data"]
-    host = emu.origin.removeprefix("http://")
     assert set(data) == {"message", "nonce", "expiresAt"}
     lines = data["message"].split("\n")
-    assert lines[0] == f"{host} wants you to sign in with your Ethereum account:"
+    assert lines[0] == "api.venice.ai wants you to sign in with your Ethereum account:"
     assert lines[1] == address  # EIP-55, whatever case was asked for
     assert lines[3] == siwe.STATEMENT
-    assert f"URI: {emu.base_url}/api_keys/generate_web3_key" in lines
+    assert "URI: https://api.venice.ai/api/v1/api_keys/generate_web3_key" in lines
     assert f"Nonce: {data['nonce']}" in lines and len(data["nonce"]) == 32
     assert lines[-2:] == ["Resources:", "- urn:venice:api-key:create"]
     assert f"Expiration Time: {data['expiresAt']}" in lines
@@ -199,14 +199,17 @@ def test_siwe_statement_domain_and_foreign_messages(emu: Emu) -> None:
     lines = message.split("\n")
     statement = "\n".join([*lines[:3], "Sign in to Venice AI", *lines[4:]])
     assert _post_message(emu, address, key, statement) == "The challenge statement was modified"
-    domain = message.replace(host, "api.venice.ai", 1)
-    assert _post_message(emu, address, key, domain) == f'The challenge domain must be "{host}"'
+    for domain in (host, "venice.ai", "evil.example"):
+        forged = message.replace("api.venice.ai", domain, 1)
+        assert _post_message(emu, address, key, forged) == \
+            'The challenge domain must be "api.venice.ai"'
     nonce = lines[8].split(": ")[1]
     for foreign in (
         "hello world",
         message.replace(nonce, "f" * 32),  # a nonce we never issued
         message.replace("Chain ID: 8453", "Chain ID: 1"),
         message.replace("urn:venice:api-key:create", "urn:other"),
+        message.replace("URI: https://api.venice.ai/", f"URI: http://{host}/"),
         message.replace("Issued At: ", "Issued At: 1", 1),
     ):
         text = _post_message(emu, address, key, foreign)

@@ -75,14 +75,20 @@ def siwe(domain: str, address: str, uri: str, **kw: Any) -> str:
     return "\n".join(lines)
 
 
+VENICE_HOST = "api.venice.ai"  # real Venice names itself wherever the challenge is fetched
+
+
 def _spoofs(host: str, address: str) -> dict[str, dict[str, Any]]:
-    uri = f"http://{host}/api/v1{GEN}"
+    """Each case differs from a genuine challenge in the one way its name says."""
+    uri = f"https://{host}/api/v1{GEN}"
     t = int(time.time())
-    lookalike = host.replace("1", "\uff11", 1)  # fullwidth digit one
+    lookalike = host.replace("i", "\u0456", 1)  # Cyrillic i
     later = datetime.now(UTC) + timedelta(days=365)
     cases: dict[str, dict[str, Any]] = {
         "siwe-other-domain": {"message": siwe("api.venice.ai.evil.example", address, uri)},
         "siwe-lookalike-unicode-domain": {"message": siwe(lookalike, address, uri)},
+        "siwe-sandbox-domain": {"message": siwe("127.0.0.1:8123", address, uri)},
+        "siwe-http-uri": {"message": siwe(host, address, uri.replace("https:", "http:"))},
         "siwe-other-uri": {"message": siwe(host, address, f"http://{host}/api/v1/transfer")},
         "siwe-extra-line": {"message": siwe(host, address, uri) + "\nTransfer: all"},
         "siwe-crlf": {"message": siwe(host, address, uri).replace("\n", "\r\n")},
@@ -114,7 +120,7 @@ def _spoofs(host: str, address: str) -> dict[str, dict[str, Any]]:
     return cases
 
 
-CASES = sorted(_spoofs("127.0.0.1:1", OTHER))
+CASES = sorted(_spoofs(VENICE_HOST, OTHER))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -122,7 +128,7 @@ async def test_spoofed_challenge_is_never_signed(venice_sandbox: Any, tmp_path: 
                                                  case: str) -> None:
     address, key = venice_sandbox.new_wallet()
     settings = load_settings(environ=venice_sandbox.env(key))
-    data = _spoofs(settings.api_host, address)[case]
+    data = _spoofs(VENICE_HOST, address)[case]
     venice_sandbox.emulator.faults.add(
         f"GET {GEN}", Fault(status=200, body={"success": True, "data": data}))
     signer = RecordingSigner(key)

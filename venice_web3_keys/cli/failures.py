@@ -32,6 +32,8 @@ _CHECK_ID = "check the id with `venice-keys keys list` (expired and revoked keys
 
 def exit_code(exc: BaseException) -> int:
     """The documented exit code (README, `venice-keys --help`) for an exception from a command."""
+    if isinstance(exc, errors.RotationFailedError) and exc.cause is not None:
+        return exit_code(exc.cause)  # what stopped it decides (the old key is unchanged)
     if isinstance(exc, errors.KeystorePasswordError):
         return EXIT_USAGE
     if isinstance(exc, errors.MissingCredentialsError):
@@ -47,14 +49,22 @@ def exit_code(exc: BaseException) -> int:
 
 
 def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | None:
-    """One line telling the user how to get past this error (never contains a secret)."""
+    """One line telling the user how to get past this error (never contains a secret).
+
+    Decided by the error's class and attributes, never by its message text.
+    """
+    from venice_web3_keys.secret import redact_text
+
+    api_base = redact_text(api_base)  # never a `user:pass@`
+    if isinstance(exc, errors.RotationFailedError) and exc.cause is not None:
+        return hint(exc.cause, staking_contract=staking_contract, api_base=api_base)
     if isinstance(exc, errors.InsufficientGasError):
         return ("send a little ETH on Base to the wallet for gas, then check it with "
                 "`venice-keys wallet status`")
     if isinstance(exc, errors.NotEligibleError):
-        if "VVV that is not staked" in str(exc):
+        if exc.unstaked:  # VVV in the wallet that only needs staking
             return "`venice-keys wallet stake AMOUNT --dry-run` shows what staking would do"
-        if staking_contract.lower() in str(exc).lower():
+        if exc.staked is not None:  # our own read of the chain, which the message details
             return "check the balances with `venice-keys wallet status`"
         return (f"this wallet holds no sVVV on Base: stake VVV at {staking_contract} first "
                 "(any non-zero amount is enough), then run `venice-keys wallet status`")
@@ -65,11 +75,18 @@ def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | N
     if isinstance(exc, errors.TransactionTimeoutError):
         return ("look the transaction up on a Base block explorer; `venice-keys wallet status` "
                 "shows whether the balances moved")
-    if isinstance(exc, errors.MissingCredentialsError) and "VENICE_ADMIN_KEY" in str(exc):
+    if isinstance(exc, errors.MissingCredentialsError) and exc.credential == "admin_key":
         return ("put VENICE_ADMIN_KEY in the environment or .env; a wallet with sVVV can mint "
                 "one: `venice-keys mint --type ADMIN --description admin --env-out .env:"
                 "VENICE_ADMIN_KEY`")
-    if isinstance(exc, errors.MissingCredentialsError) and "VENICE_WALLET" in str(exc):
+    if isinstance(exc, errors.UntrustedSigningHostError):
+        return (f"point VENICE_API_BASE_URL at https://api.venice.ai/api/v1, or set "
+                f"VENICE_ALLOW_CUSTOM_API_HOST=1 only if {exc.api_host} is a proxy you trust")
+    if isinstance(exc, errors.DeliveryFailedError | errors.MalformedSecretError):
+        if exc.revoked:
+            return "the new key was revoked; nothing usable was left behind: try again"
+        return f"revoke key {exc.key_id} (`venice-keys keys revoke {exc.key_id}`)"
+    if isinstance(exc, errors.MissingCredentialsError) and exc.credential == "wallet":
         return ("create a keystore with `venice-keys wallet new --keystore PATH`; "
                 "`wallet status --address ADDR` reads any wallet without one")
     if isinstance(exc, errors.KeystorePasswordError):
@@ -124,6 +141,18 @@ def error_fields(exc: BaseException) -> dict[str, Any]:
         out["revokedIds"] = list(exc.revoked_ids)
     if isinstance(exc, errors.InvalidInputError) and exc.field:
         out["field"] = exc.field
+    if isinstance(exc, errors.MissingCredentialsError):
+        out["credential"] = exc.credential
+    if isinstance(exc, errors.DeliveryFailedError | errors.MalformedSecretError):
+        out.update(keyId=exc.key_id, revoked=exc.revoked)
+    if isinstance(exc, errors.RotationError):
+        out["oldKeyId"] = exc.old_key_id
+    if isinstance(exc, errors.RotationFailedError):
+        out.update(newKeyId=exc.new_key_id, successorRevoked=exc.successor_revoked)
+    if isinstance(exc, errors.OldKeyNotRevokedError):
+        out["newKeyId"] = exc.new_key.id
+    if isinstance(exc, errors.PartialRevokeError):
+        out.update(revokedIds=list(exc.revoked_ids), failedIds=list(exc.failed_ids))
     if isinstance(exc, errors.TransactionError) and exc.tx_hash:
         out["txHash"] = exc.tx_hash
     if isinstance(exc, errors.APIError):

@@ -56,6 +56,10 @@ class State:
                     raise InvalidInputError("--rpc-url is empty", field="rpc_url")
                 overrides["rpc_urls"] = urls
             self._settings = load_settings(self.env_file, **overrides)
+            from venice_web3_keys.settings import env_file_endpoint_notice
+
+            if notice := env_file_endpoint_notice(self._settings):
+                sys.stderr.write(f"note: {notice}\n")
         return self._settings
 
     def call(self, what: str, fn: Callable[[AsyncVeniceKeys], Awaitable[T]], *,
@@ -71,8 +75,11 @@ class State:
         resolved = settings or self.settings()
         self.in_flight = writes
 
+        def announce(notice: object) -> None:  # a signature for a non-Venice host, each time
+            sys.stderr.write(f"warning: {notice}\n")
+
         async def with_facade() -> T:
-            async with AsyncVeniceKeys(resolved) as vk:
+            async with AsyncVeniceKeys(resolved, on_sign=announce) as vk:
                 return await fn(vk)
 
         with self.output.spinner(what):

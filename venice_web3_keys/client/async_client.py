@@ -8,7 +8,8 @@ travelling with a wallet signature.
 
 from __future__ import annotations
 
-import logging
+import asyncio
+import json as jsonlib
 from collections.abc import Generator, Mapping
 from types import TracebackType
 from typing import Any, TypedDict, TypeVar
@@ -18,12 +19,15 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from venice_web3_keys._version import __version__
+from venice_web3_keys.bounded_http import MAX_BODY_TEXT, BoundedResponse, request_bounded
 from venice_web3_keys.errors import (
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APITimeoutError,
     ConfigError,
-    InternalServerError,
+    MalformedSecretError,
+    MissingCredentialsError,
 )
 from venice_web3_keys.models import (
     ApiKey,
@@ -35,7 +39,8 @@ from venice_web3_keys.models import (
     RateLimits,
     Web3Challenge,
 )
-from venice_web3_keys.secret import SecretValue
+from venice_web3_keys.secret import SecretValue, get_logger, looks_like_venice_key, redact_text
+from venice_web3_keys.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from venice_web3_keys.validation import validate_key_id
 
 from .errors_map import error_from_response
@@ -43,7 +48,7 @@ from .retry import RETRYABLE_STATUS, RetryPolicy, Sleep, parse_retry_after
 
 __all__ = ["USER_AGENT", "AsyncVeniceClient", "ClientOptions"]
 
-log = logging.getLogger("venice_web3_keys.client")
+log = get_logger("venice_web3_keys.client")
 
 # The package's own __version__, not importlib.metadata: reading the installed metadata costs
 # every CLI command more than building the request does.
@@ -84,7 +89,11 @@ class ClientOptions(TypedDict, total=False):
 
 
 class AsyncVeniceClient:
-    """Typed access to Venice's /api_keys and /billing routes. Only GETs are ever retried."""
+    """Typed access to Venice's /api_keys and /billing routes. Only GETs are ever retried.
+
+    `timeout` bounds each call as a whole (every read, every retry and retry wait); answers
+    larger than 8 MiB are refused unread.
+    """
 
     def __init__(
         self,
@@ -92,8 +101,8 @@ class AsyncVeniceClient:
         *,
         admin_key: SecretValue | None = None,
         api_key: SecretValue | None = None,
-        timeout: float = 30.0,
-        max_retries: int = 2,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_wait: float = 30.0,
         http_client: httpx.AsyncClient | None = None,
         sleep: Sleep | None = None,
@@ -103,6 +112,7 @@ class AsyncVeniceClient:
         self.base_url = base_url.rstrip("/")
         self._admin_key = admin_key
         self._api_key = api_key
+        self._total_timeout = timeout
         self._timeout = httpx.Timeout(timeout)
         policy: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
         self._retry = RetryPolicy(max_retries=max_retries, max_retry_wait=max_retry_wait,
@@ -114,7 +124,8 @@ class AsyncVeniceClient:
     def __repr__(self) -> str:
         admin = "set" if self._admin_key else None
         api = "set" if self._api_key else None
-        return f"AsyncVeniceClient({self.base_url!r}, admin_key={admin}, api_key={api})"
+        shown = redact_text(self.base_url)
+        return f"AsyncVeniceClient({shown!r}, admin_key={admin}, api_key={api})"
 
     async def __aenter__(self) -> AsyncVeniceClient:
         return self
@@ -162,7 +173,9 @@ class AsyncVeniceClient:
         """Limits and balances of the calling key: `key`, else the api key, else the admin key."""
         chosen = key or self._api_key or self._admin_key
         if not chosen:
-            raise ConfigError("rate_limits needs a key: set VENICE_API_KEY or VENICE_ADMIN_KEY")
+            raise MissingCredentialsError(
+                "rate_limits needs a key: set VENICE_API_KEY or VENICE_ADMIN_KEY",
+                credential="api_key")
         path = "/api_keys/rate_limits"
         payload = await self._send("GET", path, auth=chosen)
         return self._parse(RateLimits, _data(payload, "GET", path), "GET", path)
@@ -199,27 +212,50 @@ class AsyncVeniceClient:
 
     def _admin(self) -> SecretValue:
         if not self._admin_key:
-            raise ConfigError("this call needs an ADMIN key: set VENICE_ADMIN_KEY")
+            raise MissingCredentialsError("this call needs an ADMIN key: set VENICE_ADMIN_KEY",
+                                          credential="admin_key")
         return self._admin_key
 
     async def _send(self, method: str, path: str, *, auth: SecretValue | None,
                     params: Mapping[str, str] | None = None,
                     json: Mapping[str, Any] | None = None) -> Any:
-        """One logical call: send, map errors, and retry only if the method is safe."""
+        """One logical call under one deadline (VENICE_TIMEOUT): send, map errors, and retry
+        only if the method is safe. Each attempt gets a share of the time left, so a retry
+        after a stuck attempt still has a budget, and a wait that would outlive the deadline is
+        not started."""
+        try:
+            async with asyncio.timeout(self._total_timeout):
+                return await self._attempts(method, path, auth=auth, params=params, json=json)
+        except TimeoutError:
+            raise self._out_of_time(method, path) from None
+
+    def _out_of_time(self, method: str, path: str) -> APITimeoutError:
+        return APITimeoutError(
+            f"{method} {path}: no complete answer within {self._total_timeout:g} s "
+            "(VENICE_TIMEOUT bounds the whole call: every read and every retry)",
+            method=method, path=path)
+
+    async def _attempts(self, method: str, path: str, *, auth: SecretValue | None,
+                        params: Mapping[str, str] | None,
+                        json: Mapping[str, Any] | None) -> Any:
         url = f"{self.base_url}{path}"
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         request_auth: httpx.Auth = _BearerAuth(auth) if auth is not None else _NoAuth()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._total_timeout
+        attempts = self._retry.attempts(method)
         attempt = 0
         while True:
             retry_after: float | None = None
+            # at least a third of what is left, however many retries are allowed
+            share = (deadline - loop.time()) / min(attempts - attempt, 3)
             try:
-                response = await self._http.request(
-                    method, url, params=params, json=json, headers=headers,
-                    auth=request_auth, timeout=self._timeout)
-            except httpx.TimeoutException as exc:
-                error: APIError = APITimeoutError(
-                    f"{method} {path}: timed out ({type(exc).__name__})", method=method,
-                    path=path)
+                async with asyncio.timeout(share):
+                    response = await request_bounded(
+                        self._http, method, url, params=params, json=json, headers=headers,
+                        auth=request_auth, timeout=self._timeout)
+            except (TimeoutError, httpx.TimeoutException):  # this attempt's share, or a read
+                error: APIError = self._out_of_time(method, path)
                 retryable = True
             except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 error = APIConnectionError(
@@ -241,13 +277,18 @@ class AsyncVeniceClient:
                 error = error_from_response(
                     response.status_code, _json_or_none(response), headers=response.headers,
                     method=method, path=path, reason=response.reason_phrase)
+                if response.too_large:
+                    error.add_note(f"(its body was larger than {MAX_BODY_TEXT} and was not read)")
                 retryable = response.status_code in RETRYABLE_STATUS
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
             if not (retryable and self._retry.should_retry(method, attempt)):
                 raise error from None
             delay = self._retry.delay(attempt, retry_after)
-            if delay is None:
-                raise error from None
+            left = deadline - loop.time()
+            if delay is None or (retry_after is not None and delay >= left):
+                raise error from None  # the server's wait would outlive the deadline: give up
+            if retry_after is None:
+                delay = min(delay, left / 2)  # our own backoff leaves the next attempt a budget
             attempt += 1
             log.info("retrying %s %s in %.2fs (retry %d of %d): %s", method, path, delay,
                      attempt, self._retry.max_retries, type(error).__name__)
@@ -266,18 +307,37 @@ class AsyncVeniceClient:
         return [self._parse(model, item, method, path) for item in items]
 
     def _parse_created(self, payload: Any, method: str, path: str) -> CreatedKey:
+        """The new key; its secret must be shaped like a Venice key before anything sees it.
+
+        A server's "secret" is written into .env files, keyrings and terminals: anything but
+        `VENICE_<TYPE>_KEY_` and URL-safe characters (e.g. `${VENICE_WALLET_PRIVATE_KEY}`, a
+        line break, an escape sequence) could be interpreted there. MalformedSecretError names
+        the key that was made, so the flow can revoke it.
+        """
         data = _data(payload, method, path)
         if not isinstance(data, Mapping) or not isinstance(data.get("apiKey"), str):
             raise _malformed(method, path, "no apiKey in the response; a key may exist")
-        return self._parse(CreatedKey, data, method, path)
+        created = self._parse(CreatedKey, data, method, path)
+        try:
+            key_id = validate_key_id(created.id)
+        except ValueError:
+            raise _malformed(method, path, "the new key's id is not a key id") from None
+        if not looks_like_venice_key(created.secret.reveal()):
+            raise MalformedSecretError(
+                f"{method} {path}: Venice's answer made key {key_id}, but its secret is not "
+                "shaped like a Venice API key (VENICE_<TYPE>_KEY_ and URL-safe characters); "
+                "it was not delivered anywhere",
+                key_id=key_id, status_code=200, method=method, path=path)
+        return created
 
 
-def _malformed(method: str, path: str, why: str) -> InternalServerError:
-    # Raised as InternalServerError so a create/mint with an unreadable success body is treated
-    # like a 5xx: the key may exist, and the flows reconcile. No body is attached (it may hold
-    # the new secret).
-    return InternalServerError(f"{method} {path}: unexpected response from Venice: {why}",
-                               status_code=200, method=method, path=path)
+def _malformed(method: str, path: str, why: str,
+               status_code: int = 200) -> APIResponseValidationError:
+    # A 2xx whose body cannot be read: for a create/mint the key may exist, and the flows
+    # reconcile (flows/create.py is_ambiguous). No body is attached (it may hold the secret).
+    return APIResponseValidationError(
+        f"{method} {path}: unreadable response from Venice: {why}",
+        status_code=status_code, method=method, path=path)
 
 
 def _describe(exc: PydanticValidationError) -> str:
@@ -294,15 +354,18 @@ def _data(payload: Any, method: str, path: str) -> Any:
     return payload["data"]
 
 
-def _json(response: httpx.Response, method: str, path: str) -> Any:
+def _json(response: BoundedResponse, method: str, path: str) -> Any:
+    if response.too_large:
+        raise _malformed(method, path, f"the body is larger than {MAX_BODY_TEXT} (not read)",
+                         response.status_code)
     try:
-        return response.json()
+        return jsonlib.loads(response.content)
     except ValueError:
-        raise _malformed(method, path, "the body is not JSON") from None
+        raise _malformed(method, path, "the body is not JSON", response.status_code) from None
 
 
-def _json_or_none(response: httpx.Response) -> Any:
+def _json_or_none(response: BoundedResponse) -> Any:
     try:
-        return response.json()
+        return jsonlib.loads(response.content)
     except ValueError:
         return None

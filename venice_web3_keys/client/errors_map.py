@@ -36,10 +36,11 @@ from venice_web3_keys.errors import (
     TokenInvalidError,
     ValidationError,
 )
+from venice_web3_keys.secret import redact
 
 from .retry import parse_retry_after
 
-__all__ = ["TEXT_RULES", "error_from_response", "field_errors_from_body", "redact"]
+__all__ = ["TEXT_RULES", "error_from_response", "field_errors_from_body"]
 
 # (substring, class) — checked in order on 4xx bodies; first match wins.
 TEXT_RULES: tuple[tuple[str, type[APIStatusError]], ...] = (
@@ -65,25 +66,7 @@ TEXT_RULES: tuple[tuple[str, type[APIStatusError]], ...] = (
 
 _ACTIVE_LIMIT = re.compile(r"maximum[^.]*\bkeys?\b|\b500 active\b|active (api )?keys? limit", re.I)
 
-_SECRET_FIELDS = frozenset({"apikey", "api_key", "secret", "authorization", "privatekey",
-                            "private_key", "password"})
-_SECRET_TEXT = re.compile(r"VENICE_[A-Z]+_KEY_[A-Za-z0-9_\-]+|Bearer\s+\S+")
-_REDACTED = "[redacted]"
 _MAX_TEXT = 500
-
-
-def redact(value: Any) -> Any:
-    """A copy of a JSON value with secret-named fields and secret-looking strings masked."""
-    if isinstance(value, Mapping):
-        return {
-            k: (_REDACTED if str(k).lower() in _SECRET_FIELDS else redact(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    if isinstance(value, str):
-        return _SECRET_TEXT.sub(_REDACTED, value)[:_MAX_TEXT]
-    return value
 
 
 def _error_text(body: Any) -> str | None:
@@ -185,7 +168,7 @@ def error_from_response(
     The message is "<METHOD> <path>: <status> <Venice's text>" and never includes a secret.
     """
     headers = headers or {}
-    safe_body = redact(body)
+    safe_body = redact(body, max_text=_MAX_TEXT)
     text = _error_text(safe_body) or reason or "error"
     cls = _classify(status, text, body)
     field_errors = field_errors_from_body(safe_body) if cls is ValidationError else {}

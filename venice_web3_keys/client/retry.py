@@ -63,6 +63,10 @@ class RetryPolicy:
         if self.max_retry_wait < 0:
             raise ValueError("max_retry_wait must be >= 0")
 
+    def attempts(self, method: str) -> int:
+        """How many times a request with `method` may be sent at most."""
+        return 1 + self.max_retries if method.upper() in SAFE_METHODS else 1
+
     def should_retry(self, method: str, attempt: int) -> bool:
         """`attempt` counts retries already made (0 after the first try)."""
         return method.upper() in SAFE_METHODS and attempt < self.max_retries

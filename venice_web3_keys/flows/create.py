@@ -9,7 +9,6 @@ whose secret is lost, so it is revoked and the caller is told exactly that.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -17,11 +16,14 @@ from venice_web3_keys.errors import (
     AmbiguousCreateError,
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APIStatusError,
+    DeliveryFailedError,
     InternalServerError,
-    SinkError,
+    MalformedSecretError,
 )
 from venice_web3_keys.flows._result import NewKey
+from venice_web3_keys.secret import get_logger
 
 if TYPE_CHECKING:
     from venice_web3_keys.client.async_client import AsyncVeniceClient
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from venice_web3_keys.secret import ApiKeySecret
     from venice_web3_keys.sinks import SecretSink, SinkReceipt
 
-log = logging.getLogger("venice_web3_keys.flows.create")
+log = get_logger("venice_web3_keys.flows.create")
 
 # After a timeout the server may still be working on the request: look again a few times.
 SETTLE_DELAYS: Sequence[float] = (0.5, 1.0, 2.0)
@@ -37,7 +39,9 @@ SETTLE_DELAYS: Sequence[float] = (0.5, 1.0, 2.0)
 
 def is_ambiguous(exc: BaseException) -> bool:
     """True when a key-creating POST may or may not have created a key."""
-    if isinstance(exc, APIConnectionError | InternalServerError):
+    if isinstance(exc, MalformedSecretError):
+        return False  # the key is known (its id came back): see discard_malformed
+    if isinstance(exc, APIConnectionError | InternalServerError | APIResponseValidationError):
         return True  # includes timeouts and 2xx bodies the client could not read
     if isinstance(exc, APIStatusError):
         return False  # a 4xx is a definite refusal: nothing was created
@@ -155,6 +159,22 @@ def _scrub(text: str, secret: ApiKeySecret) -> str:
     return text.replace(value, str(secret)) if value else text
 
 
+async def revoke_unusable(revoker: AsyncVeniceClient | None, key_id: str) -> tuple[bool, str]:
+    """Revoke a key whose secret nobody holds: (revoked?, what to tell the user about it)."""
+    if revoker is None:
+        return False, (f"no admin key is configured to revoke it, so key {key_id} was NOT "
+                       "revoked and still exists with its secret lost: revoke it from your "
+                       "Venice account")
+    try:
+        await revoker.delete_key(key_id)
+    except APIError as exc:
+        return False, (f"revoking it failed ({_describe(exc)}), so key {key_id} was NOT revoked "
+                       f"and still exists with its secret lost: revoke it with "
+                       f"`venice-keys keys revoke {key_id}`")
+    log.warning("revoked key %s: its secret could not be used", key_id)
+    return True, f"key {key_id} was revoked, so nothing usable was left behind"
+
+
 async def deliver(
     sink: SecretSink | None,
     created: CreatedKey,
@@ -169,24 +189,29 @@ async def deliver(
     except Exception as exc:
         reason = _scrub(f"{type(exc).__name__}: {exc}", created.secret)
         where = f"{sink.kind} sink {sink.location}"
-        if revoker is not None:
-            try:
-                await revoker.delete_key(created.id)
-            except APIError as rexc:
-                raise SinkError(
-                    f"could not deliver the secret of new key {created.id} to {where} ({reason}); "
-                    f"revoking it failed ({_describe(rexc)}), so key {created.id} still exists "
-                    f"with its secret lost: revoke it with `venice-keys keys revoke {created.id}`."
-                ) from None
-            raise SinkError(
-                f"could not deliver the secret of new key {created.id} to {where} ({reason}); "
-                f"the key was revoked, so nothing usable was left behind."
-            ) from None
-        raise SinkError(
-            f"could not deliver the secret of new key {created.id} to {where} ({reason}); no "
-            f"admin key is configured to revoke it, so key {created.id} still exists with its "
-            f"secret lost: revoke it from your Venice account."
+        revoked, fate = await revoke_unusable(revoker, created.id)
+        raise DeliveryFailedError(
+            f"could not deliver the secret of new key {created.id} to {where} ({reason}); "
+            f"{fate}.",
+            key_id=created.id, revoked=revoked,
         ) from None
+
+
+async def discard_malformed(exc: MalformedSecretError, *, revoker: AsyncVeniceClient | None,
+                            snapshot: set[str] | None) -> MalformedSecretError:
+    """The error to raise for a new key whose secret is not key-shaped, after revoking it.
+
+    The id came from the same answer as the bad secret; a key that was already in the
+    snapshot taken before the POST is not ours to revoke.
+    """
+    if snapshot is not None and exc.key_id in snapshot:
+        revoked, fate = False, (f"the answer named key {exc.key_id}, which existed before this "
+                                "request, so it was NOT revoked; check your keys")
+    else:
+        revoked, fate = await revoke_unusable(revoker, exc.key_id)
+    return MalformedSecretError(
+        f"{exc}; {fate}. Nothing was written.", key_id=exc.key_id, revoked=revoked,
+        status_code=exc.status_code, method=exc.method, path=exc.path)
 
 
 def abort_quietly(sink: SecretSink | None) -> None:
@@ -215,6 +240,8 @@ async def create_key(
         snapshot = await snapshot_ids(client)
         try:
             created = await client.create_key(spec)
+        except MalformedSecretError as exc:
+            raise await discard_malformed(exc, revoker=client, snapshot=snapshot) from None
         except Exception as exc:
             if not is_ambiguous(exc):
                 raise

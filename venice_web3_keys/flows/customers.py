@@ -8,13 +8,18 @@ its cap per period.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TYPE_CHECKING, Unpack
 
-from venice_web3_keys.errors import APIError, InvalidInputError, KeyNotFoundError, VeniceKeysError
+from venice_web3_keys.errors import (
+    APIError,
+    InvalidInputError,
+    KeyNotFoundError,
+    PartialRevokeError,
+)
 from venice_web3_keys.flows._spec import KeyOptions, build_spec
 from venice_web3_keys.flows.create import SETTLE_DELAYS, create_key
+from venice_web3_keys.secret import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,7 +29,7 @@ if TYPE_CHECKING:
     from venice_web3_keys.models import ApiKey
     from venice_web3_keys.sinks import SecretSink
 
-log = logging.getLogger("venice_web3_keys.flows.customers")
+log = get_logger("venice_web3_keys.flows.customers")
 
 PREFIX = "cust:"
 _CUSTOMER_ID = re.compile(r"[A-Za-z0-9._-]{1,48}")
@@ -75,7 +80,7 @@ async def customer_keys(client: AsyncVeniceClient, customer_id: str) -> list[Api
 async def revoke_customer_keys(client: AsyncVeniceClient, customer_id: str) -> list[str]:
     """Revoke every key of the customer (churn); returns the ids revoked.
 
-    Tries every key even if one fails, then raises naming the ones still active.
+    Tries every key even if one fails, then raises PartialRevokeError with both lists.
     """
     revoked: list[str] = []
     failed: list[str] = []
@@ -90,8 +95,9 @@ async def revoke_customer_keys(client: AsyncVeniceClient, customer_id: str) -> l
         else:
             revoked.append(key.id)
     if failed:
-        raise VeniceKeysError(
+        raise PartialRevokeError(
             f"revoked {len(revoked)} key(s) of customer {customer_id!r} but could NOT revoke "
-            f"{', '.join(failed)}; try again."
+            f"{', '.join(failed)}; try again.",
+            customer_id=customer_id, revoked_ids=revoked, failed_ids=failed,
         )
     return revoked

@@ -6,6 +6,8 @@ Order of events, and why:
    challenge GET: the mint costs one round trip, not two, before signing.
 3. A wallet without sVVV is refused here, before anything is signed or posted.
 4. What we are asked to sign is validated first (challenge.py): a spoofed endpoint gets nothing.
+   Before all of it, the configured API host must be one the wallet may sign for
+   (challenge.check_signing_host): a relay is refused before any request.
 5. The POST is sent once. Only an explicit "expired" answer is followed by one fresh
    challenge + signature + POST (an expired token created nothing). Ambiguous outcomes are
    reconciled against the admin key's list when we have one, never by re-sending.
@@ -14,24 +16,34 @@ Order of events, and why:
 from __future__ import annotations
 
 import asyncio
-import logging
+import dataclasses
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from venice_web3_keys.amounts import decimal_str
-from venice_web3_keys.errors import APIError, NotEligibleError, TokenExpiredError
+from venice_web3_keys.challenge import SigningNotice, check_signing_host
+from venice_web3_keys.errors import (
+    APIError,
+    MalformedSecretError,
+    NotEligibleError,
+    TokenExpiredError,
+)
 from venice_web3_keys.flows._result import NewKey
 from venice_web3_keys.flows.create import (
     SETTLE_DELAYS,
     abort_quietly,
     deliver,
+    discard_malformed,
     is_ambiguous,
     reconcile,
     snapshot_ids,
 )
+from venice_web3_keys.secret import get_logger
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from venice_web3_keys.chain import ChainReader
     from venice_web3_keys.client.async_client import AsyncVeniceClient
     from venice_web3_keys.models import ApiKey, CreatedKey, KeySpec, WalletStatus, Web3Challenge
@@ -39,7 +51,7 @@ if TYPE_CHECKING:
     from venice_web3_keys.signer import Signer
     from venice_web3_keys.sinks import SecretSink
 
-log = logging.getLogger("venice_web3_keys.flows.mint")
+log = get_logger("venice_web3_keys.flows.mint")
 
 
 def validate_challenge(challenge: Web3Challenge, *, settings: Settings, address: str) -> str:
@@ -52,13 +64,7 @@ def validate_challenge(challenge: Web3Challenge, *, settings: Settings, address:
 
     text = challenge.signing_text
     if challenge.variant == "siwe":
-        validate_siwe_message(
-            text,
-            expected_domain=settings.api_host,
-            expected_uri=f"{settings.api_base_url}/api_keys/generate_web3_key",
-            expected_address=address,
-            chain_id=settings.chain_id,
-        )
+        validate_siwe_message(text, expected_address=address, chain_id=settings.chain_id)
     else:
         validate_jwt_token(text, expected_address=address)
     return text
@@ -92,7 +98,8 @@ def _require_stake(status: WalletStatus, settings: Settings) -> None:
                "then mint again.")
     raise NotEligibleError(
         f"wallet {status.address} holds no staked VVV (sVVV) on chain {settings.chain_id}, "
-        f"so Venice will not mint a key for it. {how} Nothing was signed or sent."
+        f"so Venice will not mint a key for it. {how} Nothing was signed or sent.",
+        address=status.address, staked=staked, unstaked=unstaked,
     )
 
 
@@ -106,13 +113,17 @@ async def mint_key(
     sink: SecretSink | None = None,
     admin: bool = False,
     settle_delays: Sequence[float] = SETTLE_DELAYS,
+    on_sign: Callable[[SigningNotice], object] | None = None,
 ) -> NewKey:
     """Mint a key with the wallet (see the module docstring for the order of events).
 
     `admin`: the client carries an admin key of the wallet's account, used to reconcile an
     ambiguous POST, to revoke a key whose secret could not be delivered, and to read the new
     key's limits back (the mint response's echo of them is unreliable).
+    `on_sign`: called with a SigningNotice before every signature for a host allowed only by
+    VENICE_ALLOW_CUSTOM_API_HOST=1 (default: a warning on this module's logger).
     """
+    notice = check_signing_host(settings)  # a relay gets no request, let alone a signature
     if sink is not None:
         sink.prepare()
     delivered = False
@@ -135,9 +146,12 @@ async def mint_key(
         challenge: Web3Challenge = results[1]  # type: ignore[assignment]
         snapshot: set[str] | None = results[2] if admin else None  # type: ignore[assignment]
 
+        if notice is not None:
+            notice = dataclasses.replace(notice, address=address)
         created = await _sign_and_post(
             client, challenge, settings=settings, signer=signer, spec=spec,
             snapshot=snapshot, admin=admin, settle_delays=settle_delays,
+            notify=None if notice is None else lambda: _notify(notice, on_sign),
         )
         receipt = await deliver(sink, created, revoker=client if admin else None)
         delivered = True
@@ -146,6 +160,13 @@ async def mint_key(
     finally:
         if not delivered:
             abort_quietly(sink)
+
+
+def _notify(notice: SigningNotice, on_sign: Callable[[SigningNotice], object] | None) -> None:
+    if on_sign is None:
+        log.warning("%s", notice)
+    else:
+        on_sign(notice)
 
 
 async def _sign_and_post(
@@ -158,15 +179,21 @@ async def _sign_and_post(
     snapshot: set[str] | None,
     admin: bool,
     settle_delays: Sequence[float],
+    notify: Callable[[], None] | None,
 ) -> CreatedKey:
     address = signer.address
     for attempt in (1, 2):
         text = validate_challenge(challenge, settings=settings, address=address)
+        if notify is not None:
+            notify()
         signature = signer.sign_message(text)
         try:
             return await client.mint_web3_key(
                 address=address, signature=signature, challenge=challenge, spec=spec
             )
+        except MalformedSecretError as exc:
+            raise await discard_malformed(exc, revoker=client if admin else None,
+                                          snapshot=snapshot) from None
         except TokenExpiredError:
             if attempt == 2:
                 raise

@@ -4,18 +4,30 @@ Successor first (same type, limits, period, privacy, description, and the old ex
 time-boxed key does not become unbounded), its secret delivered, then a call authenticated WITH
 the new key (rate_limits); only then is the old key revoked. If the new key does not work, it is
 revoked and the old one is left exactly as it was.
+
+Outcomes short of success are typed (errors.py): RotationFailedError (the old key unchanged; the
+successor, if one was made, revoked or named) and OldKeyNotRevokedError (both keys usable).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import TYPE_CHECKING
 
-from venice_web3_keys.errors import APIError, KeyNotFoundError, VeniceKeysError
+from venice_web3_keys.errors import (
+    AmbiguousCreateError,
+    APIError,
+    DeliveryFailedError,
+    KeyNotFoundError,
+    MalformedSecretError,
+    OldKeyNotRevokedError,
+    RotationFailedError,
+    VeniceKeysError,
+)
 from venice_web3_keys.flows._result import RotationResult
 from venice_web3_keys.flows._spec import build_spec
 from venice_web3_keys.flows.create import SETTLE_DELAYS, abort_quietly, create_key
+from venice_web3_keys.secret import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,7 +36,7 @@ if TYPE_CHECKING:
     from venice_web3_keys.models import ApiKey, KeySpec
     from venice_web3_keys.sinks import SecretSink
 
-log = logging.getLogger("venice_web3_keys.flows.rotate")
+log = get_logger("venice_web3_keys.flows.rotate")
 
 
 def successor_spec(old: ApiKey, *, description: str | None = None) -> KeySpec:
@@ -59,9 +71,12 @@ async def rotate_key(
         abort_quietly(sink)
         raise
 
-    new_key = await create_key(
-        client, spec, sink=sink, sink_prepared=True, settle_delays=settle_delays
-    )
+    try:
+        new_key = await create_key(
+            client, spec, sink=sink, sink_prepared=True, settle_delays=settle_delays
+        )
+    except VeniceKeysError as exc:
+        raise _successor_failed(key_id, exc) from exc
     try:
         await client.rate_limits(key=new_key.secret)
     except BaseException as exc:
@@ -69,28 +84,47 @@ async def rotate_key(
         # unproven: revoke it so the caller never ends up with two usable keys.
         try:
             await asyncio.shield(client.delete_key(new_key.id))
-            fate = "it was revoked"
+            revoked, fate = True, "it was revoked"
         except (APIError, asyncio.CancelledError):
-            fate = f"revoking it failed too: revoke {new_key.id} yourself"
+            revoked, fate = False, f"revoking it failed too: revoke {new_key.id} yourself"
         if not isinstance(exc, Exception):
             raise
-        raise VeniceKeysError(
+        raise RotationFailedError(
             f"rotation stopped: the new key {new_key.id} did not work when verified "
-            f"({type(exc).__name__}); {fate}. The old key {key_id} was left unchanged."
+            f"({type(exc).__name__}); {fate}. The old key {key_id} was left unchanged.",
+            old_key_id=key_id, new_key_id=new_key.id, successor_revoked=revoked, cause=exc,
         ) from exc
     try:
         await client.delete_key(key_id)
     except KeyNotFoundError:
         log.info("old key %s was already gone", key_id)
     except APIError as exc:
-        err = VeniceKeysError(
+        raise OldKeyNotRevokedError(
             f"the new key {new_key.id} works"
             + (f" (secret delivered to {new_key.sink.location})" if new_key.sink else "")
             + f", but revoking the old key {key_id} failed ({type(exc).__name__}): both keys "
-            f"are usable now; revoke {key_id} yourself."
-        )
-        err.new_key = new_key  # type: ignore[attr-defined]  # so a sink-less secret is not lost
-        raise err from exc
+            f"are usable now; revoke {key_id} yourself.",
+            old_key_id=key_id, new_key=new_key, cause=exc,
+        ) from exc
     log.info("rotated key %s -> %s", key_id, new_key.id)
     return RotationResult(new_key=new_key, revoked_key_id=key_id, verified=True)
+
+
+def _successor_failed(old_key_id: str, exc: VeniceKeysError) -> RotationFailedError:
+    """Making or delivering the successor failed: what exists now, from the error's data."""
+    new_key_id: str | None = None
+    revoked = False
+    if isinstance(exc, DeliveryFailedError | MalformedSecretError):
+        new_key_id, revoked = exc.key_id, bool(exc.revoked)
+    elif isinstance(exc, AmbiguousCreateError) and len(exc.orphan_ids) == 1:
+        new_key_id = exc.orphan_ids[0]
+        revoked = new_key_id in exc.revoked_ids
+    if new_key_id is None and not exc.created_key_ids:
+        where = "before a successor existed"
+    else:
+        where = "after a successor was made"
+    return RotationFailedError(
+        f"rotation stopped {where}: {exc} The old key {old_key_id} was left unchanged.",
+        old_key_id=old_key_id, new_key_id=new_key_id, successor_revoked=revoked, cause=exc,
+    )
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -27,40 +25,16 @@ from typing import Any, BinaryIO, Literal
 
 import anyio
 
-from venice_web3_keys.errors import VeniceKeysError
-from venice_web3_keys.secret import SecretValue, mask
+from venice_web3_keys.errors import AuditLockError
+from venice_web3_keys.file_lock import try_lock as _try_lock
+from venice_web3_keys.file_lock import unlock as _unlock
+from venice_web3_keys.secret import SecretValue, redact_text
 
 Outcome = Literal["ok", "refused", "error", "invalid"]
 
 # Longest string kept in an audit line: arguments rejected by the schema are unbounded.
 MAX_AUDIT_STRING = 200
 LOCK_TIMEOUT = 120.0  # seconds: longer than any single mint/create/rotate should take
-
-
-class AuditLockError(VeniceKeysError):
-    """Another server sharing the audit log held the key-making lock for too long."""
-
-
-if sys.platform == "win32":  # pragma: no cover - no flock: the in-process lock is all there is
-
-    def _try_lock(fd: int) -> bool:
-        return True
-
-    def _unlock(fd: int) -> None:
-        return None
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 # How far out of time order concurrent writers may append lines (see keys_made_since).
@@ -81,18 +55,13 @@ def _lines_from_end(fh: BinaryIO, chunk: int = 64 * 1024) -> Iterator[bytes]:
     yield tail
 
 
-# Anything that looks like a credential is masked even if it arrives in an odd field.
-_SECRET_LIKE = re.compile(
-    r"(VENICE_[A-Z]+_KEY_[A-Za-z0-9_\-]+|0x[0-9a-fA-F]{64}|[A-Za-z0-9_\-]{40,})"
-)
-
-
 def mask_value(value: Any) -> Any:
     """Mask secret-looking strings (recursively); SecretValue objects become their masked form."""
     if isinstance(value, SecretValue):
         return str(value)
     if isinstance(value, str):
-        masked = _SECRET_LIKE.sub(lambda m: mask(m.group(0)), value)
+        # anything that looks like a credential is masked, even in an odd field
+        masked = redact_text(value, long_tokens=True)
         if len(masked) > MAX_AUDIT_STRING:
             masked = f"{masked[:MAX_AUDIT_STRING]}…[{len(value)} chars]"
         return masked

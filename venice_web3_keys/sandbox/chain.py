@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import logging
 import os
 import queue
 import re
@@ -35,14 +34,14 @@ from eth_hash.auto import keccak
 from venice_web3_keys.addresses import HEX_ADDRESS
 from venice_web3_keys.amounts import to_base_units
 from venice_web3_keys.errors import ChainError, ConfigError, InvalidInputError
-from venice_web3_keys.secret import SecretValue
+from venice_web3_keys.secret import SecretValue, get_logger
 from venice_web3_keys.settings import (
     DEFAULT_DIEM_TOKEN,
     DEFAULT_STAKING_CONTRACT,
     DEFAULT_VVV_TOKEN,
 )
 
-log = logging.getLogger("venice_web3_keys.sandbox.chain")
+log = get_logger("venice_web3_keys.sandbox.chain")
 
 # The Base mainnet addresses the client defaults to, so client code runs unchanged here.
 STAKING_CONTRACT = DEFAULT_STAKING_CONTRACT

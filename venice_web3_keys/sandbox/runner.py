@@ -7,7 +7,6 @@ loopback HTTP. uvicorn is imported only when a sandbox starts.
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 import time
@@ -17,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from venice_web3_keys.errors import ConfigError, VeniceKeysError
 from venice_web3_keys.sandbox.chain import LocalChain
-from venice_web3_keys.secret import SecretValue
+from venice_web3_keys.secret import SecretValue, get_logger
 
 if TYPE_CHECKING:
     import uvicorn
 
     from venice_web3_keys.sandbox.emulator import EmulatorState
 
-log = logging.getLogger("venice_web3_keys.sandbox.runner")
+log = get_logger("venice_web3_keys.sandbox.runner")
 
 MINT_VARIANTS = ("jwt", "siwe")
 #: USD credit of every new sandbox account. Venice starts accounts at $0, which would leave a

@@ -29,6 +29,9 @@ def mint(state: State, key_type: str, description: str, expires: str | None,
                          diem_limit=diem_limit, limit_period=limit_period,
                          model_privacy=model_privacy)
     choice = choose_sink(out, env_out, keyring, print_)
+    from venice_web3_keys.challenge import check_signing_host
+
+    check_signing_host(state.settings())  # a relay is refused before any password prompt
     settings = unlocked_wallet(state.settings(), password_file)
     new = make_key(state, "Minting with the wallet…", choice, lambda vk: vk.mint_key(
         api_key_type=key_type.upper(), sink=choice.sink, **kwargs), settings=settings)

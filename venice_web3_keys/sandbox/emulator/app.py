@@ -206,16 +206,14 @@ def api_routes(state: EmulatorState) -> list[Route]:
         return JSONResponse(state.billing_view(caller.account))
 
     async def web3_challenge(request: Request) -> Response:
-        host, base = _origin(request)
         address = request.query_params.get("address")
         if state.mint_variant == "siwe":
             validate_address_query(address)
-        return JSONResponse(web3_mint.challenge_body(state, address, host, base))
+        return JSONResponse(web3_mint.challenge_body(state, address))
 
     async def web3_mint_key(request: Request) -> Response:
-        host, base = _origin(request)
         body = validate_mint(await read_json(request), variant=state.mint_variant)
-        key, secret = await web3_mint.mint(state, body, host, base)
+        key, secret = await web3_mint.mint(state, body)
         return _created(key, secret.reveal(), web3_mint.mint_echo(key, body))
 
     p = PREFIX
@@ -374,6 +372,9 @@ class FaultMiddleware:
     async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         if fault.latency:
             await anyio.sleep(fault.latency)
+        if fault.forged_secret is not None:
+            await self._forge_secret(fault.forged_secret, scope, receive, send)
+            return
         failing = (fault.status is not None or fault.drop or fault.malformed
                    or fault.hang is not None)
         if not failing:
@@ -403,6 +404,25 @@ class FaultMiddleware:
                         "more_body": True})
         elif fault.hang is not None:
             await self._hang(fault.hang, receive)
+
+    async def _forge_secret(self, forged: str, scope: Scope, receive: Receive,
+                            send: Send) -> None:
+        """Let the handler make the key, then swap `data.apiKey` in its answer for `forged`."""
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        body = json.loads(b"".join(chunks) or b"null")
+        if isinstance(body, dict) and isinstance(body.get("data"), dict) \
+                and "apiKey" in body["data"]:
+            body["data"]["apiKey"] = forged
+        await _send_json(send, int(start.get("status", 500)), body)
 
     async def _hang(self, seconds: float, receive: Receive) -> None:
         """Hold the request open until `seconds` pass, the client leaves, or hangs are released."""

@@ -41,6 +41,8 @@ class Fault:
     hang:        hold the request open this many seconds, then send nothing (client timeout).
     malformed:   answer 200 with a truncated, unparsable JSON body.
     retry_after: a `Retry-After` header (seconds), e.g. with status 429.
+    forged_secret: run the real handler (the key is made), then answer with its response but the
+                 new key's `apiKey` replaced by this text: a hostile or broken server.
     """
 
     status: int | None = None
@@ -51,12 +53,14 @@ class Fault:
     hang: float | None = None
     malformed: bool = False
     retry_after: float | None = None
+    forged_secret: str | None = None
 
     def __post_init__(self) -> None:
         if self.status is not None and not 100 <= self.status <= 599:
             raise ValueError("status must be an HTTP status code")
-        if sum([self.status is not None, self.drop, self.hang is not None, self.malformed]) > 1:
-            raise ValueError("choose one of status, drop, hang, malformed")
+        if sum([self.status is not None, self.drop, self.hang is not None, self.malformed,
+                self.forged_secret is not None]) > 1:
+            raise ValueError("choose one of status, drop, hang, malformed, forged_secret")
         if self.commit and not (self.status or self.drop or self.hang is not None
                                 or self.malformed):
             raise ValueError("commit needs a failure to apply afterwards")
@@ -94,6 +98,11 @@ class Fault:
     @classmethod
     def commit_then_hang(cls, seconds: float = 10.0) -> Fault:
         return cls(hang=seconds, commit=True)
+
+    @classmethod
+    def forge_secret(cls, text: str) -> Fault:
+        """The key is created, but the answer carries `text` as its secret."""
+        return cls(forged_secret=text)
 
     @classmethod
     def malformed_body(cls, *, commit: bool = False) -> Fault:

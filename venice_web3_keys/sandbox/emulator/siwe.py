@@ -1,8 +1,9 @@
 """The pending SIWE (EIP-4361) mint challenge: building the text and checking a returned one.
 
-The text follows Venice's unmerged docs branch (notes §3b) except that domain and URI name the
-emulator's own host, so a client validating the challenge against its configured base URL works
-unchanged against the sandbox and against production.
+Exactly as Venice words it: domain `api.venice.ai` and URI
+`https://api.venice.ai/api/v1/api_keys/generate_web3_key` wherever the emulator is served (real
+Venice names itself whatever host the request came through, and refuses any other domain), so a
+client that only accepts its configured host fails here as it would against a faithful proxy.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ STATEMENT = (
     "signature can create an API key on your Venice account."
 )
 RESOURCE = "urn:venice:api-key:create"
-MINT_PATH = "/api/v1/api_keys/generate_web3_key"
+DOMAIN = "api.venice.ai"
+URI = "https://api.venice.ai/api/v1/api_keys/generate_web3_key"
 LIFETIME_SECONDS = 15 * 60
 
 EXPIRED = "The challenge has expired"
@@ -23,11 +25,7 @@ USED = "This challenge has already been used"
 WRONG_ADDRESS = "This challenge was issued for a different wallet address"
 NOT_A_CHALLENGE = "This message is not a valid Venice API key authorization challenge"
 STATEMENT_MODIFIED = "The challenge statement was modified"
-
-
-def domain_error(domain: str) -> str:
-    """Venice's text is `The challenge domain must be "api.venice.ai"`; ours names our host."""
-    return f'The challenge domain must be "{domain}"'
+WRONG_DOMAIN = f'The challenge domain must be "{DOMAIN}"'
 
 
 class SiweError(Exception):
@@ -49,17 +47,16 @@ class SiweMessage:
 
 
 def build(
-    *, domain: str, address: str, uri: str, chain_id: int, nonce: str, issued_at: str,
-    expiration_time: str,
+    *, address: str, chain_id: int, nonce: str, issued_at: str, expiration_time: str,
 ) -> str:
     """The exact text the wallet signs (EIP-191 personal_sign over its UTF-8 bytes)."""
     return (
-        f"{domain} wants you to sign in with your Ethereum account:\n"
+        f"{DOMAIN} wants you to sign in with your Ethereum account:\n"
         f"{address}\n"
         "\n"
         f"{STATEMENT}\n"
         "\n"
-        f"URI: {uri}\n"
+        f"URI: {URI}\n"
         "Version: 1\n"
         f"Chain ID: {chain_id}\n"
         f"Nonce: {nonce}\n"

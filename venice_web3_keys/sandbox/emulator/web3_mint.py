@@ -110,18 +110,17 @@ def _check_token(state: EmulatorState, token: str) -> None:
         raise _bad(str(exc)) from exc
 
 
-def _check_message(state: EmulatorState, message: str, address: str, host: str,
-                   base: str) -> str:
+def _check_message(state: EmulatorState, message: str, address: str) -> str:
     """Validate a SIWE challenge; return its nonce (consumed only once the key exists)."""
     try:
         msg = siwe.parse(message)
     except siwe.SiweError as exc:
         raise _bad(str(exc)) from exc
-    if msg.domain != host:
-        raise _bad(siwe.domain_error(host))
+    if msg.domain != siwe.DOMAIN:
+        raise _bad(siwe.WRONG_DOMAIN)
     if msg.statement != siwe.STATEMENT:
         raise _bad(siwe.STATEMENT_MODIFIED)
-    if (msg.uri != base + siwe.MINT_PATH or msg.version != "1" or msg.chain_id != state.chain_id
+    if (msg.uri != siwe.URI or msg.version != "1" or msg.chain_id != state.chain_id
             or msg.resources != (siwe.RESOURCE,)):
         raise _bad(siwe.NOT_A_CHALLENGE)
     with state.lock:
@@ -140,22 +139,20 @@ def _check_message(state: EmulatorState, message: str, address: str, host: str,
     return msg.nonce
 
 
-def challenge_body(state: EmulatorState, address: Any, host: str, base: str) -> dict[str, Any]:
-    """`GET generate_web3_key` in the active variant."""
+def challenge_body(state: EmulatorState, address: Any) -> dict[str, Any]:
+    """`GET generate_web3_key` in the active variant (Venice's domain and URI, on any host)."""
     if state.mint_variant == "jwt":
         return {"success": True, "data": {"token": state.issue_token()}}
     wallet = checksum(address)
     expires: datetime = state.now() + timedelta(seconds=siwe.LIFETIME_SECONDS)
     challenge = state.new_challenge(wallet, expires)
-    message = siwe.build(domain=host, address=wallet, uri=base + siwe.MINT_PATH,
-                         chain_id=state.chain_id, nonce=challenge.nonce,
+    message = siwe.build(address=wallet, chain_id=state.chain_id, nonce=challenge.nonce,
                          issued_at=challenge.issued_at, expiration_time=challenge.expires_at)
     return {"success": True,
             "data": {"message": message, "nonce": challenge.nonce, "expiresAt": iso_ms(expires)}}
 
 
-async def mint(state: EmulatorState, body: dict[str, Any], host: str,
-               base: str) -> tuple[StoredKey, ApiKeySecret]:
+async def mint(state: EmulatorState, body: dict[str, Any]) -> tuple[StoredKey, ApiKeySecret]:
     """Verify a validated mint body and create the key in the wallet's account."""
     address = checksum(body["address"])
     nonce: str | None = None
@@ -163,7 +160,7 @@ async def mint(state: EmulatorState, body: dict[str, Any], host: str,
         _check_token(state, body["token"])
         signed = body["token"]
     else:
-        nonce = _check_message(state, body["message"], address, host, base)
+        nonce = _check_message(state, body["message"], address)
         signed = body["message"]
     signer = recover(signed, body["signature"])
     if signer is None or signer.lower() != address.lower():
