@@ -6,8 +6,8 @@ Time-to-ready = spawn the process -> `initialize` answered -> `tools/list` answe
 with the real `mcp.Client` over stdio. Runs are interleaved round-robin so machine noise hits
 every server alike; prints the median of each and the ratio to the bare baseline:
   - bare:       a 1-tool `MCPServer` (the floor: what `import mcp` + a handshake cost)
-  - read-only:  `python mcp_server.py` (6 tools)
-  - writes:     `python mcp_server.py --allow-writes` (11 tools)
+  - read-only:  `python mcp_server.py` (the catalog's read tools)
+  - writes:     `python mcp_server.py --allow-writes` (every tool)
 No network is touched: listing tools never builds the Venice client or the wallet.
 """
 
@@ -47,11 +47,10 @@ async def _time_to_ready(params: StdioServerParameters, expect: int) -> float:
     return elapsed
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("-n", type=int, default=10, help="runs per server (default 10)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = parser.parse_args(argv)
+def measure(runs: int) -> dict[str, dict[str, float]]:
+    """Median/min/max time-to-ready of each server over `runs` interleaved rounds, and the
+    ratio of its median to the bare server's."""
+    from venice_web3_keys.mcp.catalog import ALL_TOOLS, READ_TOOLS
 
     with tempfile.TemporaryDirectory() as home:
         env = {
@@ -63,22 +62,23 @@ def main(argv: list[str] | None = None) -> int:
         launcher = str(REPO / "mcp_server.py")
         cases = {
             "bare": (StdioServerParameters(command=py, args=["-c", BARE], env=env, cwd=home), 1),
-            "read-only": (StdioServerParameters(command=py, args=[launcher], env=env, cwd=home), 6),
+            "read-only": (StdioServerParameters(command=py, args=[launcher], env=env, cwd=home),
+                          len(READ_TOOLS)),
             "writes": (
                 StdioServerParameters(
                     command=py, args=[launcher, "--allow-writes"], env=env, cwd=home
                 ),
-                11,
+                len(ALL_TOOLS),
             ),
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
-        for _ in range(args.n):
+        for _ in range(runs):
             for name, (params, expect) in cases.items():
                 times[name].append(anyio.run(_time_to_ready, params, expect))
 
     medians = {name: statistics.median(values) for name, values in times.items()}
     base = medians["bare"]
-    result = {
+    return {
         name: {
             "median_s": round(m, 4),
             "ratio_to_bare": round(m / base, 3),
@@ -87,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
         }
         for name, m in medians.items()
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("-n", type=int, default=10, help="runs per server (default 10)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    result = measure(args.n)
     if args.json:
         print(json.dumps({"runs": args.n, "python": sys.version.split()[0], "servers": result}))
     else:

@@ -1,15 +1,23 @@
-"""Suite-wide settings. Sandbox fixtures come from the package's own pytest plugin."""
+"""Suite-wide settings and fixtures, on top of the package's own pytest plugin
+(venice_web3_keys/sandbox/pytest_plugin.py: `venice_sandbox`, `venice_wallet`, ...)."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import settings
 
-from venice_web3_keys.sandbox.chain import LocalChain
+from tests.harness import CliRunner, SandboxAccount
+
+if TYPE_CHECKING:
+    from venice_web3_keys.sandbox.chain import LocalChain
+    from venice_web3_keys.sandbox.runner import Sandbox
+    from venice_web3_keys.secret import ApiKeySecret, SecretValue
 
 # CI runs the same examples every time (a red build must be reproducible from its log);
 # locally, hypothesis explores new ones on every run.
@@ -18,13 +26,15 @@ settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-@pytest.fixture(scope="module")
-def chain() -> Iterator[LocalChain]:
-    """A local chain of the test module's own, for tests that change automining, contract code,
-    storage or fees and must not disturb the session sandbox."""
-    node = LocalChain.start()
-    yield node
-    node.stop()
+@pytest.fixture
+def chain(venice_isolated_chain: LocalChain) -> Iterator[LocalChain]:
+    """The worker's sandbox chain, for tests that change automining, contract code, storage or
+    fees: when the test ends automining is back on and the chain is rolled back to its state
+    before the test (evm_revert), so the session sandbox is undisturbed."""
+    try:
+        yield venice_isolated_chain
+    finally:
+        venice_isolated_chain.rpc("evm_setAutomine", [True])
 
 
 @pytest.fixture
@@ -34,7 +44,7 @@ def memory_keyring() -> Iterator[Any]:
     from keyring.backend import KeyringBackend
 
     class MemoryKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
+        priority = 1
 
         def __init__(self) -> None:
             super().__init__()  # type: ignore[no-untyped-call]
@@ -56,3 +66,38 @@ def memory_keyring() -> Iterator[Any]:
         yield backend
     finally:
         keyring.set_keyring(old)
+
+
+#: the random tail tests/fakes.py puts on every fake key
+_FAKE_KEY_TAIL = re.compile(r"(_KEY_FAKE\w*?)[0-9a-f]{24}")
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """Test ids without the random part of fake keys: pytest-xdist workers collect separately
+    and must agree on every id."""
+    if isinstance(val, str) and _FAKE_KEY_TAIL.search(val):
+        return _FAKE_KEY_TAIL.sub(r"\1", val).encode("unicode_escape").decode("ascii")
+    return None
+
+
+@pytest.fixture
+def account(venice_sandbox: Sandbox, venice_wallet: tuple[str, SecretValue],
+            venice_admin_key: ApiKeySecret) -> SandboxAccount:
+    """A fresh wallet with 100 sVVV and an ADMIN key of its account, on the session sandbox."""
+    address, private_key = venice_wallet
+    env = venice_sandbox.env(private_key)
+    env["VENICE_ADMIN_KEY"] = venice_admin_key.reveal()
+    return SandboxAccount(venice_sandbox, address, private_key, venice_admin_key, env)
+
+
+@pytest.fixture
+def admin_env(account: SandboxAccount) -> dict[str, str]:
+    """The sandbox settings plus a fresh account's ADMIN key, and no wallet."""
+    return {k: v for k, v in account.env.items() if k != "VENICE_WALLET_PRIVATE_KEY"}
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> CliRunner:
+    """`cli(*argv, env=...)` runs `venice-keys` in-process; `cli.subprocess(...)` the script."""
+    return CliRunner(tmp_path, monkeypatch, capsys)

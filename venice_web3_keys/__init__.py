@@ -11,7 +11,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from venice_web3_keys._version import __version__
+
 
 def _error_classes() -> list[str]:
     """Every exception class errors.py defines (cheap: it imports nothing outside the package)."""

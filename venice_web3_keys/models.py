@@ -82,7 +82,8 @@ class _Response(BaseModel):
     """Tolerant base: camelCase on the wire, snake_case in Python, unknown fields kept."""
 
     model_config = ConfigDict(
-        extra="allow", populate_by_name=True, alias_generator=to_camel, frozen=True
+        extra="allow", populate_by_name=True, alias_generator=to_camel, frozen=True,
+        defer_build=True,
     )
 
 
@@ -155,6 +156,7 @@ class CreatedKey(_Response):
         alias_generator=to_camel,
         frozen=True,
         arbitrary_types_allowed=True,
+        defer_build=True,
     )
 
     id: str
@@ -305,7 +307,7 @@ class WalletStatus(_Response):
 class _Request(BaseModel):
     """Strict base: unknown fields are an error, and any failure surfaces as InvalidInputError."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     if not TYPE_CHECKING:  # mypy keeps the plugin's typed __init__; runtime converts errors
 

@@ -147,8 +147,6 @@ class Settings:
 
 def _read_env_file(env_file: str | Path | None) -> tuple[dict[str, str], SettingSource | None]:
     """The file's values and its SettingSource (None: no file was read)."""
-    from dotenv import dotenv_values
-
     if env_file is None:
         default = Path(".env")
         if not default.is_file():
@@ -158,6 +156,8 @@ def _read_env_file(env_file: str | Path | None) -> tuple[dict[str, str], Setting
         path, implicit = Path(env_file).expanduser(), False
         if not path.is_file():
             raise ConfigError(f"env file {path} does not exist or is not a file")
+    from dotenv import dotenv_values  # only when there is a file to read
+
     try:
         raw = dotenv_values(path)
     except (OSError, UnicodeDecodeError) as exc:

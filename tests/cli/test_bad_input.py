@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Run, request_log
+from tests.cli.conftest import request_log
 from tests.fakes import fake_key
+from tests.harness import CliRunner
 
 UUID = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"
 PASTED_SECRET = fake_key("ADMIN", "pasted")
@@ -59,7 +60,7 @@ CASES: list[tuple[str, list[str]]] = [
 
 
 @pytest.mark.parametrize(("name", "args"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input_exits_2_and_sends_nothing(run: Run, venice_sandbox: Any,
+def test_bad_input_exits_2_and_sends_nothing(cli: CliRunner, venice_sandbox: Any,
                                              admin_env: dict[str, str], venice_wallet: Any,
                                              tmp_path: Path, name: str, args: list[str]) -> None:
     existing = tmp_path / "existing.key"
@@ -71,7 +72,7 @@ def test_bad_input_exits_2_and_sends_nothing(run: Run, venice_sandbox: Any,
     argv = [a.format(**values) for a in args]
     before = request_log(venice_sandbox)
 
-    res = run("--json", *argv, env=env)
+    res = cli("--json", *argv, env=env)
 
     assert res.code == 2, (name, res.stdout, res.stderr)
     assert request_log(venice_sandbox) == before, "a request was sent for invalid input"
@@ -83,9 +84,9 @@ def test_bad_input_exits_2_and_sends_nothing(run: Run, venice_sandbox: Any,
     assert PASTED_SECRET not in res.stdout + res.stderr, "a pasted secret was echoed"
 
 
-def test_bad_input_human_mode_says_what_to_do(run: Run, admin_env: dict[str, str],
+def test_bad_input_human_mode_says_what_to_do(cli: CliRunner, admin_env: dict[str, str],
                                               tmp_path: Path) -> None:
-    res = run(*CREATE, env=admin_env)
+    res = cli(*CREATE, env=admin_env)
     assert res.code == 2
     assert res.stdout == ""
     assert "--out FILE" in res.stderr and "--print" in res.stderr

@@ -8,11 +8,11 @@ import signal
 import subprocess
 from pathlib import Path
 
-from tests.cli.conftest import BIN, Run, clean_env
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env
 
 
-def test_demo_runs_to_completion(run: Run) -> None:
-    res = run("demo", timeout=120)
+def test_demo_runs_to_completion(cli: CliRunner) -> None:
+    res = cli("demo")
     assert res.code == 0, res.stderr
     out = res.stdout
     for text in ("Start a local Base chain", "Check the wallet on Base", "no sVVV on Base",
@@ -33,8 +33,8 @@ def test_demo_runs_to_completion(run: Run) -> None:
     assert not Path(secret_file).parent.exists(), "the temporary secrets folder was kept"
 
 
-def test_demo_json_is_one_object(run: Run) -> None:
-    res = run("--json", "demo", timeout=120)
+def test_demo_json_is_one_object(cli: CliRunner) -> None:
+    res = cli("--json", "demo")
     assert res.code == 0, res.stderr
     import json
 
@@ -53,7 +53,7 @@ def test_demo_json_is_one_object(run: Run) -> None:
 
 
 def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
-    proc = subprocess.Popen([str(BIN), "sandbox"], env=clean_env(), cwd=tmp_path,
+    proc = subprocess.Popen([str(CLI_SCRIPT), "sandbox"], env=clean_env(), cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = []
@@ -75,7 +75,7 @@ def test_sandbox_command_runs_until_interrupted(tmp_path: Path) -> None:
 
 def _start_sandbox(tmp_path: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """`venice-keys sandbox` in the background; returns it and the .env values it printed."""
-    proc = subprocess.Popen([str(BIN), "sandbox"], env=clean_env(), cwd=tmp_path,
+    proc = subprocess.Popen([str(CLI_SCRIPT), "sandbox"], env=clean_env(), cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     values: dict[str, str] = {}
@@ -100,13 +100,13 @@ def _stop(proc: subprocess.Popen[str]) -> str:
     return err
 
 
-def test_sandbox_has_its_own_usage_line(run: Run) -> None:
-    res = run("sandbox", "--help")
+def test_sandbox_has_its_own_usage_line(cli: CliRunner) -> None:
+    res = cli("sandbox", "--help")
     assert res.code == 0, res.stderr
     assert res.stdout.startswith("Usage: venice-keys sandbox ")
     for word in ("--variant", "--port", "--persist", "fund"):
         assert word in res.stdout, word
-    fund = run("sandbox", "fund", "--help")
+    fund = cli("sandbox", "fund", "--help")
     assert fund.stdout.startswith("Usage: venice-keys sandbox fund [OPTIONS] ADDRESS")
     for flag in ("--eth", "--vvv", "--svvv", "--diem"):
         assert flag in fund.stdout, flag

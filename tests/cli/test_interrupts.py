@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import BIN, Run, clean_env, create_key
+from tests.cli.conftest import create_key
 from tests.fakes import fake_key
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env
 
 
 @pytest.fixture
@@ -51,12 +52,21 @@ def _interrupt_mid_request(sock: socket.socket, args: list[str], cwd: Path) -> t
 def _ctrl_c(args: list[str], env: dict[str, str], cwd: Path,
             wait_until_busy: Callable[[], None]) -> tuple[int, str, str]:
     """Run the console script, SIGINT it once `wait_until_busy` returns; (code, stdout, stderr)."""
-    proc = subprocess.Popen([str(BIN), *args], env=clean_env(env), cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell starts background jobs with SIGINT ignored, and a child inherits that; a user's
+    # terminal does not, so the CLI starts with the default disposition whoever runs the suite.
+    proc = subprocess.Popen([str(CLI_SCRIPT), *args],
+                            env=clean_env({**env, "PYTHONFAULTHANDLER": "1"}), cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         wait_until_busy()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # show where the CLI was stuck (faulthandler)
+            proc.send_signal(signal.SIGABRT)
+            out, err = proc.communicate(timeout=30)
+            raise AssertionError(f"Ctrl-C did not stop the CLI:\n{err[-4000:]}") from None
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -87,25 +97,25 @@ def test_ctrl_c_during_a_read_says_nothing_changed(silent_api: socket.socket,
 
 
 @pytest.mark.parametrize("args", [[], ["keys"], ["wallet"]])
-def test_bare_group_prints_its_help_not_an_error(run: Run, args: list[str]) -> None:
-    res = run(*args)
+def test_bare_group_prints_its_help_not_an_error(cli: CliRunner, args: list[str]) -> None:
+    res = cli(*args)
     assert res.code == 2
     assert res.stdout == ""
     assert res.stderr.startswith("Usage: venice-keys"), res.stderr[:200]
     assert "error:" not in res.stderr
-    as_json = run("--json", *args)
+    as_json = cli("--json", *args)
     assert as_json.code == 2
     assert as_json.json()["error"]["type"] == "UsageError"
 
 
-def test_help_lists_commands_in_workflow_order(run: Run) -> None:
-    out = run("--help").stdout
+def test_help_lists_commands_in_workflow_order(cli: CliRunner) -> None:
+    out = cli("--help").stdout
     commands = out.split("Commands:")[1].split("\n\n")[0]
     names = [line.split()[0] for line in commands.strip().splitlines()]
     assert names == ["wallet", "mint", "keys", "limits", "billing", "sandbox", "demo",
                      "completion"]
     assert "..." not in commands and "e.g." not in commands, "a truncated command summary"
-    keys = run("keys", "--help").stdout.split("Commands:")[1]
+    keys = cli("keys", "--help").stdout.split("Commands:")[1]
     assert [line.split()[0] for line in keys.strip().splitlines()] == [
         "list", "get", "create", "update", "revoke", "rotate"]
 
@@ -129,18 +139,18 @@ def _interrupt_rotation(sandbox: Any, env: dict[str, str], route: str, key_id: s
     return _ctrl_c(["keys", "rotate", key_id, "--out", str(out_file)], env, cwd, held_open)
 
 
-def _listed(run: Run, env: dict[str, str]) -> list[str]:
-    return [k["id"] for k in run("--json", "keys", "list", env=env).json()["data"]]
+def _listed(cli: CliRunner, env: dict[str, str]) -> list[str]:
+    return [k["id"] for k in cli("--json", "keys", "list", env=env).json()["data"]]
 
 
 def test_ctrl_c_while_revoking_the_old_key_says_what_exists(
-        run: Run, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path) -> None:
-    old = create_key(run, admin_env, tmp_path / "old.key")
+        cli: CliRunner, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path) -> None:
+    old = create_key(cli, admin_env, tmp_path / "old.key")
     new_file = tmp_path / "new.key"
     code, _, err = _interrupt_rotation(venice_sandbox, admin_env, "DELETE /api_keys",
                                          old["id"], new_file, tmp_path)
     assert code == 130, err
-    new_id = next(k for k in _listed(run, admin_env) if k != old["id"])
+    new_id = next(k for k in _listed(cli, admin_env) if k != old["id"])
     message = " ".join(err.split())
     assert f"the new key {new_id}" in message and f"secret → {new_file}" in message
     assert f"the old key {old['id']} may still be live" in message
@@ -150,12 +160,12 @@ def test_ctrl_c_while_revoking_the_old_key_says_what_exists(
 
 
 def test_ctrl_c_while_checking_the_new_key_says_it_was_revoked(
-        run: Run, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path) -> None:
-    old = create_key(run, admin_env, tmp_path / "old.key")
+        cli: CliRunner, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path) -> None:
+    old = create_key(cli, admin_env, tmp_path / "old.key")
     code, _, err = _interrupt_rotation(venice_sandbox, admin_env, "GET /api_keys/rate_limits",
                                        old["id"], tmp_path / "new.key", tmp_path)
     assert code == 130, err
-    listed = _listed(run, admin_env)
+    listed = _listed(cli, admin_env)
     assert old["id"] in listed and len(listed) == 2, "the old key and the ADMIN key, no successor"
     message = " ".join(err.split())
     assert "it was not checked yet, so it was revoked again" in message

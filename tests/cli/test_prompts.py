@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import BIN, clean_env
+from tests.harness import CLI_SCRIPT, clean_env
 from venice_web3_keys.addresses import checksum_address
 
 
@@ -22,7 +22,7 @@ def run_on_tty(args: Sequence[str], env: Mapping[str, str], cwd: Path,
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child becomes the CLI
         os.chdir(cwd)
-        os.execve(str(BIN), [str(BIN), *args], dict(env))
+        os.execve(str(CLI_SCRIPT), [str(CLI_SCRIPT), *args], dict(env))
     seen, pending, start = b"", list(answers), 0
     deadline = time.monotonic() + timeout
     try:

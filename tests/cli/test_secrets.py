@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Result, Run, create_key
+from tests.cli.conftest import create_key
+from tests.harness import CLI_SCRIPT, CliResult, CliRunner
 
 
-def _no_leak(results: list[Result], *secrets: str) -> None:
+def _no_leak(results: list[CliResult], *secrets: str) -> None:
     for res in results:
         for secret in secrets:
             for piece in (secret, secret.removeprefix("0x")):
@@ -19,27 +20,29 @@ def _no_leak(results: list[Result], *secrets: str) -> None:
                 assert piece not in res.stderr, "secret on stderr"
 
 
-@pytest.mark.timeout(360)  # about twenty runs of the console script, on a shared machine
-def test_no_secret_leaks_from_any_command(run: Run, venice_sandbox: Any, venice_wallet: Any,
+@pytest.mark.timeout(360)  # about twenty runs of the CLI, on a shared machine
+def test_no_secret_leaks_from_any_command(cli: CliRunner, venice_sandbox: Any, venice_wallet: Any,
                                           tmp_path: Path) -> None:
     private_key = venice_wallet[1].reveal()
     env = dict(venice_sandbox.env(venice_wallet[1]))
-    results: list[Result] = []
+    results: list[CliResult] = []
 
-    def go(*args: str, extra: dict[str, str] | None = None) -> Result:
-        res = run(*args, env={**env, **(extra or {})})
+    def run_and_keep(*args: str, extra: dict[str, str] | None = None) -> CliResult:
+        """One CLI run with the wallet's env (+ `extra`), kept for the final leak check."""
+        res = cli(*args, env={**env, **(extra or {})})
         results.append(res)
         return res
 
-    go("wallet", "status")
-    go("--json", "wallet", "status")
+    run_and_keep("wallet", "status")
+    run_and_keep("--json", "wallet", "status")
     admin_file = tmp_path / "admin.key"
-    assert go("mint", "--type", "ADMIN", "--description", "a", "--out", str(admin_file)).code == 0
+    minted = run_and_keep("mint", "--type", "ADMIN", "--description", "a", "--out", str(admin_file))
+    assert minted.code == 0
     admin = admin_file.read_text().strip()
     with_admin = {"VENICE_ADMIN_KEY": admin}
     env_file = tmp_path / "keys.env"
-    made = go("--json", "keys", "create", "--type", "INFERENCE", "--description", "c",
-              "--env-out", str(env_file), extra=with_admin)
+    made = run_and_keep("--json", "keys", "create", "--type", "INFERENCE", "--description", "c",
+                        "--env-out", str(env_file), extra=with_admin)
     assert made.code == 0, made.stderr
     inference = env_file.read_text().split("=", 1)[1].strip()
     key_id = made.json()["id"]
@@ -49,22 +52,22 @@ def test_no_secret_leaks_from_any_command(run: Run, venice_sandbox: Any, venice_
                  ["keys", "create", "--type", "INFERENCE", "--description", "d",
                   "--out", str(tmp_path / "d.key")],
                  ["keys", "rotate", key_id, "--out", str(tmp_path / "r.key")]):
-        res = go(*args, extra=with_admin)
+        res = run_and_keep(*args, extra=with_admin)
         assert res.code == 0, (args, res.stderr)
     rotated = (tmp_path / "r.key").read_text().strip()
     # failures too: a wrong key, a secret pasted where an id belongs, a bad --out
-    go("keys", "list", extra={"VENICE_ADMIN_KEY": admin + "x"})
-    go("--json", "keys", "get", admin, extra=with_admin)
-    go("keys", "revoke", inference, "--yes", extra=with_admin)
-    go("keys", "create", "--type", "INFERENCE", "--description", "e", "--out", str(admin_file),
-       extra=with_admin)
+    run_and_keep("keys", "list", extra={"VENICE_ADMIN_KEY": admin + "x"})
+    run_and_keep("--json", "keys", "get", admin, extra=with_admin)
+    run_and_keep("keys", "revoke", inference, "--yes", extra=with_admin)
+    run_and_keep("keys", "create", "--type", "INFERENCE", "--description", "e",
+                 "--out", str(admin_file), extra=with_admin)
     _no_leak(results, private_key, admin, inference, rotated,
              (tmp_path / "d.key").read_text().strip())
 
 
-def test_print_is_the_one_way_to_stdout(run: Run, admin_env: dict[str, str],
+def test_print_is_the_one_way_to_stdout(cli: CliRunner, admin_env: dict[str, str],
                                         tmp_path: Path) -> None:
-    res = run("--json", "keys", "create", "--type", "INFERENCE", "--description", "p",
+    res = cli("--json", "keys", "create", "--type", "INFERENCE", "--description", "p",
               "--print", env=admin_env)
     assert res.code == 0, res.stderr
     data = json.loads(res.stdout)
@@ -75,14 +78,14 @@ def test_print_is_the_one_way_to_stdout(run: Run, admin_env: dict[str, str],
     # no TTY on stdout here, so no warning; the secret appears exactly once
     assert res.stdout.count(secret) == 1
 
-    human = run("keys", "create", "--type", "INFERENCE", "--description", "p2", "--print",
+    human = cli("keys", "create", "--type", "INFERENCE", "--description", "p2", "--print",
                 env=admin_env)
     assert human.code == 0
     last = human.stdout.strip().splitlines()[-1]
     assert last.startswith("VENICE_INFERENCE_KEY_")
     assert last not in human.stderr
 
-    quiet = create_key(run, admin_env, tmp_path / "q")
+    quiet = create_key(cli, admin_env, tmp_path / "q")
     assert "apiKey" not in quiet
 
 
@@ -91,10 +94,10 @@ def test_print_to_a_terminal_warns_on_stderr(admin_env: dict[str, str], tmp_path
     import pty
     import subprocess
 
-    from tests.cli.conftest import BIN, clean_env
+    from tests.harness import clean_env
 
     master, slave = pty.openpty()
-    proc = subprocess.Popen([str(BIN), "keys", "create", "--type", "INFERENCE",
+    proc = subprocess.Popen([str(CLI_SCRIPT), "keys", "create", "--type", "INFERENCE",
                              "--description", "tty", "--print"], stdin=subprocess.DEVNULL,
                             stdout=slave, stderr=subprocess.PIPE, env=clean_env(admin_env),
                             cwd=tmp_path)
@@ -118,7 +121,7 @@ def test_print_to_a_terminal_warns_on_stderr(admin_env: dict[str, str], tmp_path
 
 
 @pytest.mark.timeout(240)  # two rotations through the console script
-def test_a_printed_secret_survives_a_failure_after_delivery(run: Run, venice_sandbox: Any,
+def test_a_printed_secret_survives_a_failure_after_delivery(cli: CliRunner, venice_sandbox: Any,
                                                             admin_env: dict[str, str],
                                                             tmp_path: Path) -> None:
     """Rotation made and delivered the new key, then revoking the old one failed: both keys
@@ -126,16 +129,16 @@ def test_a_printed_secret_survives_a_failure_after_delivery(run: Run, venice_san
     from venice_web3_keys.sandbox.emulator import Fault
 
     for json_mode in (False, True):
-        old = create_key(run, admin_env, tmp_path / f"old{json_mode}")
+        old = create_key(cli, admin_env, tmp_path / f"old{json_mode}")
         venice_sandbox.emulator.faults.add("DELETE /api_keys", Fault(status=500))
-        res = run(*(["--json"] if json_mode else []), "keys", "rotate", old["id"], "--print",
+        res = cli(*(["--json"] if json_mode else []), "keys", "rotate", old["id"], "--print",
                   env=admin_env)
         assert res.code == 1, res.stderr
         secret = res.json()["error"]["apiKey"] if json_mode else res.stdout.strip()
         assert secret.startswith("VENICE_INFERENCE_KEY_"), res.stdout
         assert secret not in res.stderr
         assert f"revoke {old['id']} yourself" in res.stderr
-        listed = run("--json", "keys", "list", env=admin_env).json()["data"]
+        listed = cli("--json", "keys", "list", env=admin_env).json()["data"]
         new = [k for k in listed if k["id"] != old["id"] and k["description"] == "t"
                and secret.endswith(k["last6Chars"])]
         assert len(new) == 1, "the printed secret is the live successor's"

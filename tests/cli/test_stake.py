@@ -1,4 +1,5 @@
-"""`venice-keys wallet stake`: the real console script against the sandbox chain, checked with cast.
+"""`venice-keys wallet stake` against the sandbox chain, checked with cast: through the console
+script's `main()`, and the installed script itself for a terminal and Ctrl-C.
 
 Exit codes are the interface: 2 bad amount or more than the wallet holds, 3 no ETH for gas,
 1 a revert, 130 Ctrl-C; in each failure nothing (or exactly what the message says) was sent.
@@ -17,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import BIN, Run, clean_env
 from tests.cli.test_prompts import run_on_tty
 from tests.foundry import cast_nonce, cast_uint
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env
 from venice_web3_keys.sandbox.chain import (
     DIEM_TOKEN,
     SLOT_STAKED_TOKEN,
@@ -48,9 +49,9 @@ def _balances(sandbox: Any, address: str) -> tuple[int, int, int, int]:
             cast_nonce(rpc, address))
 
 
-def test_dry_run_then_stake_json(run: Run, venice_sandbox: Any) -> None:
+def test_dry_run_then_stake_json(cli: CliRunner, venice_sandbox: Any) -> None:
     address, env = _wallet(venice_sandbox)
-    plan = run("--json", "wallet", "stake", "10", "--dry-run", env=env)
+    plan = cli("--json", "wallet", "stake", "10", "--dry-run", env=env)
     assert plan.code == 0, plan.stderr
     data = plan.json()
     assert set(data) >= INTERFACE_KEYS
@@ -59,7 +60,7 @@ def test_dry_run_then_stake_json(run: Run, venice_sandbox: Any) -> None:
     assert data["approveNeeded"] is True and set(data["gasEstimate"]) == {"approve", "stake"}
     assert _balances(venice_sandbox, address) == (50 * WEI, 0, 0, 0)  # nothing signed
 
-    done = run("--json", "wallet", "stake", "10", "--yes", env=env)
+    done = cli("--json", "wallet", "stake", "10", "--yes", env=env)
     assert done.code == 0, done.stderr
     result = done.json()
     assert result["dryRun"] is False and result["address"] == address
@@ -68,19 +69,19 @@ def test_dry_run_then_stake_json(run: Run, venice_sandbox: Any) -> None:
     assert _balances(venice_sandbox, address) == (40 * WEI, 10 * WEI, 0, 2)
 
 
-def test_human_output_names_the_transactions(run: Run, venice_sandbox: Any) -> None:
+def test_human_output_names_the_transactions(cli: CliRunner, venice_sandbox: Any) -> None:
     address, env = _wallet(venice_sandbox, svvv=1)
-    res = run("wallet", "stake", "all", "--yes", env=env)
+    res = cli("wallet", "stake", "all", "--yes", env=env)
     assert res.code == 0, res.stderr
     assert "Staked 50 VVV: sVVV 1 → 51" in res.stdout
     assert "approve mined" in res.stderr and "stake mined" in res.stderr
     assert _balances(venice_sandbox, address)[:2] == (0, 51 * WEI)
 
 
-def test_no_terminal_and_no_yes_is_refused_before_any_request(run: Run,
+def test_no_terminal_and_no_yes_is_refused_before_any_request(cli: CliRunner,
                                                               venice_sandbox: Any) -> None:
     address, env = _wallet(venice_sandbox)
-    res = run("--json", "wallet", "stake", "10", env=env, input="y\n")
+    res = cli("--json", "wallet", "stake", "10", env=env, input="y\n")
     assert res.code == 2
     assert "--yes" in res.json()["error"]["message"]
     assert _balances(venice_sandbox, address) == (50 * WEI, 0, 0, 0)
@@ -95,10 +96,10 @@ def test_no_terminal_and_no_yes_is_refused_before_any_request(run: Run,
     ("10", {"eth": "0.00001"}, 3, "InsufficientGasError"),
 ])
 def test_failures_exit_with_the_documented_code_and_send_nothing(
-        run: Run, venice_sandbox: Any, amount: str, balances: dict[str, Any], code: int,
+        cli: CliRunner, venice_sandbox: Any, amount: str, balances: dict[str, Any], code: int,
         error_type: str) -> None:
     address, env = _wallet(venice_sandbox, **balances)
-    res = run("--json", "wallet", "stake", amount, "--yes", env=env)
+    res = cli("--json", "wallet", "stake", amount, "--yes", env=env)
     assert res.code == code, res.stderr
     error = res.json()["error"]
     assert error["type"] == error_type and error["message"] in res.stderr
@@ -119,10 +120,10 @@ def stake_pulls_diem(venice_sandbox: Any) -> Iterator[None]:
                   [STAKING_CONTRACT, slot, "0x" + VVV_TOKEN[2:].rjust(64, "0")])
 
 
-def test_a_revert_exits_1_and_sends_nothing(run: Run, venice_sandbox: Any,
+def test_a_revert_exits_1_and_sends_nothing(cli: CliRunner, venice_sandbox: Any,
                                             stake_pulls_diem: None) -> None:
     address, env = _wallet(venice_sandbox)
-    res = run("--json", "wallet", "stake", "10", "--yes", env=env)
+    res = cli("--json", "wallet", "stake", "10", "--yes", env=env)
     assert res.code == 1, res.stderr
     error = res.json()["error"]
     assert error["type"] == "SimulationRevertedError" and "allowance" in error["message"]
@@ -161,11 +162,12 @@ def test_ctrl_c_after_the_approve_says_so_and_a_rerun_finishes(
         venice_sandbox: Any, manual_mining: Any, tmp_path: Path) -> None:
     chain = manual_mining
     address, env = _wallet(venice_sandbox)
-    proc = subprocess.Popen([str(BIN), "--json", "wallet", "stake", "5", "--yes"],
+    proc = subprocess.Popen([str(CLI_SCRIPT), "--json", "wallet", "stake", "5", "--yes"],
                             env=clean_env(env), cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,  # Ctrl-C as in a terminal:
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a guard, not a measure: CI machines can be busy
         while int(chain.rpc("eth_getTransactionCount", [address, "pending"]), 16) == 0:
             assert time.monotonic() < deadline and proc.poll() is None, "no approve was sent"
             time.sleep(0.05)
@@ -184,7 +186,7 @@ def test_ctrl_c_after_the_approve_says_so_and_a_rerun_finishes(
     chain.rpc("evm_mine")  # the approve lands after all
     chain.rpc("evm_setAutomine", [True])
     assert _balances(venice_sandbox, address) == (50 * WEI, 0, 5 * WEI, 1)
-    again = subprocess.run([str(BIN), "--json", "wallet", "stake", "5", "--yes"],
+    again = subprocess.run([str(CLI_SCRIPT), "--json", "wallet", "stake", "5", "--yes"],
                            env=clean_env(env), cwd=tmp_path, capture_output=True, text=True,
                            timeout=60, check=False)
     assert again.returncode == 0, again.stderr
@@ -192,21 +194,21 @@ def test_ctrl_c_after_the_approve_says_so_and_a_rerun_finishes(
     assert _balances(venice_sandbox, address) == (45 * WEI, 5 * WEI, 0, 2)
 
 
-def test_mint_without_svvv_but_with_vvv_points_at_wallet_stake(run: Run,
+def test_mint_without_svvv_but_with_vvv_points_at_wallet_stake(cli: CliRunner,
                                                                venice_sandbox: Any) -> None:
     address, env = _wallet(venice_sandbox, vvv=3)
-    res = run("--json", "mint", "--type", "INFERENCE", "--description", "x", "--print", env=env)
+    res = cli("--json", "mint", "--type", "INFERENCE", "--description", "x", "--print", env=env)
     assert res.code == 3
     error = res.json()["error"]
     assert "3 VVV that is not staked" in error["message"]
     assert "venice-keys wallet stake" in error["message"]
     assert "--dry-run" in error["hint"]
-    status = run("wallet", "status", "--address", address, env=env)
+    status = cli("wallet", "status", "--address", address, env=env)
     assert "venice-keys wallet stake AMOUNT" in status.stdout
 
 
-def test_help_documents_the_command(run: Run) -> None:
-    assert "stake" in run("wallet", "--help").stdout
-    text = run("wallet", "stake", "--help").stdout
+def test_help_documents_the_command(cli: CliRunner) -> None:
+    assert "stake" in cli("wallet", "--help").stdout
+    text = cli("wallet", "stake", "--help").stdout
     for word in ("AMOUNT|all", "--dry-run", "--yes", "Exit 2", "3: not enough ETH"):
         assert word in text, word

@@ -22,7 +22,7 @@ from tests.client.helpers import (
     make_client,
     resp,
 )
-from venice_web3_keys import errors as E
+from venice_web3_keys import errors
 from venice_web3_keys.client import USER_AGENT, AsyncVeniceClient
 from venice_web3_keys.models import KeySpec, KeyUpdate, Web3Challenge
 
@@ -55,7 +55,7 @@ async def test_get_key_validates_id_and_uses_data_envelope() -> None:
     script = Script(resp(200, {"data": api_key_json(usage={"trailingSevenDays": {"usd": "1.0"}})}))
     async with make_client(script) as client:
         key = await client.get_key(KEY_ID.upper())
-        with pytest.raises(E.InvalidInputError):
+        with pytest.raises(errors.InvalidInputError):
             await client.get_key("../billing/balance")
     assert key.usage is not None
     assert len(script.requests) == 1
@@ -94,7 +94,7 @@ async def test_delete_key_uses_query_id() -> None:
 
 async def test_delete_success_false_is_an_error() -> None:
     async with make_client(Script(resp(200, {"success": False}))) as client:
-        with pytest.raises(E.APIError):
+        with pytest.raises(errors.APIError):
             await client.delete_key(KEY_ID)
 
 
@@ -113,7 +113,7 @@ async def test_rate_limits_with_only_inference_key() -> None:
     script = Script(resp(200, {"data": {"accessPermitted": False}}))
     async with make_client(script, admin_key=None, api_key=INFER) as client:
         assert (await client.rate_limits()).access_permitted is False
-        with pytest.raises(E.ConfigError):
+        with pytest.raises(errors.ConfigError):
             await client.list_keys()
     assert len(script.requests) == 1
 
@@ -123,7 +123,7 @@ async def test_no_key_at_all_is_a_config_error_and_sends_nothing() -> None:
     async with make_client(script, admin_key=None) as client:
         for call in (client.list_keys(), client.rate_limits(), client.billing_balance(),
                      client.rate_limit_log(), client.create_key(SPEC)):
-            with pytest.raises(E.ConfigError):
+            with pytest.raises(errors.ConfigError):
                 await call
     assert script.requests == []
 
@@ -191,7 +191,7 @@ async def test_web3_strips_authorization_even_from_a_callers_client() -> None:
 async def test_web3_challenge_without_token_or_message_is_malformed() -> None:
     script = Script(resp(200, {"success": True, "data": {"weird": 1}}))
     async with make_client(script) as client:
-        with pytest.raises(E.APIError, match="unreadable response"):
+        with pytest.raises(errors.APIError, match="unreadable response"):
             await client.get_web3_challenge(ADDR)
 
 
@@ -223,7 +223,7 @@ async def test_get_gives_up_after_max_retries() -> None:
     sleeps = Sleeps()
     script = Script(resp(503, {"error": "down"}))
     async with make_client(script, max_retries=3, sleeps=sleeps) as client:
-        with pytest.raises(E.InternalServerError) as info:
+        with pytest.raises(errors.InternalServerError) as info:
             await client.billing_balance()
     assert len(script.requests) == 4 and len(sleeps.calls) == 3
     assert info.value.status_code == 503
@@ -232,7 +232,7 @@ async def test_get_gives_up_after_max_retries() -> None:
 async def test_max_retries_zero_means_one_request() -> None:
     script = Script(resp(500, {"error": "x"}))
     async with make_client(script, max_retries=0) as client:
-        with pytest.raises(E.InternalServerError):
+        with pytest.raises(errors.InternalServerError):
             await client.list_keys()
     assert len(script.requests) == 1
 
@@ -241,7 +241,7 @@ async def test_max_retries_zero_means_one_request() -> None:
 async def test_get_not_retried_on_client_errors(status: int) -> None:
     script = Script(resp(status, {"error": "nope"}))
     async with make_client(script) as client:
-        with pytest.raises(E.APIStatusError):
+        with pytest.raises(errors.APIStatusError):
             await client.list_keys()
     assert len(script.requests) == 1
 
@@ -272,7 +272,7 @@ async def test_retry_after_beyond_cap_gives_up_with_retry_after() -> None:
     sleeps = Sleeps()
     script = Script(resp(429, {"error": "slow"}, headers={"Retry-After": "120"}))
     async with make_client(script, max_retry_wait=30, sleeps=sleeps) as client:
-        with pytest.raises(E.RateLimitError) as info:
+        with pytest.raises(errors.RateLimitError) as info:
             await client.list_keys()
     assert info.value.retry_after == 120.0
     assert len(script.requests) == 1 and sleeps.calls == []
@@ -283,9 +283,9 @@ async def test_retry_after_beyond_cap_gives_up_with_retry_after() -> None:
     resp(429, {"error": "slow"}, headers={"Retry-After": "1"}),
     httpx.ReadTimeout("slow"), httpx.ConnectError("refused")])
 async def test_writes_are_never_retried(failure: Any) -> None:
-    expected = (E.APITimeoutError if isinstance(failure, httpx.TimeoutException)
-                else E.APIConnectionError if isinstance(failure, Exception)
-                else E.APIStatusError)
+    expected = (errors.APITimeoutError if isinstance(failure, httpx.TimeoutException)
+                else errors.APIConnectionError if isinstance(failure, Exception)
+                else errors.APIStatusError)
     calls: dict[str, Callable[[AsyncVeniceClient], Awaitable[Any]]] = {
         "create": lambda c: c.create_key(SPEC),
         "mint": lambda c: c.mint_web3_key(address=ADDR, signature="0x",
@@ -306,10 +306,10 @@ async def test_writes_are_never_retried(failure: Any) -> None:
 
 async def test_post_timeout_and_5xx_classes_for_reconciliation() -> None:
     async with make_client(Script(httpx.WriteTimeout("slow"))) as client:
-        with pytest.raises(E.APITimeoutError):
+        with pytest.raises(errors.APITimeoutError):
             await client.create_key(SPEC)
     async with make_client(Script(resp(500, {"error": "x"}))) as client:
-        with pytest.raises(E.InternalServerError):
+        with pytest.raises(errors.InternalServerError):
             await client.create_key(SPEC)
 
 
@@ -317,14 +317,14 @@ async def test_post_timeout_and_5xx_classes_for_reconciliation() -> None:
 
 
 @pytest.mark.parametrize(("status", "body", "cls"), [
-    (401, {"error": "Admin API key required"}, E.AdminKeyRequiredError),
-    (401, {"error": "Authentication failed"}, E.AuthenticationError),
+    (401, {"error": "Admin API key required"}, errors.AdminKeyRequiredError),
+    (401, {"error": "Authentication failed"}, errors.AuthenticationError),
     (402, {"x402Version": 2, "error": "Authentication required", "accepts": []},
-     E.CredentialsRequiredError),
-    (400, {"error": "API key not found or expired"}, E.KeyNotFoundError),
+     errors.CredentialsRequiredError),
+    (400, {"error": "API key not found or expired"}, errors.KeyNotFoundError),
     (400, {"error": "Invalid", "details": {"expiresAt": {"_errors": ["Invalid"]}}},
-     E.ValidationError),
-    (400, {"error": "Wallet has no staked VVV on Base"}, E.NoStakedVVVError),
+     errors.ValidationError),
+    (400, {"error": "Wallet has no staked VVV on Base"}, errors.NoStakedVVVError),
 ])
 async def test_error_mapped_through_client(status: int, body: Any, cls: type) -> None:
     async with make_client(Script(resp(status, body))) as client:
@@ -334,11 +334,11 @@ async def test_error_mapped_through_client(status: int, body: Any, cls: type) ->
 
 async def test_connect_error_and_timeout_classes() -> None:
     async with make_client(Script(httpx.ConnectError("refused")), max_retries=0) as client:
-        with pytest.raises(E.APIConnectionError) as info:
+        with pytest.raises(errors.APIConnectionError) as info:
             await client.list_keys()
-    assert not isinstance(info.value, E.APITimeoutError)
+    assert not isinstance(info.value, errors.APITimeoutError)
     async with make_client(Script(httpx.PoolTimeout("t")), max_retries=0) as client:
-        with pytest.raises(E.APITimeoutError):
+        with pytest.raises(errors.APITimeoutError):
             await client.list_keys()
 
 
@@ -355,7 +355,7 @@ async def test_real_timeout_over_loopback() -> None:
     client = AsyncVeniceClient(f"http://127.0.0.1:{port}/api/v1", admin_key=ADMIN, timeout=0.2,
                                max_retries=0)
     try:
-        with pytest.raises(E.APITimeoutError):
+        with pytest.raises(errors.APITimeoutError):
             await client.list_keys()
     finally:
         await client.aclose()
@@ -371,7 +371,7 @@ async def test_real_connection_refused_over_loopback() -> None:
     sleeps = Sleeps()
     client = AsyncVeniceClient(f"http://127.0.0.1:{port}/api/v1", admin_key=ADMIN,
                                max_retries=1, sleep=sleeps)
-    with pytest.raises(E.APIConnectionError):
+    with pytest.raises(errors.APIConnectionError):
         await client.list_keys()
     assert len(sleeps.calls) == 1
     await client.aclose()
@@ -390,7 +390,7 @@ async def test_malformed_success_body_with_key_never_leaks() -> None:
     ]
     for body in bodies:
         async with make_client(Script(resp(200, body))) as client:
-            with pytest.raises(E.APIResponseValidationError) as info:
+            with pytest.raises(errors.APIResponseValidationError) as info:
                 await client.create_key(SPEC)
         err = info.value
         text = f"{err} {err!r} {err.message} {err.body!r} {err.__cause__!r} {err.__context__!r}"
@@ -400,11 +400,11 @@ async def test_malformed_success_body_with_key_never_leaks() -> None:
 
 async def test_non_json_success_body_and_non_json_error() -> None:
     async with make_client(Script(resp(200, text=f"oops {NEW_SECRET}"))) as client:
-        with pytest.raises(E.APIResponseValidationError) as info:
+        with pytest.raises(errors.APIResponseValidationError) as info:
             await client.create_key(SPEC)
     assert "brandnewsecret" not in str(info.value)
     async with make_client(Script(resp(400, text=f"bad {NEW_SECRET}"))) as client:
-        with pytest.raises(E.BadRequestError) as info2:
+        with pytest.raises(errors.BadRequestError) as info2:
             await client.create_key(SPEC)
     assert "brandnewsecret" not in f"{info2.value} {info2.value.body!r}"
 
@@ -417,7 +417,7 @@ async def test_errors_and_logs_never_contain_the_bearer_key(
         httpx.ReadTimeout("slow"), resp(500, {"error": "x", "apiKey": NEW_SECRET})]
     for failure in failures:
         async with make_client(Script(failure), max_retries=1) as client:
-            with pytest.raises(E.APIError) as info:
+            with pytest.raises(errors.APIError) as info:
                 await client.list_keys()
         err = info.value
         text = f"{err} {err!r} {err.body!r} {err.__cause__!r}"
@@ -433,7 +433,7 @@ async def test_repr_hides_keys() -> None:
 
 
 async def test_base_url_checked_and_trailing_slash_stripped() -> None:
-    with pytest.raises(E.ConfigError):
+    with pytest.raises(errors.ConfigError):
         AsyncVeniceClient("ftp://x")
     client = AsyncVeniceClient(BASE + "/")
     assert client.base_url == BASE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes import fake_key
-from venice_web3_keys import errors as E
+from venice_web3_keys import errors
 from venice_web3_keys.client.errors_map import (
     TEXT_RULES,
     error_from_response,
@@ -15,44 +15,46 @@ from venice_web3_keys.secret import redact
 
 # Every text Venice is documented to send, as it would arrive.
 MAPPED_TEXTS = [
-    (400, "Invalid wallet address", E.InvalidWalletAddressError),
-    (400, "JWT has expired", E.TokenExpiredError),
-    (400, "JWT signature is invalid", E.TokenInvalidError),
-    (400, "JWT claims are invalid", E.TokenInvalidError),
-    (400, "JWT is malformed", E.TokenInvalidError),
-    (400, "Wallet signature does not match the address", E.SignatureMismatchError),
-    (400, "Could not verify wallet signature", E.SignatureVerificationUnavailableError),
-    (400, "Wallet 0xabc has no staked VVV on Base", E.NoStakedVVVError),
-    (400, "The challenge has expired", E.ChallengeExpiredError),
-    (400, "This challenge has already been used", E.ChallengeUsedError),
-    (400, "This challenge was issued for a different wallet address", E.ChallengeInvalidError),
-    (400, "This is not a valid Venice API key authorization challenge", E.ChallengeInvalidError),
-    (400, "The challenge statement was modified", E.ChallengeInvalidError),
-    (400, 'The challenge domain must be "api.venice.ai"', E.ChallengeInvalidError),
-    (400, "API key not found or expired", E.KeyNotFoundError),
-    (400, "API key not found", E.KeyNotFoundError),
-    (400, "API key could not be found", E.KeyNotFoundError),
-    (400, "Key not found", E.KeyNotFoundError),
-    (400, "You have reached the maximum number of active API keys (500)", E.ActiveKeyLimitError),
-    (400, "Maximum of 500 active keys reached", E.ActiveKeyLimitError),
-    (400, "Something else went wrong", E.BadRequestError),
-    (401, "Admin API key required", E.AdminKeyRequiredError),
-    (401, "Authentication failed", E.AuthenticationError),
-    (402, "API key USD spend limit exceeded for this period", E.PaymentRequiredError),
-    (402, "Insufficient USD or Diem balance", E.PaymentRequiredError),
-    (403, "Model not allowed by this key's privacy setting", E.PermissionDeniedError),
-    (404, "Not found", E.NotFoundError),
-    (409, "PAYMENT_IN_PROGRESS", E.ConflictError),
-    (418, "teapot", E.APIStatusError),
-    (429, "Too many requests", E.RateLimitError),
-    (500, "An unknown error occurred", E.InternalServerError),
-    (502, "Bad gateway", E.InternalServerError),
-    (503, "Service unavailable", E.InternalServerError),
+    (400, "Invalid wallet address", errors.InvalidWalletAddressError),
+    (400, "JWT has expired", errors.TokenExpiredError),
+    (400, "JWT signature is invalid", errors.TokenInvalidError),
+    (400, "JWT claims are invalid", errors.TokenInvalidError),
+    (400, "JWT is malformed", errors.TokenInvalidError),
+    (400, "Wallet signature does not match the address", errors.SignatureMismatchError),
+    (400, "Could not verify wallet signature", errors.SignatureVerificationUnavailableError),
+    (400, "Wallet 0xabc has no staked VVV on Base", errors.NoStakedVVVError),
+    (400, "The challenge has expired", errors.ChallengeExpiredError),
+    (400, "This challenge has already been used", errors.ChallengeUsedError),
+    (400, "This challenge was issued for a different wallet address", errors.ChallengeInvalidError),
+    (400, "This is not a valid Venice API key authorization challenge",
+     errors.ChallengeInvalidError),
+    (400, "The challenge statement was modified", errors.ChallengeInvalidError),
+    (400, 'The challenge domain must be "api.venice.ai"', errors.ChallengeInvalidError),
+    (400, "API key not found or expired", errors.KeyNotFoundError),
+    (400, "API key not found", errors.KeyNotFoundError),
+    (400, "API key could not be found", errors.KeyNotFoundError),
+    (400, "Key not found", errors.KeyNotFoundError),
+    (400, "You have reached the maximum number of active API keys (500)",
+     errors.ActiveKeyLimitError),
+    (400, "Maximum of 500 active keys reached", errors.ActiveKeyLimitError),
+    (400, "Something else went wrong", errors.BadRequestError),
+    (401, "Admin API key required", errors.AdminKeyRequiredError),
+    (401, "Authentication failed", errors.AuthenticationError),
+    (402, "API key USD spend limit exceeded for this period", errors.PaymentRequiredError),
+    (402, "Insufficient USD or Diem balance", errors.PaymentRequiredError),
+    (403, "Model not allowed by this key's privacy setting", errors.PermissionDeniedError),
+    (404, "Not found", errors.NotFoundError),
+    (409, "PAYMENT_IN_PROGRESS", errors.ConflictError),
+    (418, "teapot", errors.APIStatusError),
+    (429, "Too many requests", errors.RateLimitError),
+    (500, "An unknown error occurred", errors.InternalServerError),
+    (502, "Bad gateway", errors.InternalServerError),
+    (503, "Service unavailable", errors.InternalServerError),
 ]
 
 
 @pytest.mark.parametrize(("status", "text", "cls"), MAPPED_TEXTS)
-def test_text_mapping(status: int, text: str, cls: type[E.APIStatusError]) -> None:
+def test_text_mapping(status: int, text: str, cls: type[errors.APIStatusError]) -> None:
     err = error_from_response(status, {"error": text}, method="POST", path="/api_keys")
     assert type(err) is cls
     assert err.status_code == status
@@ -68,18 +70,18 @@ def test_every_rule_is_exercised() -> None:
 
 def test_case_insensitive_and_mint_errors_are_not_eligible() -> None:
     err = error_from_response(400, {"error": "WALLET HAS NO STAKED VVV ON BASE"})
-    assert isinstance(err, E.NoStakedVVVError) and isinstance(err, E.NotEligibleError)
+    assert isinstance(err, errors.NoStakedVVVError) and isinstance(err, errors.NotEligibleError)
     assert isinstance(error_from_response(400, {"error": "The challenge has expired"}),
-                      E.TokenExpiredError)
+                      errors.TokenExpiredError)
 
 
 def test_402_discovery_body_is_credentials_required() -> None:
     body = {"x402Version": 2, "error": "Authentication required", "resource": "/api_keys",
             "accepts": [], "extensions": {"sign-in-with-x": {}}}
     err = error_from_response(402, body)
-    assert type(err) is E.CredentialsRequiredError
+    assert type(err) is errors.CredentialsRequiredError
     assert type(error_from_response(402, {"error": "Authentication required"})) is \
-        E.CredentialsRequiredError
+        errors.CredentialsRequiredError
 
 
 def test_zod_details_become_field_errors() -> None:
@@ -89,7 +91,7 @@ def test_zod_details_become_field_errors() -> None:
         "consumptionLimit": {"_errors": [], "usd": {"_errors": ["Number too big"]}},
     }}
     err = error_from_response(400, body)
-    assert type(err) is E.ValidationError
+    assert type(err) is errors.ValidationError
     assert err.field_errors == {
         "_root": ["Unrecognized key(s) in object: 'foo'"],
         "description": ["String must contain at most 64 character(s)"],
@@ -100,7 +102,7 @@ def test_zod_details_become_field_errors() -> None:
 
 def test_string_details_and_issues() -> None:
     err = error_from_response(400, {"error": "Bad", "details": "expiresAt is invalid"})
-    assert type(err) is E.ValidationError
+    assert type(err) is errors.ValidationError
     assert err.field_errors == {"_root": ["expiresAt is invalid"]}
     issues = {"error": "Bad", "issues": [{"path": ["expiresAt"], "message": "Invalid"}]}
     assert field_errors_from_body(issues) == {"expiresAt": ["Invalid"]}
@@ -108,13 +110,13 @@ def test_string_details_and_issues() -> None:
 
 def test_429_retry_after() -> None:
     err = error_from_response(429, {"error": "slow down"}, headers={"retry-after": "12"})
-    assert isinstance(err, E.RateLimitError) and err.retry_after == 12.0
+    assert isinstance(err, errors.RateLimitError) and err.retry_after == 12.0
     assert error_from_response(429, None).retry_after is None  # type: ignore[attr-defined]
 
 
 def test_non_json_body_uses_reason_only() -> None:
     err = error_from_response(502, None, reason="Bad Gateway")
-    assert type(err) is E.InternalServerError and err.message == "502 Bad Gateway"
+    assert type(err) is errors.InternalServerError and err.message == "502 Bad Gateway"
     assert err.body is None
 
 
@@ -140,7 +142,7 @@ def test_error_text_from_nested_or_message_bodies() -> None:
     plain = error_from_response(413, {"message": "Payload too large", "code": "PAYLOAD_TOO_LARGE"})
     assert str(plain) == "413 Payload too large"
     odd = error_from_response(400, {"error": 42}, reason="Bad Request")
-    assert type(odd) is E.BadRequestError and str(odd) == "400 Bad Request"
+    assert type(odd) is errors.BadRequestError and str(odd) == "400 Bad Request"
 
 
 def test_string_details_message_has_no_internal_label() -> None:

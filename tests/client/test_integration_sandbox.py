@@ -10,7 +10,7 @@ import pytest
 
 from tests.client.helpers import Sleeps
 from tests.fakes import fake_key
-from venice_web3_keys import errors as E
+from venice_web3_keys import errors
 from venice_web3_keys.client import AsyncVeniceClient, VeniceClient
 from venice_web3_keys.models import KeySpec, KeyUpdate
 from venice_web3_keys.secret import SecretValue
@@ -91,11 +91,11 @@ async def test_key_lifecycle_every_admin_route(admin: AsyncVeniceClient,
     assert log[0].api_key_id == created.id and log[0].rate_limit_type == "RPM"
 
     await admin.delete_key(created.id)
-    with pytest.raises(E.KeyNotFoundError):
+    with pytest.raises(errors.KeyNotFoundError):
         await admin.get_key(created.id)
-    with pytest.raises(E.KeyNotFoundError):
+    with pytest.raises(errors.KeyNotFoundError):
         await admin.delete_key(created.id)
-    with pytest.raises(E.KeyNotFoundError):
+    with pytest.raises(errors.KeyNotFoundError):
         await admin.update_key(KeyUpdate(id=created.id, description="x"))
 
 
@@ -115,10 +115,10 @@ async def test_inference_key_on_admin_route_and_bad_key(admin: AsyncVeniceClient
     created = await admin.create_key(KeySpec(api_key_type="INFERENCE", description="inf"))
     async with AsyncVeniceClient(venice_sandbox.api_base_url,
                                  admin_key=created.secret) as weak:
-        with pytest.raises(E.AdminKeyRequiredError):
+        with pytest.raises(errors.AdminKeyRequiredError):
             await weak.list_keys()
         assert (await weak.rate_limits()).api_tier is not None  # any key type may read its own
-    with pytest.raises(E.AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):
         await admin.rate_limits(SecretValue(fake_key("INFERENCE", "doesnotexist")))
 
 
@@ -127,7 +127,7 @@ async def test_server_side_validation_maps_field_errors(admin: AsyncVeniceClient
     bad = KeySpec.model_construct(api_key_type="INFERENCE", description="x" * 80,
                                   expires_at=None, usd_limit=None, diem_limit=None,
                                   limit_period=None, model_privacy=None)
-    with pytest.raises(E.ValidationError) as info:
+    with pytest.raises(errors.ValidationError) as info:
         await admin.create_key(bad)
     assert "description" in info.value.field_errors
 
@@ -141,7 +141,7 @@ async def test_plain_string_details_map_to_validation_error(
     key = await admin.create_key(KeySpec(api_key_type="INFERENCE", description="before"))
     keys_before = {k.id for k in await admin.list_keys()}
     venice_sandbox.emulator.faults.add(route, Fault.detailed_error("expiresAt must be later"))
-    with pytest.raises(E.ValidationError) as info:
+    with pytest.raises(errors.ValidationError) as info:
         if route.startswith("POST"):
             await admin.create_key(KeySpec(api_key_type="INFERENCE", description="s"))
         else:
@@ -186,12 +186,12 @@ async def test_mint_refusals_are_mapped(venice_sandbox: Sandbox) -> None:
     spec = KeySpec(api_key_type="INFERENCE", description="m")
     async with AsyncVeniceClient(venice_sandbox.api_base_url) as client:
         ch = await client.get_web3_challenge(poor)
-        with pytest.raises(E.NoStakedVVVError):
+        with pytest.raises(errors.NoStakedVVVError):
             await client.mint_web3_key(address=poor, spec=spec, challenge=ch,
                                        signature=PrivateKeySigner(poor_key).sign_message(
                                            ch.signing_text))
         ch = await client.get_web3_challenge(other)
-        with pytest.raises(E.SignatureMismatchError):
+        with pytest.raises(errors.SignatureMismatchError):
             await client.mint_web3_key(address=other, spec=spec, challenge=ch,
                                        signature=PrivateKeySigner(poor_key).sign_message(
                                            ch.signing_text))
@@ -218,7 +218,7 @@ async def test_get_gives_up_after_two_retries(admin: AsyncVeniceClient,
 
     venice_sandbox.emulator.faults.add("GET /billing/balance", Fault.error(503), times=5)
     before = _count(venice_sandbox, "GET /billing/balance")
-    with pytest.raises(E.InternalServerError):
+    with pytest.raises(errors.InternalServerError):
         await admin.billing_balance()
     assert await _sent(venice_sandbox, "GET /billing/balance", before, 3) == 3
 
@@ -254,10 +254,10 @@ async def test_get_retried_after_timeout(venice_sandbox: Sandbox, sleeps: Sleeps
 
 
 @pytest.mark.parametrize(("fault_kwargs", "error"), [
-    ({"status": 500}, E.InternalServerError),
-    ({"status": 503}, E.InternalServerError),
-    ({"status": 500, "commit": True}, E.InternalServerError),
-    ({"drop": True, "commit": True}, E.APIConnectionError),
+    ({"status": 500}, errors.InternalServerError),
+    ({"status": 503}, errors.InternalServerError),
+    ({"status": 500, "commit": True}, errors.InternalServerError),
+    ({"drop": True, "commit": True}, errors.APIConnectionError),
 ])
 async def test_post_with_injected_failure_sent_exactly_once(
         admin: AsyncVeniceClient, venice_sandbox: Sandbox, sleeps: Sleeps,
@@ -280,7 +280,7 @@ async def test_post_timeout_not_resent(venice_sandbox: Sandbox, sleeps: Sleeps) 
     async with AsyncVeniceClient(venice_sandbox.api_base_url, admin_key=secret, timeout=0.3,
                                  sleep=sleeps) as client:
         before = _count(venice_sandbox, "POST /api_keys")
-        with pytest.raises(E.APITimeoutError):
+        with pytest.raises(errors.APITimeoutError):
             await client.create_key(SPEC)
         assert await _sent(venice_sandbox, "POST /api_keys", before, 1) == 1
         # The key was committed: the ambiguity the flows must reconcile.
@@ -292,7 +292,7 @@ async def test_malformed_create_body_is_ambiguous_and_leaks_nothing(
     from venice_web3_keys.sandbox.emulator.faults import Fault
 
     venice_sandbox.emulator.faults.add("POST /api_keys", Fault.malformed_body(commit=True))
-    with pytest.raises(E.APIResponseValidationError) as info:
+    with pytest.raises(errors.APIResponseValidationError) as info:
         await admin.create_key(SPEC)
     err = info.value
     assert "VENICE_INFERENCE_KEY" not in f"{err} {err!r} {err.body!r}"
@@ -309,7 +309,7 @@ async def test_mint_post_with_injected_500_sent_once(venice_sandbox: Sandbox) ->
     async with AsyncVeniceClient(venice_sandbox.api_base_url, sleep=Sleeps()) as client:
         ch = await client.get_web3_challenge(address)
         before = _count(venice_sandbox, route)
-        with pytest.raises(E.InternalServerError):
+        with pytest.raises(errors.InternalServerError):
             await client.mint_web3_key(
                 address=address, challenge=ch, spec=KeySpec(api_key_type="INFERENCE",
                                                             description="m"),

@@ -19,7 +19,7 @@ from tests.client.helpers import (
     created_json,
     resp,
 )
-from venice_web3_keys import errors as E
+from venice_web3_keys import errors
 from venice_web3_keys._sync import SyncRunner, blocking
 from venice_web3_keys.client import AsyncVeniceClient, VeniceClient
 from venice_web3_keys.models import KeySpec, KeyUpdate
@@ -38,9 +38,9 @@ class TestSyncRunner:
 
     def test_exceptions_propagate(self) -> None:
         async def boom() -> None:
-            raise E.KeyNotFoundError("gone")
+            raise errors.KeyNotFoundError("gone")
 
-        with SyncRunner() as runner, pytest.raises(E.KeyNotFoundError):
+        with SyncRunner() as runner, pytest.raises(errors.KeyNotFoundError):
             runner.run(boom())
 
     def test_works_while_the_callers_loop_runs(self) -> None:
@@ -149,7 +149,7 @@ def test_every_sync_method_delegates() -> None:
 def test_errors_surface_unchanged_and_shared_runner_survives_close() -> None:
     with SyncRunner() as runner:
         client = _sync_client(Script(resp(400, {"error": "API key not found"})), runner)
-        with pytest.raises(E.KeyNotFoundError):
+        with pytest.raises(errors.KeyNotFoundError):
             client.get_key(KEY_ID)
         client.close()
         client.close()

@@ -13,7 +13,7 @@ def test_secret_value_contract() -> None:
         SecretValue(b"bytes")  # type: ignore[arg-type]
     secret = SecretValue("hunter22")
     with pytest.raises(AttributeError, match="immutable"):
-        secret._value = "other"  # type: ignore[misc]
+        secret._value = "other"
     assert secret == SecretValue("hunter22") and secret != SecretValue("hunter23")
     assert secret != "hunter22"  # never equal to the bare string (NotImplemented, then False)
     assert {secret, SecretValue("hunter22")} == {secret}  # hashable, equal values collapse

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.flows.conftest import Account, make_settings
+from tests.harness import SandboxAccount, sandbox_settings
 from venice_web3_keys.api import AsyncVeniceKeys
 from venice_web3_keys.errors import (
     AmbiguousCreateError,
@@ -55,11 +55,11 @@ async def test_commit_then_500_revokes_the_orphan(venice_sandbox: Any, vk: Async
 
 
 async def test_latency_beyond_timeout_is_checked_without_a_second_post(
-        venice_sandbox: Any, account: Account, request_log: Any) -> None:
+        venice_sandbox: Any, account: SandboxAccount, request_log: Any) -> None:
     # The server stalls 1.2 s before reading the request; the client gives up after 0.4 s, so
     # the emulator never creates the key. The flow looks again (a slow server could still
     # commit), finds nothing, and says so instead of guessing; it never re-sends the POST.
-    settings = make_settings(venice_sandbox, admin_key=account.admin_key, timeout=0.4)
+    settings = sandbox_settings(venice_sandbox, admin_key=account.admin_key, timeout=0.4)
     venice_sandbox.emulator.faults.add(POST, Fault.slow(1.2))
     log = request_log()
     async with AsyncVeniceKeys(settings) as vk:
@@ -73,9 +73,9 @@ async def test_latency_beyond_timeout_is_checked_without_a_second_post(
 
 
 async def test_commit_then_timeout_revokes_the_orphan(
-        venice_sandbox: Any, account: Account, request_log: Any) -> None:
+        venice_sandbox: Any, account: SandboxAccount, request_log: Any) -> None:
     # The server creates the key, then holds the response past the client's 0.4 s timeout.
-    settings = make_settings(venice_sandbox, admin_key=account.admin_key, timeout=0.4)
+    settings = sandbox_settings(venice_sandbox, admin_key=account.admin_key, timeout=0.4)
     venice_sandbox.emulator.faults.add(POST, Fault(latency=0.1, hang=2.0, commit=True))
     log = request_log()
     async with AsyncVeniceKeys(settings) as vk:
@@ -88,8 +88,8 @@ async def test_commit_then_timeout_revokes_the_orphan(
 
 
 async def test_commit_then_hang_and_malformed_body_are_reconciled(
-        venice_sandbox: Any, account: Account, request_log: Any) -> None:
-    settings = make_settings(venice_sandbox, admin_key=account.admin_key, timeout=0.5)
+        venice_sandbox: Any, account: SandboxAccount, request_log: Any) -> None:
+    settings = sandbox_settings(venice_sandbox, admin_key=account.admin_key, timeout=0.5)
     async with AsyncVeniceKeys(settings) as vk:
         for name, fault in [("hung", Fault.commit_then_hang(3)),
                             ("garbled", Fault.malformed_body(commit=True)),

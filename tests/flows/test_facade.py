@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.flows.conftest import Account, make_settings
+from tests.harness import SandboxAccount, sandbox_settings
 from venice_web3_keys.api import AsyncVeniceKeys, NewKey, VeniceKeys
 from venice_web3_keys.errors import (
     AmbiguousCreateError,
@@ -26,7 +26,7 @@ def _shape(key: NewKey) -> dict[str, Any]:
     return {k: v for k, v in public.items() if k not in ("id", "last6", "fingerprint")}
 
 
-async def test_sync_facade_behaves_like_the_async_core(account: Account,
+async def test_sync_facade_behaves_like_the_async_core(account: SandboxAccount,
                                                        vk: AsyncVeniceKeys) -> None:
     kwargs: dict[str, Any] = dict(api_key_type="INFERENCE", description="twin", usd_limit=4,
                                   limit_period="EPOCH", model_privacy="ALL",
@@ -56,7 +56,7 @@ async def test_sync_facade_behaves_like_the_async_core(account: Account,
     await vk.revoke_key(a.id)
 
 
-def test_sync_facade_has_the_async_surface(account: Account) -> None:
+def test_sync_facade_has_the_async_surface(account: SandboxAccount) -> None:
     """Every public coroutine of the core has a blocking twin with the same signature and doc."""
     import inspect
 
@@ -93,12 +93,11 @@ def test_import_is_light() -> None:
 
 
 def test_listing_keys_never_imports_the_wallet_stack(venice_sandbox: Any,
-                                                     account: Account) -> None:
+                                                     account: SandboxAccount) -> None:
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VENICE_", "BASE_RPC"))}
     env.update(venice_sandbox.env(account.private_key))
-    assert account.admin_key is not None
     env["VENICE_ADMIN_KEY"] = account.admin_key.reveal()
     out = _run_python(
         "import sys\nfrom venice_web3_keys import VeniceKeys\n"
@@ -142,7 +141,7 @@ async def test_invalid_input_never_reaches_the_network(vk: AsyncVeniceKeys, requ
 async def test_admin_calls_without_admin_key_fail_locally(venice_sandbox: Any,
                                                           request_log: Any) -> None:
     log = request_log()
-    async with AsyncVeniceKeys(make_settings(venice_sandbox)) as vk:
+    async with AsyncVeniceKeys(sandbox_settings(venice_sandbox)) as vk:
         for call in (vk.list_keys(), vk.billing_balance(), vk.rate_limit_log(),
                      vk.create_key(api_key_type="INFERENCE", description="x"),
                      vk.customer_keys("acme"), vk.rate_limits()):
@@ -174,12 +173,11 @@ class _Explodes:
     def abort(self) -> None: ...
 
 
-async def test_secret_canary_over_logs_and_errors(venice_sandbox: Any, account: Account,
+async def test_secret_canary_over_logs_and_errors(venice_sandbox: Any, account: SandboxAccount,
                                                   vk: AsyncVeniceKeys,
                                                   caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     secrets = [account.private_key.reveal()]
-    assert account.admin_key is not None
     secrets.append(account.admin_key.reveal())
     texts: list[str] = []
 
@@ -214,7 +212,7 @@ async def test_secret_canary_over_logs_and_errors(venice_sandbox: Any, account: 
 async def test_wallet_status_of_any_address_needs_no_wallet(venice_sandbox: Any,
                                                             request_log: Any) -> None:
     address, _pk = venice_sandbox.new_wallet(svvv=0, vvv=3)
-    async with AsyncVeniceKeys(make_settings(venice_sandbox)) as vk:
+    async with AsyncVeniceKeys(sandbox_settings(venice_sandbox)) as vk:
         status = await vk.wallet_status(address.lower())
         assert status.address == address and not status.eligible
         assert status.balances["VVV"] == 3
@@ -262,7 +260,7 @@ async def test_find_key_by_unique_prefix(venice_sandbox: Any, vk: AsyncVeniceKey
     assert info.value.field == "key_id"
 
 
-async def test_is_calling_key(account: Account, vk: AsyncVeniceKeys) -> None:
+async def test_is_calling_key(account: SandboxAccount, vk: AsyncVeniceKeys) -> None:
     keys = await vk.list_keys()
     calling = [k for k in keys if vk.is_calling_key(k)]
     assert [k.api_key_type for k in calling] == ["ADMIN"]

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.fakes import fake_key
-from tests.flows.conftest import Account, make_settings
+from tests.harness import SandboxAccount, sandbox_settings
 from venice_web3_keys.api import AsyncVeniceKeys
 from venice_web3_keys.errors import (
     AmbiguousCreateError,
@@ -35,7 +35,7 @@ GEN = "/api_keys/generate_web3_key"
 
 
 @pytest.mark.parametrize("variant", ["jwt", "siwe"])
-async def test_mint_end_to_end_reads_limits_back(venice_sandbox: Any, account: Account,
+async def test_mint_end_to_end_reads_limits_back(venice_sandbox: Any, account: SandboxAccount,
                                                  vk: AsyncVeniceKeys, request_log: Any,
                                                  tmp_path: Path, variant: str) -> None:
     venice_sandbox.emulator.mint_variant = variant
@@ -67,7 +67,7 @@ async def test_mint_without_admin_key_uses_only_the_two_web3_calls(
         venice_sandbox: Any, request_log: Any) -> None:
     _address, pk = venice_sandbox.new_wallet()
     log = request_log()
-    async with AsyncVeniceKeys(make_settings(venice_sandbox, private_key=pk)) as vk:
+    async with AsyncVeniceKeys(sandbox_settings(venice_sandbox, private_key=pk)) as vk:
         key = await vk.mint_key(description="no admin", usd_limit=1)
     assert key.secret.reveal().startswith("VENICE_INFERENCE_KEY_")
     assert log.routes() == [f"GET {GEN}", f"POST {GEN}"]
@@ -80,7 +80,7 @@ async def test_no_staked_vvv_is_refused_before_signing_or_posting(
     signer, signed = _spy(pk)
     log = request_log()
     out = tmp_path / "never.txt"
-    async with AsyncVeniceKeys(make_settings(venice_sandbox, private_key=pk),
+    async with AsyncVeniceKeys(sandbox_settings(venice_sandbox, private_key=pk),
                                signer=signer) as vk:
         with pytest.raises(NotEligibleError) as info:
             await vk.mint_key(sink=FileSink(out))
@@ -96,7 +96,7 @@ async def test_unstaked_vvv_is_pointed_at_wallet_stake(venice_sandbox: Any,
     _address, pk = venice_sandbox.new_wallet(svvv=0, vvv="12.5")
     signer, signed = _spy(pk)
     log = request_log()
-    async with AsyncVeniceKeys(make_settings(venice_sandbox, private_key=pk),
+    async with AsyncVeniceKeys(sandbox_settings(venice_sandbox, private_key=pk),
                                signer=signer) as vk:
         with pytest.raises(NotEligibleError) as info:
             await vk.mint_key()
@@ -107,7 +107,7 @@ async def test_unstaked_vvv_is_pointed_at_wallet_stake(venice_sandbox: Any,
 
 
 async def test_expired_token_is_fetched_and_signed_once_more(
-        venice_sandbox: Any, account: Account, request_log: Any) -> None:
+        venice_sandbox: Any, account: SandboxAccount, request_log: Any) -> None:
     clock = venice_sandbox.emulator.clock
     # Venice's clock runs 14m50s behind: the first token is current for us (expires in ~10 s).
     clock.advance(-(14 * 60 + 50))
@@ -138,7 +138,7 @@ async def test_expired_token_is_fetched_and_signed_once_more(
 
 
 async def test_token_expired_twice_gives_up_after_one_retry(
-        venice_sandbox: Any, account: Account, request_log: Any) -> None:
+        venice_sandbox: Any, account: SandboxAccount, request_log: Any) -> None:
     expired = {"error": "JWT has expired"}
     venice_sandbox.emulator.faults.add(f"POST {GEN}", Fault.error(400, expired), times=2)
     log = request_log()
@@ -161,7 +161,7 @@ def _jwt(claims: dict[str, Any], alg: str = "HS256") -> str:
     {"token": "not-a-jwt"},
     {"message": "evil.example wants you to sign in with your Ethereum account:\n0x0"},
 ])
-async def test_unsafe_challenge_is_never_signed(venice_sandbox: Any, account: Account,
+async def test_unsafe_challenge_is_never_signed(venice_sandbox: Any, account: SandboxAccount,
                                                 request_log: Any, data: dict[str, Any]) -> None:
     venice_sandbox.emulator.faults.add(f"GET {GEN}", Fault(status=200, body={"success": True,
                                                                             "data": data}))
@@ -174,7 +174,8 @@ async def test_unsafe_challenge_is_never_signed(venice_sandbox: Any, account: Ac
 
 
 async def test_ambiguous_mint_with_admin_key_revokes_the_orphan(
-        venice_sandbox: Any, account: Account, vk: AsyncVeniceKeys, request_log: Any) -> None:
+        venice_sandbox: Any, account: SandboxAccount, vk: AsyncVeniceKeys,
+        request_log: Any) -> None:
     venice_sandbox.emulator.faults.add(f"POST {GEN}", Fault.commit_then_fail(502))
     log = request_log()
     with pytest.raises(AmbiguousCreateError) as info:
@@ -191,7 +192,7 @@ async def test_ambiguous_mint_without_admin_key_says_outcome_unknown(
     _address, pk = venice_sandbox.new_wallet()
     venice_sandbox.emulator.faults.add(f"POST {GEN}", Fault.commit_then_fail(500))
     log = request_log()
-    async with AsyncVeniceKeys(make_settings(venice_sandbox, private_key=pk)) as vk:
+    async with AsyncVeniceKeys(sandbox_settings(venice_sandbox, private_key=pk)) as vk:
         with pytest.raises(AmbiguousCreateError) as info:
             await vk.mint_key(description="unknown fate")
     assert "unknown" in str(info.value) and "keys list" in str(info.value)
@@ -216,7 +217,7 @@ class BrokenSink:
         self.calls.append("abort")
 
 
-async def test_failed_delivery_revokes_the_minted_key(account: Account, vk: AsyncVeniceKeys,
+async def test_failed_delivery_revokes_the_minted_key(account: SandboxAccount, vk: AsyncVeniceKeys,
                                                       request_log: Any) -> None:
     sink = BrokenSink()
     log = request_log()
@@ -230,7 +231,7 @@ async def test_failed_delivery_revokes_the_minted_key(account: Account, vk: Asyn
 
 async def test_failed_delivery_without_admin_names_the_key(venice_sandbox: Any) -> None:
     _address, pk = venice_sandbox.new_wallet()
-    async with AsyncVeniceKeys(make_settings(venice_sandbox, private_key=pk)) as vk:
+    async with AsyncVeniceKeys(sandbox_settings(venice_sandbox, private_key=pk)) as vk:
         with pytest.raises(SinkError) as info:
             await vk.mint_key(sink=BrokenSink())
     text = str(info.value)
@@ -261,7 +262,7 @@ async def test_preflight_overlaps_the_token_request(venice_sandbox: Any) -> None
     _address, pk = venice_sandbox.new_wallet()
     transport = DelayedTransport(0.15)
     async with httpx.AsyncClient(transport=transport) as http:
-        settings = make_settings(venice_sandbox, private_key=pk)
+        settings = sandbox_settings(venice_sandbox, private_key=pk)
         async with AsyncVeniceKeys(settings, http_client=http) as vk:
             await vk.mint_key(description="overlap")
     spans = {name: (start, end) for name, start, end in transport.spans}
@@ -294,7 +295,7 @@ async def test_unreachable_rpc_fails_the_mint_before_signing(
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
     _address, pk = venice_sandbox.new_wallet()
-    settings = make_settings(venice_sandbox, private_key=pk, rpc_urls=dead)
+    settings = sandbox_settings(venice_sandbox, private_key=pk, rpc_urls=dead)
     signer, signed = _spy(pk)
     log = request_log()
     out = tmp_path / "never.txt"
@@ -307,7 +308,7 @@ async def test_unreachable_rpc_fails_the_mint_before_signing(
 
 
 async def test_challenge_refusal_is_raised_and_nothing_is_signed(
-        venice_sandbox: Any, account: Account, request_log: Any) -> None:
+        venice_sandbox: Any, account: SandboxAccount, request_log: Any) -> None:
     venice_sandbox.emulator.faults.add(
         f"GET {GEN}", Fault.error(400, {"error": "Invalid wallet address"}))
     signer, signed = _spy(account.private_key)
@@ -320,7 +321,8 @@ async def test_challenge_refusal_is_raised_and_nothing_is_signed(
 
 @pytest.mark.parametrize("data", [{}, {"token": ""}, {"message": ""}])
 async def test_empty_challenge_is_a_malformed_answer_never_signed(
-        venice_sandbox: Any, account: Account, request_log: Any, data: dict[str, Any]) -> None:
+        venice_sandbox: Any, account: SandboxAccount, request_log: Any,
+        data: dict[str, Any]) -> None:
     venice_sandbox.emulator.faults.add(f"GET {GEN}", Fault(status=200, body={"success": True,
                                                                             "data": data}))
     signer, signed = _spy(account.private_key)
@@ -332,7 +334,7 @@ async def test_empty_challenge_is_a_malformed_answer_never_signed(
 
 
 async def test_definite_mint_refusal_is_raised_without_reconciling(
-        venice_sandbox: Any, account: Account, request_log: Any) -> None:
+        venice_sandbox: Any, account: SandboxAccount, request_log: Any) -> None:
     venice_sandbox.emulator.faults.add(f"POST {GEN}", Fault.error(400, {"error": "No staked VVV"}))
     log = request_log()
     async with AsyncVeniceKeys(account.settings) as vk:
@@ -345,7 +347,8 @@ async def test_definite_mint_refusal_is_raised_without_reconciling(
 
 
 async def test_server_error_on_mint_checked_and_reported_as_nothing_created(
-        venice_sandbox: Any, account: Account, vk: AsyncVeniceKeys, request_log: Any) -> None:
+        venice_sandbox: Any, account: SandboxAccount, vk: AsyncVeniceKeys,
+        request_log: Any) -> None:
     venice_sandbox.emulator.faults.add(f"POST {GEN}", Fault.error(502))  # fails, creates nothing
     log = request_log()
     with pytest.raises(InternalServerError) as info:
@@ -363,7 +366,7 @@ async def test_mint_with_a_refused_admin_key_still_mints_from_the_echo(
     stale = SecretValue(fake_key("ADMIN", "revokedlongago"))
     log = request_log()
     with caplog.at_level("WARNING", logger="venice_web3_keys.flows.mint"):
-        async with AsyncVeniceKeys(make_settings(venice_sandbox, private_key=pk,
+        async with AsyncVeniceKeys(sandbox_settings(venice_sandbox, private_key=pk,
                                                  admin_key=stale)) as vk:
             key = await vk.mint_key(description="echo only", usd_limit=4)
     assert key.secret.reveal().startswith("VENICE_INFERENCE_KEY_")

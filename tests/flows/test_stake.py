@@ -158,6 +158,7 @@ async def test_stake_moves_exactly_the_amount_checked_with_cast(chain: LocalChai
     assert wallet.nonce() == 2  # approve + stake, nothing else
     assert cast_uint(wallet.rpc, VVV_TOKEN, "balanceOf(address)(uint256)",
                      STAKING_CONTRACT) >= 10 * WEI
+    assert result.fees_paid is not None  # a sent stake knows what it paid
     paid_wei = int(result.fees_paid * WEI)
     assert wallet.eth() == eth_before - paid_wei  # fees_paid is what the chain charged
 
@@ -181,7 +182,7 @@ async def test_stake_moves_exactly_the_amount_checked_with_cast(chain: LocalChai
     assert plan.approve_needed and plan.dry_run and plan.approve_tx is plan.stake_tx is None
     assert plan.balances_after["VVV"] == result.balances_after["VVV"]
     assert plan.balances_after["sVVV"] == result.balances_after["sVVV"]
-    assert plan.fee_estimate >= result.fees_paid > 0
+    assert plan.fee_estimate is not None and plan.fee_estimate >= result.fees_paid > 0
     for step, used in result.gas_used.items():
         assert plan.gas_estimates[step] >= used
     public = result.to_public_dict()

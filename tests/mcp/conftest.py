@@ -1,5 +1,6 @@
-"""Fixtures for the MCP server tests: a sandbox account, operator configs, and one way to open
-a real `mcp.Client` on each transport (in-process, stdio subprocess, Streamable HTTP subprocess)."""
+"""Fixtures for the MCP server tests: operator configs over an `account` (tests/conftest.py),
+and one way to open a real `mcp.Client` on each transport (in-process, stdio subprocess,
+Streamable HTTP subprocess)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
+from tests.harness import SandboxAccount
 from venice_web3_keys.mcp.config import load_config
-from venice_web3_keys.secret import SecretValue
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCHER = REPO / "mcp_server.py"
@@ -27,28 +28,11 @@ TOKEN = "t" * 20 + "-canary-token-0123456789"  # 44 chars
 
 
 @dataclass
-class Account:
-    """A sandbox wallet with sVVV, its account's ADMIN key, and the env to reach both."""
-
-    address: str
-    private_key: SecretValue
-    admin_key: SecretValue
-    env: dict[str, str]
-
-    def secrets(self) -> list[str]:
-        return [
-            self.private_key.reveal(),
-            self.private_key.reveal().removeprefix("0x"),
-            self.admin_key.reveal(),
-        ]
-
-
-@dataclass
 class Operator:
     """The operator's side of one server: env, flags, and where it writes."""
 
     home: Path
-    account: Account
+    account: SandboxAccount
     flags: list[str] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -82,22 +66,17 @@ class Operator:
         return [json.loads(line) for line in self.audit_path.read_text().splitlines()]
 
 
-def new_account(venice_sandbox: Any) -> Account:
-    """A fresh sandbox wallet (1 ETH, 100 sVVV) with its account's ADMIN key."""
+def new_account(venice_sandbox: Any) -> SandboxAccount:
+    """A second fresh sandbox wallet (1 ETH, 100 sVVV) with its account's ADMIN key."""
     address, private_key = venice_sandbox.new_wallet()
     _, admin = venice_sandbox.emulator.create_account_with_admin_key(address)
     env = venice_sandbox.env(private_key)
     env["VENICE_ADMIN_KEY"] = admin.reveal()
-    return Account(address, private_key, admin, env)
+    return SandboxAccount(venice_sandbox, address, private_key, admin, env)
 
 
 @pytest.fixture
-def account(venice_sandbox: Any) -> Account:
-    return new_account(venice_sandbox)
-
-
-@pytest.fixture
-def operator(tmp_path: Path, account: Account) -> Operator:
+def operator(tmp_path: Path, account: SandboxAccount) -> Operator:
     return Operator(home=tmp_path, account=account)
 
 

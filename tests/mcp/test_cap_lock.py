@@ -18,7 +18,8 @@ import pytest
 
 from tests.mcp.conftest import Operator, open_client
 from tests.mcp.helpers import ok, refused
-from venice_web3_keys.mcp.audit import AuditLockError, AuditLog
+from venice_web3_keys.errors import AuditLockError
+from venice_web3_keys.mcp.audit import AuditLog
 
 CAP = 3
 MINT = {"usd_limit": 5, "expires_at": "2d"}

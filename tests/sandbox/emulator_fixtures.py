@@ -2,7 +2,8 @@
 
 Loaded by the emulator test modules with `pytest_plugins`. The server is real uvicorn on a free
 port in a thread, shared by the session; each test plugs in a fresh emulator with a FakeClock.
-The chain is the sandbox's LocalChain (anvil, chain id 8453, tokens at the mainnet addresses).
+The chain is the session sandbox's LocalChain (anvil, chain id 8453, tokens at the mainnet
+addresses), rolled back after each test (`venice_isolated_chain` of the package's plugin).
 """
 
 from __future__ import annotations
@@ -18,15 +19,6 @@ from venice_web3_keys.sandbox.emulator import EmulatorState, FakeClock, create_a
 
 
 @pytest.fixture(scope="session")
-def emu_chain() -> Iterator[LocalChain]:
-    local = LocalChain.start()
-    try:
-        yield local
-    finally:
-        local.stop()
-
-
-@pytest.fixture(scope="session")
 def emu_server() -> Iterator[tuple[SwappableApp, int]]:
     swappable = SwappableApp()
     server = ServerThread(swappable)
@@ -38,14 +30,16 @@ def emu_server() -> Iterator[tuple[SwappableApp, int]]:
 
 
 @pytest.fixture
-def emu(emu_chain: LocalChain, emu_server: tuple[SwappableApp, int]) -> Iterator[Emu]:
+def emu(venice_isolated_chain: LocalChain, emu_server: tuple[SwappableApp, int]) -> Iterator[Emu]:
+    """A fresh emulator (FakeClock) on the session's uvicorn and the session's chain, which is
+    rolled back after the test."""
     swappable, port = emu_server
     clock = FakeClock()
-    state = EmulatorState(rpc_url=emu_chain.rpc_url, clock=clock)
+    state = EmulatorState(rpc_url=venice_isolated_chain.rpc_url, clock=clock)
     swappable.app = create_app(state)
     origin = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=f"{origin}/api/v1", timeout=10) as http:
         try:
-            yield Emu(state, clock, f"{origin}/api/v1", origin, http, emu_chain)
+            yield Emu(state, clock, f"{origin}/api/v1", origin, http, venice_isolated_chain)
         finally:
             state.release_hangs()

@@ -69,6 +69,21 @@ def test_next_test_gets_a_clean_sandbox(venice_sandbox, venice_chain, venice_wal
     reply = httpx.get(url, params={"address": venice_wallet[0]})
     assert reply.status_code == 200
     assert ("token" if "{variant}" == "jwt" else "message") in reply.json()["data"]
+
+
+MARKED = "0x" + "c3" * 20
+
+
+def test_isolated_chain_may_be_changed(venice_isolated_chain, venice_chain):
+    assert venice_isolated_chain is venice_chain
+    venice_isolated_chain.fund(MARKED, svvv=5)
+    venice_isolated_chain.rpc("anvil_setCode", [MARKED, "0x00"])
+    assert venice_isolated_chain.balance_of("sVVV", MARKED) == 5 * 10**18
+
+
+def test_isolated_chain_changes_are_gone_after_the_test(venice_chain):
+    assert venice_chain.balance_of("sVVV", MARKED) == 0
+    assert venice_chain.rpc("eth_getCode", [MARKED, "latest"]) == "0x"
 '''
 
 
@@ -85,13 +100,13 @@ def run_user_suite(tmp_path: Path, variant: str, *args: str) -> subprocess.Compl
 def test_fixtures_work_in_a_user_project(tmp_path: Path) -> None:
     result = run_user_suite(tmp_path, "jwt")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "6 passed" in result.stdout
 
 
 def test_variant_option(tmp_path: Path) -> None:
     result = run_user_suite(tmp_path, "siwe", "--venice-sandbox-variant", "siwe")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "6 passed" in result.stdout
 
 
 def test_a_failing_user_test_is_reported(tmp_path: Path) -> None:

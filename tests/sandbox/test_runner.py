@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,10 +79,8 @@ def test_reset_test_state_restores_defaults(sandbox: Sandbox) -> None:
     assert emulator.faults.latency == 0
     assert emulator.mint_variant == "jwt"
     assert abs((emulator.clock.now() - real_clock.now()).total_seconds()) > 3000  # offset gone
-    started = time.perf_counter()
     address, key = sandbox.new_wallet()
-    assert mint(sandbox.api_base_url, address, key).status_code == 200
-    assert time.perf_counter() - started < 2
+    assert mint(sandbox.api_base_url, address, key).status_code == 200  # a jwt mint again
 
 
 def test_stop_closes_both_servers() -> None:
@@ -128,10 +125,11 @@ def _start_cli(*args: str) -> tuple[subprocess.Popen[str], dict[str, str], list[
     assert proc.stdout is not None
     lines: list[str] = []
     values: dict[str, str] = {}
-    deadline = time.monotonic() + 30
-    while "VENICE_WALLET_PRIVATE_KEY" not in values and time.monotonic() < deadline:
+    # The block ends with "# Ctrl-C ..."; pytest's timeout guards a sandbox that never prints it
+    # (a deadline here would only cut a slow start short on a busy machine).
+    while "VENICE_WALLET_PRIVATE_KEY" not in values:
         line = proc.stdout.readline()
-        if not line:
+        if not line or line.startswith("# Ctrl-C"):
             break
         lines.append(line.rstrip("\n"))
         if "=" in line and not line.startswith("#"):

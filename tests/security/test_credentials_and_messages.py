@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Run
 from tests.fakes import fake_key
+from tests.harness import CliRunner
 from tests.security.test_spoofed_challenges import siwe
 from venice_web3_keys.api import AsyncVeniceKeys
 from venice_web3_keys.challenge import validate_siwe_message
@@ -105,8 +105,8 @@ def test_keystore_without_password_is_a_password_error_before_any_request(
         load_signer(load_settings(environ={"VENICE_WALLET_KEYSTORE": str(keystore)}))
 
 
-def test_cli_missing_wallet_exits_4_with_the_kind(run: Run, venice_sandbox: Any) -> None:
-    res = run("--json", "mint", "--type", "INFERENCE", "--description", "x", "--print",
+def test_cli_missing_wallet_exits_4_with_the_kind(cli: CliRunner, venice_sandbox: Any) -> None:
+    res = cli("--json", "mint", "--type", "INFERENCE", "--description", "x", "--print",
               env=venice_sandbox.env())
     assert res.code == 4, res.stderr
     assert res.json()["error"]["type"] == "MissingCredentialsError"
@@ -116,7 +116,7 @@ def test_cli_missing_wallet_exits_4_with_the_kind(run: Run, venice_sandbox: Any)
 # ---- a URL password never reaches a message -------------------------------------------------
 
 
-async def test_base_url_password_never_in_any_message(run: Run, caplog: Any) -> None:
+async def test_base_url_password_never_in_any_message(cli: CliRunner, caplog: Any) -> None:
     base = f"http://user:{PASSWORD}@127.0.0.1:9/api/v1"
     settings = load_settings(environ={"VENICE_API_BASE_URL": base,
                                       "VENICE_ADMIN_KEY": fake_key("ADMIN")})
@@ -129,11 +129,13 @@ async def test_base_url_password_never_in_any_message(run: Run, caplog: Any) -> 
         seen.append(str(info.value))
     seen.append(caplog.text)
     for args in (["keys", "list"], ["--json", "keys", "list"], ["keys", "get", "abcdef12"]):
-        res = run(*args, env={"VENICE_API_BASE_URL": base,
-                              "VENICE_ADMIN_KEY": fake_key("ADMIN"), "VENICE_MAX_RETRIES": "0"})
+        res = cli.subprocess(*args, env={"VENICE_API_BASE_URL": base,
+                                         "VENICE_ADMIN_KEY": fake_key("ADMIN"),
+                                         "VENICE_MAX_RETRIES": "0"})
         assert res.code != 0
         seen += [res.stdout, res.stderr]
-    bad = run("keys", "list", env={"VENICE_API_BASE_URL": f"ftp://u:{PASSWORD}@h/x"})
+    bad = cli.subprocess("keys", "list",
+                         env={"VENICE_API_BASE_URL": f"ftp://u:{PASSWORD}@h/x"})
     seen += [bad.stdout, bad.stderr]
     leaked = [text for text in seen if PASSWORD in text]
     assert leaked == []
@@ -175,16 +177,16 @@ def test_a_transaction_error_keeps_its_own_hash_but_masks_a_key_beside_it() -> N
 
 
 def test_wallet_conflict_is_checked_only_when_signing_and_names_sources(
-        run: Run, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path) -> None:
+        cli: CliRunner, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path) -> None:
     keystore = tmp_path / "k.json"
     create_keystore(keystore, SecretValue("pw"), kdf_iterations=16)
     dotenv = tmp_path / "wallet.env"
     dotenv.write_text(f"VENICE_WALLET_KEYSTORE={keystore}\n")
     _address, key = venice_sandbox.new_wallet()
     env = {**admin_env, "VENICE_WALLET_PRIVATE_KEY": key.reveal()}
-    listed = run("--env-file", str(dotenv), "--json", "keys", "list", env=env)
+    listed = cli("--env-file", str(dotenv), "--json", "keys", "list", env=env)
     assert listed.code == 0, listed.stderr  # never signs: the conflict does not matter
-    minted = run("--env-file", str(dotenv), "mint", "--type", "INFERENCE",
+    minted = cli("--env-file", str(dotenv), "mint", "--type", "INFERENCE",
                  "--description", "x", "--print", env=env)
     assert minted.code == 2, minted.stderr
     message = " ".join(minted.stderr.split())
@@ -207,17 +209,17 @@ def test_settings_record_where_each_variable_came_from(tmp_path: Path) -> None:
 
 
 def test_cwd_env_file_redirecting_the_api_is_named_on_stderr(
-        run: Run, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path) -> None:
+        cli: CliRunner, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path) -> None:
     env = dict(admin_env)
     (tmp_path / ".env").write_text(f"VENICE_API_BASE_URL={env.pop('VENICE_API_BASE_URL')}\n"
                                    f"BASE_RPC_URL={env.pop('BASE_RPC_URL')}\n")
-    res = run("--json", "keys", "list", env=env)
+    res = cli("--json", "keys", "list", env=env)
     assert res.code == 0, res.stderr
     assert isinstance(res.json()["data"], list)  # stdout is only the JSON object
     notes = [line for line in res.stderr.splitlines() if ".env" in line]
     assert len(notes) == 1, res.stderr
     assert "VENICE_API_BASE_URL" in notes[0] and "BASE_RPC_URL" in notes[0]
-    quiet = run("--json", "keys", "list", env=admin_env)  # environment wins: nothing to say
+    quiet = cli("--json", "keys", "list", env=admin_env)  # environment wins: nothing to say
     assert quiet.code == 0 and ".env" not in quiet.stderr
-    chosen = run("--env-file", ".env", "--json", "keys", "list", env=env)  # asked for: no note
+    chosen = cli("--env-file", ".env", "--json", "keys", "list", env=env)  # asked for: no note
     assert chosen.code == 0 and ".env" not in chosen.stderr

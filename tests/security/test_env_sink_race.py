@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import BIN, Run, clean_env, request_log
+from tests.cli.conftest import request_log
 from tests.fakes import fake_key
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env
 from venice_web3_keys.api import AsyncVeniceKeys
 from venice_web3_keys.errors import DeliveryFailedError, InvalidInputError
 from venice_web3_keys.secret import ApiKeySecret
@@ -26,7 +27,7 @@ from venice_web3_keys.sinks import EnvFileSink, parse_sink_spec
 
 def _create_in_parallel(env: dict[str, str], cwd: Path, count: int) -> list[tuple[int, str]]:
     procs = [subprocess.Popen(
-        [str(BIN), "keys", "create", "--type", "INFERENCE", "--description", f"race {i}",
+        [str(CLI_SCRIPT), "keys", "create", "--type", "INFERENCE", "--description", f"race {i}",
          "--env-out", f"race.env:V{i}"], env=clean_env(env), cwd=cwd,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(count)]
     results = []
@@ -78,10 +79,10 @@ def test_parallel_env_sink_writers_keep_every_variable(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("spec", [".env:my-key", ".env:1BAD", ".env:", ":VAR", ".env:A B"])
 def test_env_out_with_an_invalid_variable_is_invalid_input(
-        venice_sandbox: Any, admin_env: dict[str, str], run: Run, tmp_path: Path,
+        venice_sandbox: Any, admin_env: dict[str, str], cli: CliRunner, tmp_path: Path,
         spec: str) -> None:
     before = request_log(venice_sandbox)
-    res = run("--json", "keys", "create", "--type", "INFERENCE", "--description", "bad var",
+    res = cli("--json", "keys", "create", "--type", "INFERENCE", "--description", "bad var",
               "--env-out", spec, env=admin_env)
     assert res.code == 2, res.stderr
     assert res.json()["error"]["type"] == "InvalidInputError"

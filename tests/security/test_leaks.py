@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import BIN, clean_env
 from tests.fakes import fake_key
+from tests.harness import CliRunner, clean_env
 from venice_web3_keys.client.async_client import AsyncVeniceClient
 from venice_web3_keys.errors import ConfigError, VeniceKeysError
 from venice_web3_keys.secret import SecretValue
@@ -29,7 +29,7 @@ def _everything(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)) + repr(exc) + repr(exc.args)
 
 
-@pytest.mark.parametrize("bad", BAD_KEYS)
+@pytest.mark.parametrize("bad", BAD_KEYS, ids=["LF-header", "CRLF-header", "NUL", "ESC"])
 async def test_control_character_in_key_is_not_echoed(venice_sandbox: Any, bad: str) -> None:
     """h11 quotes an illegal header value in its error; the client must not pass it on."""
     before = len(venice_sandbox.emulator.requests())
@@ -50,41 +50,35 @@ def test_settings_refuse_a_key_with_a_control_character(var: str) -> None:
     assert CANARY not in _everything(info.value)
 
 
-def test_cli_with_a_broken_admin_key_in_dotenv(tmp_path: Path, venice_sandbox: Any) -> None:
+def test_cli_with_a_broken_admin_key_in_dotenv(tmp_path: Path, venice_sandbox: Any,
+                                               cli: CliRunner) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(f'VENICE_ADMIN_KEY="{CANARY}\\nX-Injected: 1"\n')
     before = len(venice_sandbox.emulator.requests())
-    proc = subprocess.run(
-        [str(BIN), "--env-file", str(env_file), "--json", "keys", "list"],
-        env=clean_env(venice_sandbox.env()), capture_output=True, text=True, timeout=60,
-        cwd=tmp_path, check=False)
-    assert proc.returncode != 0
-    assert CANARY not in proc.stdout + proc.stderr
-    assert "VENICE_ADMIN_KEY" in proc.stdout + proc.stderr
+    res = cli("--env-file", str(env_file), "--json", "keys", "list", env=venice_sandbox.env())
+    assert res.code != 0
+    assert CANARY not in res.stdout + res.stderr
+    assert "VENICE_ADMIN_KEY" in res.stdout + res.stderr
     assert len(venice_sandbox.emulator.requests()) == before
 
 
-def test_cli_never_accepts_a_secret_on_argv(tmp_path: Path) -> None:
+def test_cli_never_accepts_a_secret_on_argv(cli: CliRunner) -> None:
     for flag in ("--admin-key", "--private-key", "--password", "--api-key"):
-        proc = subprocess.run([str(BIN), flag, CANARY, "keys", "list"], env=clean_env(),
-                              capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                              check=False)
-        assert proc.returncode == 2, (flag, proc.stdout, proc.stderr)
-        assert CANARY not in proc.stdout
+        res = cli(flag, CANARY, "keys", "list")
+        assert res.code == 2, (flag, res.stdout, res.stderr)
+        assert CANARY not in res.stdout
 
 
-def test_private_key_canary_never_leaves_the_cli(tmp_path: Path, venice_sandbox: Any) -> None:
+def test_private_key_canary_never_leaves_the_cli(venice_sandbox: Any, cli: CliRunner) -> None:
     """A wrong-but-well-formed private key and a malformed one: errors never quote them."""
     good_shape = "0x" + "f" * 64  # above the curve order: not a valid secp256k1 key
     for key in (good_shape, "0x" + "e" * 63 + "Z"):
         env = dict(venice_sandbox.env())
         env["VENICE_WALLET_PRIVATE_KEY"] = key
-        proc = subprocess.run([str(BIN), "--json", "wallet", "status"], env=clean_env(env),
-                              capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                              check=False)
-        assert proc.returncode != 0
+        res = cli("--json", "wallet", "status", env=env)
+        assert res.code != 0
         for fragment in (key, key[2:], key[2:34]):
-            assert fragment not in proc.stdout + proc.stderr
+            assert fragment not in res.stdout + res.stderr
 
 
 MCP_SCRIPT = r"""

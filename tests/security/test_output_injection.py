@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Run, create_key
+from tests.cli.conftest import create_key
+from tests.harness import CliRunner
 from venice_web3_keys.cli.render import Output
 from venice_web3_keys.models import ApiKey, BillingBalance, RateLimitLogEntry, RateLimits
 from venice_web3_keys.serialize import to_jsonable
@@ -68,21 +69,24 @@ def _new_key_info(text: str) -> dict[str, Any]:
 
 
 def _rate_limits(text: str) -> dict[str, Any]:
-    return to_jsonable(RateLimits.model_validate({
+    data: dict[str, Any] = to_jsonable(RateLimits.model_validate({
         "accessPermitted": True, "apiTier": {"id": text}, "balances": {text: 1},
         "keyExpiration": text, "nextEpochBegins": text,
         "rateLimits": [{"apiModelId": text, "rateLimits": [{"amount": 5, "type": text}]}]}))
+    return data
 
 
 def _log_entries(text: str) -> list[dict[str, Any]]:
-    return to_jsonable([RateLimitLogEntry.model_validate({
+    entries: list[dict[str, Any]] = to_jsonable([RateLimitLogEntry.model_validate({
         "apiKeyId": text, "modelId": text, "rateLimitTier": text, "rateLimitType": text,
         "timestamp": text})])
+    return entries
 
 
 def _billing(text: str) -> dict[str, Any]:
-    return to_jsonable(BillingBalance.model_validate({
+    data: dict[str, Any] = to_jsonable(BillingBalance.model_validate({
         "canConsume": True, "consumptionCurrency": text, "balances": {"usd": 1}}))
+    return data
 
 
 def _stake_plan(text: str) -> dict[str, Any]:
@@ -151,16 +155,16 @@ def _hostile_description(sandbox: Any, key_id: str, text: str) -> None:
 
 
 def test_rotate_print_with_a_markup_description_delivers_the_secret(
-        run: Run, admin_env: dict[str, str], tmp_path: Path) -> None:
+        cli: CliRunner, admin_env: dict[str, str], tmp_path: Path) -> None:
     """The reported crash: the old key was revoked, then the summary raised MarkupError."""
-    old = create_key(run, admin_env, tmp_path / "old.key")
-    upd = run("keys", "update", old["id"], "--description", "[/x] build bot", env=admin_env)
+    old = create_key(cli, admin_env, tmp_path / "old.key")
+    upd = cli("keys", "update", old["id"], "--description", "[/x] build bot", env=admin_env)
     assert upd.code == 0, upd.stderr
-    res = run("keys", "rotate", old["id"], "--print", env=admin_env)
+    res = cli("keys", "rotate", old["id"], "--print", env=admin_env)
     assert res.code == 0, res.stderr
     secrets = [line for line in res.stdout.splitlines() if line.startswith("VENICE_")]
     assert len(secrets) == 1, res.stdout
-    listed = run("--json", "keys", "list", env=admin_env).json()["data"]
+    listed = cli("--json", "keys", "list", env=admin_env).json()["data"]
     successor = [k for k in listed if k["description"] == "[/x] build bot"]
     assert len(successor) == 1 and successor[0]["id"] != old["id"]
     assert secrets[0].endswith(successor[0]["last6Chars"])
@@ -174,27 +178,27 @@ _SERVER_SIDE = [h for h in HOSTILE
 @pytest.mark.parametrize(("name", "text", "visible"), _SERVER_SIDE,
                          ids=[h[0] for h in _SERVER_SIDE])
 def test_hostile_descriptions_from_the_server_reach_no_terminal(
-        run: Run, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path,
+        cli: CliRunner, venice_sandbox: Any, admin_env: dict[str, str], tmp_path: Path,
         name: str, text: str, visible: str) -> None:
-    key = create_key(run, admin_env, tmp_path / "k.key")
+    key = create_key(cli, admin_env, tmp_path / "k.key")
     _hostile_description(venice_sandbox, key["id"], text)
     for args in (["keys", "list"], ["keys", "get", key["id"]],
                  ["keys", "update", key["id"], "--usd-limit", "3"]):
-        res = run(*args, env=admin_env)
+        res = cli(*args, env=admin_env)
         assert res.code == 0, (args, res.stderr)
         assert not FORBIDDEN.findall(res.stdout + res.stderr), (args, res.stdout)
         assert visible in res.stdout, (args, res.stdout)
-    as_json = run("--json", "keys", "get", key["id"], env=admin_env)
+    as_json = cli("--json", "keys", "get", key["id"], env=admin_env)
     assert as_json.json()["description"] == text, "JSON carries the data exactly (escaped)"
 
 
 def test_hostile_server_error_text_reaches_no_terminal(
-        run: Run, venice_sandbox: Any, admin_env: dict[str, str]) -> None:
+        cli: CliRunner, venice_sandbox: Any, admin_env: dict[str, str]) -> None:
     from venice_web3_keys.sandbox.emulator import Fault
 
     venice_sandbox.emulator.faults.add("GET /api_keys", Fault(
         status=400, body={"error": "\x1b]0;owned\x07\x1b[2Jbad [/x] request"}))
-    res = run("keys", "list", env=admin_env)
+    res = cli("keys", "list", env=admin_env)
     assert res.code == 1, res.stderr
     assert not FORBIDDEN.findall(res.stdout + res.stderr), res.stderr
     assert "bad [/x] request" in res.stderr

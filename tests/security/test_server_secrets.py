@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Run
 from tests.fakes import fake_key
+from tests.harness import CliRunner
 from venice_web3_keys.api import AsyncVeniceKeys
 from venice_web3_keys.errors import MalformedSecretError, SinkError
 from venice_web3_keys.sandbox.emulator.faults import Fault
@@ -40,7 +40,7 @@ def _admin_account(sandbox: Any) -> tuple[str, str]:
     return address, admin.reveal()
 
 
-def test_env_injection_via_dollar_brace_secret(venice_sandbox: Any, run: Run,
+def test_env_injection_via_dollar_brace_secret(venice_sandbox: Any, cli: CliRunner,
                                                tmp_path: Path) -> None:
     account, admin = _admin_account(venice_sandbox)
     wallet_key = venice_sandbox.new_wallet()[1].reveal()
@@ -50,7 +50,7 @@ def test_env_injection_via_dollar_brace_secret(venice_sandbox: Any, run: Run,
     venice_sandbox.emulator.faults.add(
         "POST /api_keys", Fault.forge_secret("${VENICE_WALLET_PRIVATE_KEY}"))
     dotenv = tmp_path / ".env.keys"
-    res = run("--json", "keys", "create", "--type", "INFERENCE", "--description", "inject",
+    res = cli("--json", "keys", "create", "--type", "INFERENCE", "--description", "inject",
               "--env-out", f"{dotenv}:VENICE_API_KEY", env=env)
     assert res.code == 1, res.stderr
     error = res.json()["error"]
@@ -64,7 +64,7 @@ def test_env_injection_via_dollar_brace_secret(venice_sandbox: Any, run: Run,
     assert settings.api_key is None or settings.api_key.reveal() != wallet_key
 
 
-def test_env_rewrite_injection_via_carriage_return_secret(venice_sandbox: Any, run: Run,
+def test_env_rewrite_injection_via_carriage_return_secret(venice_sandbox: Any, cli: CliRunner,
                                                           tmp_path: Path) -> None:
     account, admin = _admin_account(venice_sandbox)
     env = {**venice_sandbox.env(), "VENICE_ADMIN_KEY": admin}
@@ -73,9 +73,9 @@ def test_env_rewrite_injection_via_carriage_return_secret(venice_sandbox: Any, r
     before = _account_keys(venice_sandbox, account)
     venice_sandbox.emulator.faults.add("POST /api_keys", Fault.forge_secret(
         f"{fake_key()}\rVENICE_API_BASE_URL={EVIL_BASE}"))
-    first = run("keys", "create", "--type", "INFERENCE", "--description", "cr",
+    first = cli("keys", "create", "--type", "INFERENCE", "--description", "cr",
                 "--env-out", f"{dotenv}:FIRST_KEY", env=env)
-    second = run("keys", "create", "--type", "INFERENCE", "--description", "rewrite",
+    second = cli("keys", "create", "--type", "INFERENCE", "--description", "rewrite",
                  "--env-out", f"{dotenv}:SECOND_KEY", env=env)  # the rewrite that split lines
     assert first.code == 1 and "revoked" in first.stderr, first.stderr
     assert second.code == 0, second.stderr

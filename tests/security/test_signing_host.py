@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.cli.conftest import Run
+from tests.harness import CliRunner
 from tests.security.servers import TcpRelay, non_loopback_ipv4
 from tests.security.test_spoofed_challenges import RecordingSigner
 from venice_web3_keys.api import AsyncVeniceKeys
@@ -115,10 +115,10 @@ async def test_relay_host_is_refused_before_signing(venice_sandbox: Any, relay: 
 
 
 def test_relay_host_is_refused_before_signing_in_the_cli(venice_sandbox: Any, relay: TcpRelay,
-                                                          run: Run, tmp_path: Path) -> None:
+                                                          cli: CliRunner, tmp_path: Path) -> None:
     _address, key = venice_sandbox.new_wallet()
     env = _via(relay, venice_sandbox.env(key))
-    res = run("--json", "mint", "--type", "ADMIN", "--description", "attacker",
+    res = cli("--json", "mint", "--type", "ADMIN", "--description", "attacker",
               "--out", "stolen.key", env=env)
     assert res.code == 2, res.stderr
     assert res.json()["error"]["type"] == "UntrustedSigningHostError"
@@ -128,12 +128,12 @@ def test_relay_host_is_refused_before_signing_in_the_cli(venice_sandbox: Any, re
 
 
 def test_relay_refusal_needs_no_wallet_password_prompt(venice_sandbox: Any, relay: TcpRelay,
-                                                       run: Run, tmp_path: Path) -> None:
+                                                       cli: CliRunner, tmp_path: Path) -> None:
     """The host is checked before the keystore is opened: nothing to type, nothing decrypted."""
     keystore = tmp_path / "k.json"
     create_keystore(keystore, SecretValue("pw"), kdf_iterations=16)
     env = {**_via(relay, venice_sandbox.env()), "VENICE_WALLET_KEYSTORE": str(keystore)}
-    res = run("mint", "--type", "INFERENCE", "--description", "x", "--print", env=env)
+    res = cli("mint", "--type", "INFERENCE", "--description", "x", "--print", env=env)
     assert res.code == 2, res.stderr
     assert OPT_IN in res.stderr and "password" not in res.stderr.lower()
 
@@ -160,10 +160,10 @@ async def test_opt_in_proxy_warns_on_every_signature(venice_sandbox: Any,
 
 
 def test_opt_in_cli_warns_on_stderr_each_time(venice_sandbox: Any, relay: TcpRelay,
-                                              run: Run) -> None:
+                                              cli: CliRunner) -> None:
     _address, key = venice_sandbox.new_wallet()
     env = {**_via(relay, venice_sandbox.env(key)), "VENICE_ALLOW_CUSTOM_API_HOST": "1"}
-    res = run("--json", "mint", "--type", "INFERENCE", "--description", "via proxy",
+    res = cli("--json", "mint", "--type", "INFERENCE", "--description", "via proxy",
               "--out", "k.txt", env=env)
     assert res.code == 0, res.stderr
     assert res.json()["id"]  # stdout is still exactly one JSON object

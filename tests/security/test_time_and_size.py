@@ -15,8 +15,8 @@ from collections.abc import Awaitable
 
 import pytest
 
-from tests.cli.conftest import Run
 from tests.fakes import fake_key
+from tests.harness import CliRunner
 from tests.security.servers import HugeBody, SlowLoris, _Server
 from venice_web3_keys.chain import ChainReader
 from venice_web3_keys.client import AsyncVeniceClient
@@ -73,9 +73,9 @@ async def test_slowloris_deadline_covers_retries() -> None:
     assert 2 <= server.connections <= 6
 
 
-def test_slowloris_cli_exits_within_venice_timeout(run: Run) -> None:
+def test_slowloris_cli_exits_within_venice_timeout(cli: CliRunner) -> None:
     with SlowLoris(interval=1.0) as server:
-        res = run("--json", "keys", "list", timeout=GUARD, env={
+        res = cli.subprocess("--json", "keys", "list", timeout=GUARD, env={
             "VENICE_API_BASE_URL": f"{server.url}/api/v1", "VENICE_ADMIN_KEY": ADMIN.reveal(),
             "VENICE_TIMEOUT": "2"})
     assert res.code == 1, res.stderr

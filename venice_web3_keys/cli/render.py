@@ -199,17 +199,29 @@ class Output:
         sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n")
         sys.stdout.flush()
 
+    def _plain_err(self, line: str) -> None:
+        # `--json` runs never import rich (scripts call them, and wait for them)
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
     def warn(self, text: str) -> None:
+        if self.json_mode:
+            self._plain_err(f"warning: {plain(text)}")
+            return
         self.err.print(f"[yellow]warning:[/yellow] {safe(text)}")
 
     def alarm(self, text: str) -> None:
         """A warning that must not be missed (the user is about to lock themselves out)."""
+        if self.json_mode:
+            self._plain_err(f"WARNING: {plain(text)}")
+            return
         self.err.print(f"[bold red]WARNING:[/bold red] [bold]{safe(text)}[/bold]")
 
     @contextmanager
     def spinner(self, text: str) -> Iterator[None]:
-        """A spinner on stderr while waiting on the network; silent when stderr is not a TTY."""
-        if not sys.stderr.isatty():
+        """A spinner on stderr while waiting on the network; none with `--json` or when stderr
+        is not a TTY."""
+        if self.json_mode or not sys.stderr.isatty():
             yield
             return
         with self.err.status(text, spinner="dots"):
@@ -224,6 +236,10 @@ class Output:
                 body["hint"] = hint
             body.update(extra or {})
             self.emit_json({"error": body})
+            self._plain_err(f"error: {plain(message)}")
+            if hint:
+                self._plain_err(f"→ {plain(hint)}")
+            return
         self.err.print(f"[bold red]error:[/bold red] {safe(message)}")
         if hint:
             self.err.print(f"[dim]→[/dim] {safe(hint)}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 from collections.abc import Generator, Mapping
-from importlib import metadata
 from types import TracebackType
 from typing import Any, TypedDict, TypeVar
 
@@ -19,6 +18,7 @@ import httpx
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from venice_web3_keys._version import __version__
 from venice_web3_keys.bounded_http import MAX_BODY_TEXT, BoundedResponse, request_bounded
 from venice_web3_keys.errors import (
     APIConnectionError,
@@ -50,11 +50,9 @@ __all__ = ["USER_AGENT", "AsyncVeniceClient", "ClientOptions"]
 
 log = get_logger("venice_web3_keys.client")
 
-try:
-    _VERSION = metadata.version("venice-web3-keys")
-except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-    _VERSION = "0"
-USER_AGENT = f"venice-web3-keys/{_VERSION}"
+# The package's own __version__, not importlib.metadata: reading the installed metadata costs
+# every CLI command more than building the request does.
+USER_AGENT = f"venice-web3-keys/{__version__}"
 
 _M = TypeVar("_M", bound=BaseModel)
 

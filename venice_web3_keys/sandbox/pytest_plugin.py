@@ -5,6 +5,7 @@ anvil binary (`npm install @foundry-rs/anvil`, or Foundry, or VENICE_ANVIL_BIN):
 
     venice_sandbox     the running `Sandbox` (.api_base_url, .rpc_url, .chain, .emulator, .env())
     venice_chain       its `LocalChain` (fund(), balance_of(), snapshot()/revert())
+    venice_isolated_chain  the same chain, rolled back after the test (evm_snapshot/evm_revert)
     venice_wallet      a fresh wallet with 1 ETH and 100 sVVV: (address, private key SecretValue)
     venice_admin_key   an ADMIN key (ApiKeySecret) in venice_wallet's account, made without a mint
     venice_sandbox_session  the session-scoped sandbox behind them (no reset between tests)
@@ -15,11 +16,14 @@ anvil binary (`npm install @foundry-rs/anvil`, or Foundry, or VENICE_ANVIL_BIN):
         env["VENICE_ADMIN_KEY"] = venice_admin_key.reveal()
         venice_sandbox.emulator.faults.add("POST /api_keys", Fault.commit_then_fail())
 
-One sandbox (anvil + emulator) serves the whole session; after each test its faults, latency,
-mint variant and clock are restored, and tests isolate themselves with fresh wallets (accounts
-and keys are kept). Accounts start with $10 of USD credit and follow the wallet's DIEM on chain,
-so a fresh wallet's keys pass `rate_limits.accessPermitted`. `--venice-sandbox-variant=siwe`
-switches the default mint to the pending SIWE challenge.
+One sandbox (anvil + emulator) serves the whole session (with pytest-xdist: one per worker,
+each on its own free ports); after each test its faults, latency, mint variant and clock are
+restored, and tests isolate themselves with fresh wallets (accounts and keys are kept). A test
+that changes what others may read (code, storage or balances at fixed addresses) takes
+`venice_isolated_chain`, which undoes it all when the test ends. Accounts start with $10 of USD
+credit and follow the wallet's DIEM on chain, so a fresh wallet's keys pass
+`rate_limits.accessPermitted`. `--venice-sandbox-variant=siwe` switches the default mint to the
+pending SIWE challenge.
 
 pytest loads this module in every run of every project that installs the package, so it
 imports nothing heavy and starts nothing until a fixture is requested.
@@ -70,6 +74,21 @@ def venice_sandbox(venice_sandbox_session: Sandbox) -> Iterator[Sandbox]:
 def venice_chain(venice_sandbox_session: Sandbox) -> LocalChain:
     """The sandbox's local chain (anvil, chain id 8453, tokens at the mainnet addresses)."""
     return venice_sandbox_session.chain
+
+
+@pytest.fixture
+def venice_isolated_chain(venice_sandbox_session: Sandbox) -> Iterator[LocalChain]:
+    """The sandbox's chain, reverted to its state before the test once the test ends.
+
+    A chain snapshot costs one RPC round trip, against a second or so for a new anvil with
+    the tokens deployed; `evm_revert` also undoes `anvil_setCode` and `anvil_setStorageAt`.
+    """
+    chain = venice_sandbox_session.chain
+    snapshot = chain.snapshot()
+    try:
+        yield chain
+    finally:
+        chain.revert(snapshot)
 
 
 @pytest.fixture
