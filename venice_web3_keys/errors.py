@@ -45,6 +45,13 @@ class SinkError(VeniceKeysError):
     """A secret could not be delivered to (or prepared in) its destination."""
 
 
+class BudgetError(VeniceKeysError):
+    """The shared create budget (VENICE_BUDGET_URL, e.g. Redis) could not be read or updated.
+
+    Raised before the create it was pacing, so nothing was sent for that key.
+    """
+
+
 class ChainError(VeniceKeysError):
     """Reading Base over JSON-RPC failed."""
 
