@@ -12,11 +12,11 @@ import concurrent.futures
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
-__all__ = ["SyncFacade", "SyncRunner", "blocking"]
+__all__ = ["SyncFacade", "SyncRunner", "blocking", "collecting"]
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
@@ -48,19 +48,34 @@ class SyncRunner:
     def loop(self) -> asyncio.AbstractEventLoop:
         return self._loop
 
-    def run(self, coro: Coroutine[Any, Any, _T], *, timeout: float | None = None) -> _T:
-        """Run `coro` on the private loop and return its result (or raise its exception)."""
+    def run(self, coro: Coroutine[Any, Any, _T], *, timeout: float | None = None,
+            grace: float = 0.0) -> _T:
+        """Run `coro` on the private loop and return its result (or raise its exception).
+
+        On Ctrl-C (or `timeout`) the coroutine is cancelled; with `grace`, this waits up to that
+        many seconds for it to wind down (e.g. finish a create in flight) before re-raising.
+        """
         if self._closed:
             coro.close()
             raise RuntimeError("SyncRunner is closed")
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("SyncRunner.run() called from its own loop would deadlock")
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        finished = threading.Event()
+
+        async def tracked() -> _T:
+            try:
+                return await coro
+            finally:
+                finished.set()
+
+        future = asyncio.run_coroutine_threadsafe(tracked(), self._loop)
         try:
             return future.result(timeout)
         except (KeyboardInterrupt, concurrent.futures.TimeoutError):
             future.cancel()
+            if grace > 0:
+                finished.wait(grace)
             raise
 
     def close(self) -> None:
@@ -148,5 +163,45 @@ class blocking(Generic[_P, _T]):
         @functools.wraps(method)
         def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
             return runner.run(method(*args, **kwargs))
+
+        return call
+
+
+class collecting(Generic[_P, _T]):
+    """`name = collecting(AsyncCore.name)`: the sync twin of a method that returns an async
+    iterator is a function returning the list of everything it yields.
+
+    The method itself runs in the caller's thread (so its argument checks raise there, before
+    any request); the iteration runs on the private loop. On Ctrl-C the iteration is cancelled
+    and given `grace` seconds to finish what it has in flight.
+    """
+
+    def __init__(self, method: Callable[Concatenate[Any, _P], AsyncIterator[_T]], *,
+                 grace: float = 0.0) -> None:
+        self._name = method.__name__
+        self._grace = grace
+        self.__doc__ = method.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> collecting[_P, _T]: ...
+    @overload
+    def __get__(self, obj: SyncFacade, owner: type[Any]) -> Callable[_P, list[_T]]: ...
+
+    def __get__(
+        self, obj: SyncFacade | None, owner: type[Any]
+    ) -> collecting[_P, _T] | Callable[_P, list[_T]]:
+        if obj is None:
+            return self
+        method: Callable[_P, AsyncIterator[_T]] = getattr(obj._core, self._name)
+        runner, grace = obj._runner, self._grace
+
+        @functools.wraps(method)
+        def call(*args: _P.args, **kwargs: _P.kwargs) -> list[_T]:
+            iterator = method(*args, **kwargs)
+
+            async def collect() -> list[_T]:
+                return [item async for item in iterator]
+
+            return runner.run(collect(), grace=grace)
 
         return call

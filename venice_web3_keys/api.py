@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
-from venice_web3_keys._sync import SyncFacade, blocking
+from venice_web3_keys._sync import SyncFacade, blocking, collecting
 from venice_web3_keys.errors import MissingCredentialsError
 from venice_web3_keys.flows._result import NewKey, RotationResult
 from venice_web3_keys.flows._spec import KeyOptions, Limit, When, build_spec
@@ -22,11 +22,15 @@ from venice_web3_keys.models import UNSET, KeyUpdate, Unset
 from venice_web3_keys.validation import validate_description, validate_key_id
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import httpx
 
     from venice_web3_keys._sync import SyncRunner
+    from venice_web3_keys.budget import BudgetStorage
     from venice_web3_keys.chain import ChainReader
     from venice_web3_keys.client.async_client import AsyncVeniceClient
+    from venice_web3_keys.flows.provision import ProvisionRun, SinkFactory
     from venice_web3_keys.models import (
         ApiKey,
         BillingBalance,
@@ -83,6 +87,7 @@ class AsyncVeniceKeys(_FromEnv):
         self._http_client = http_client
         self._client: AsyncVeniceClient | None = None
         self._chain: ChainReader | None = None
+        self._budget_storage: BudgetStorage | None = None
 
     # ------------------------------------------------------------------ lazy collaborators
 
@@ -127,6 +132,17 @@ class AsyncVeniceKeys(_FromEnv):
                 load_signer, self.settings, prompt=self._password_prompt
             )
         return self._signer
+
+    @property
+    def budget_storage(self) -> BudgetStorage:
+        """Where this facade counts rate budgets (VENICE_BUDGET_URL); faces may share it, e.g.
+        for the MCP server's hourly cap on new keys."""
+        if self._budget_storage is None:
+            from venice_web3_keys.budget import BudgetStorage
+
+            self._budget_storage = BudgetStorage(self.settings.budget_url,
+                                                 timeout=min(self.settings.timeout, 10.0))
+        return self._budget_storage
 
     def _need_admin(self, action: str) -> AsyncVeniceClient:
         if self.settings.admin_key is None:
@@ -263,6 +279,45 @@ class AsyncVeniceKeys(_FromEnv):
         client = self._need_admin("provisioning a customer key")
         return await provision_customer_key(client, customer_id, sink=sink, **options)
 
+    def provision_customer_keys(
+        self,
+        customer_ids: Iterable[str],
+        *,
+        sink_factory: SinkFactory,
+        **options: Unpack[KeyOptions],
+    ) -> ProvisionRun:
+        """One capped `cust:<id>` key per customer, paced by the create budget; idempotent.
+
+        Returns an async iterator of ProvisionResult (`created` / `exists` / `failed`), one per
+        customer. `sink_factory(customer_id)` gives where each new secret goes (or None to keep
+        it only in the result). Ids and options are checked here, before anything is sent;
+        a re-run skips customers that already hold an active key. `options` as for
+        provision_customer_key (a USD or DIEM cap is required; limit_period defaults to MONTH).
+        """
+        from venice_web3_keys.budget import Claims, RateBudget, budget_scope
+        from venice_web3_keys.errors import InvalidInputError
+        from venice_web3_keys.flows.create import SETTLE_DELAYS
+        from venice_web3_keys.flows.customers import customer_spec, validate_customer_ids
+        from venice_web3_keys.flows.provision import ProvisionRun
+
+        customers = validate_customer_ids(customer_ids)
+        if not callable(sink_factory):
+            raise InvalidInputError("sink_factory must be a callable taking a customer id",
+                                    field="sink_factory")
+        customer_spec("x", **options)  # the options are checked even for an empty list
+        specs = {c: customer_spec(c, **options) for c in customers}
+        client = self._need_admin("provisioning customer keys")
+        admin_key = self.settings.admin_key
+        assert admin_key is not None  # _need_admin checked it
+        scope = budget_scope(admin_key)
+        storage = self.budget_storage
+        # A claim outlives the longest create: snapshot, POST, reconciliation, revocation.
+        lease = 8 * self.settings.timeout + sum(SETTLE_DELAYS) + 10
+        return ProvisionRun(
+            client, customers, specs, sink_factory=sink_factory,
+            budget=RateBudget(storage, self.settings.create_budget, "creates", scope),
+            claims=Claims(storage, lease, "customer-claims", scope))
+
     async def customer_keys(self, customer_id: str) -> list[ApiKey]:
         from venice_web3_keys.flows.customers import customer_keys, validate_customer_id
 
@@ -280,12 +335,14 @@ class AsyncVeniceKeys(_FromEnv):
     # ------------------------------------------------------------------ lifecycle
 
     async def aclose(self) -> None:
-        client, chain = self._client, self._chain
-        self._client = self._chain = None
+        client, chain, budget = self._client, self._chain, self._budget_storage
+        self._client = self._chain = self._budget_storage = None
         if client is not None:
             await client.aclose()
         if chain is not None:
             await chain.aclose()
+        if budget is not None:
+            await budget.aclose()
 
     async def __aenter__(self) -> AsyncVeniceKeys:
         return self
@@ -347,3 +404,5 @@ class VeniceKeys(_FromEnv, SyncFacade):
     provision_customer_key = blocking(AsyncVeniceKeys.provision_customer_key)
     customer_keys = blocking(AsyncVeniceKeys.customer_keys)
     revoke_customer_keys = blocking(AsyncVeniceKeys.revoke_customer_keys)
+    #: A list instead of an async iterator; Ctrl-C waits for the create in flight to finish.
+    provision_customer_keys = collecting(AsyncVeniceKeys.provision_customer_keys, grace=120.0)
