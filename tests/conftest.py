@@ -48,7 +48,8 @@ def memory_keyring() -> Iterator[Any]:
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    from tests.redis_support import INSTALL_HINT, find_redis_server, on_ci
+    from tests.redis_support import on_ci
+    from venice_web3_keys.sandbox.redis_server import INSTALL_HINT, find_redis_server
 
     if find_redis_server() is None and not on_ci():
         return f"!!! redis-server NOT FOUND: the Redis tests will SKIP; {INSTALL_HINT}"
@@ -58,12 +59,12 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real redis-server on a free loopback port for the whole session (stopped by PID)."""
-    from tests.redis_support import INSTALL_HINT, find_redis_server, on_ci, running_redis
+    from tests.redis_support import on_ci
+    from venice_web3_keys.sandbox.redis_server import INSTALL_HINT, LocalRedis, find_redis_server
 
-    binary = find_redis_server()
-    if binary is None:
+    if find_redis_server() is None:
         if on_ci():
             pytest.fail(f"CI=true but redis-server is missing: {INSTALL_HINT}")
-        pytest.skip(f"redis-server not found; {INSTALL_HINT}")
-    with running_redis(binary, tmp_path_factory.mktemp("redis")) as server:
+        pytest.skip("needs redis-server, which is not installed (see the line at the top)")
+    with LocalRedis.start(workdir=tmp_path_factory.mktemp("redis")) as server:
         yield server

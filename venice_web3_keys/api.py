@@ -313,10 +313,11 @@ class AsyncVeniceKeys(_FromEnv):
         storage = self.budget_storage
         # A claim outlives the longest create: snapshot, POST, reconciliation, revocation.
         lease = 8 * self.settings.timeout + sum(SETTLE_DELAYS) + 10
+        budget = RateBudget(storage, self.settings.create_budget, "creates", scope)
         return ProvisionRun(
-            client, customers, specs, sink_factory=sink_factory,
-            budget=RateBudget(storage, self.settings.create_budget, "creates", scope),
-            claims=Claims(storage, lease, "customer-claims", scope))
+            client, customers, specs, sink_factory=sink_factory, budget=budget,
+            claims=Claims(storage, lease, "customer-claims", scope),
+            made=Claims(storage, budget.window, "customer-made", scope))
 
     async def customer_keys(self, customer_id: str) -> list[ApiKey]:
         from venice_web3_keys.flows.customers import customer_keys, validate_customer_id

@@ -92,12 +92,10 @@ class BudgetStorage:
 
     def _storage(self) -> Storage:
         if not self.shared:
-            from limits.aio.storage import MemoryStorage
-
             loop = asyncio.get_running_loop()
             storage = _MEMORY.get(loop)
             if storage is None:
-                storage = _MEMORY[loop] = MemoryStorage()
+                storage = _MEMORY[loop] = _memory_storage()
             return storage
         if self._redis_storage is None:
             import redis.asyncio
@@ -138,6 +136,23 @@ class BudgetStorage:
         pool, self._pool, self._redis_storage = self._pool, None, None
         if pool is not None:
             await pool.aclose()
+
+
+def _memory_storage() -> Storage:
+    from limits.aio.storage import MemoryStorage
+
+    class SafeClearMemoryStorage(MemoryStorage):
+        """limits' MemoryStorage whose clear() leaves an emptied key behind: its background
+        expiry task lists the keys, then reads each, and a key removed in between made it fail
+        with KeyError (limits 5.8). It drops empty keys itself on its next pass."""
+
+        async def clear(self, key: str) -> None:
+            had_events = key in self.events
+            await super().clear(key)  # no await inside: nothing runs in between
+            if had_events:
+                self.events[key] = []
+
+    return SafeClearMemoryStorage()
 
 
 class RateBudget:

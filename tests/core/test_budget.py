@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -72,6 +73,29 @@ async def test_claims_are_exclusive_until_released() -> None:
     assert not await claims.held("other") and await claims.claim("other")
     await claims.release("acme")
     assert not await claims.held("acme") and await claims.claim("acme")
+
+
+async def test_releasing_claims_does_not_break_the_memory_expiry_task() -> None:
+    """limits' in-memory expiry task reads keys it listed a moment before (one thread hop per
+    key); releases made in between must not make it fail ('Task exception was never
+    retrieved' on stderr, and expired entries left behind)."""
+    from venice_web3_keys import budget
+
+    claims = Claims(BudgetStorage(), 60, "claims", "mem-expiry-race")
+    names = [f"race{n}" for n in range(40)]
+    for name in names[:-1]:
+        assert await claims.claim(name)
+    storage: Any = budget._MEMORY[asyncio.get_running_loop()]
+    if storage.timer is not None:
+        await storage.timer
+    assert await claims.claim(names[-1])  # schedules a fresh expiry pass over all 40 keys
+    timer = storage.timer
+    await asyncio.sleep(0)  # the pass has listed the keys and is on its first thread hop
+    for name in names:
+        await claims.release(name)
+    await asyncio.wait([timer], timeout=5)
+    assert timer.done() and timer.exception() is None
+    assert not any(events for key, events in storage.events.items() if "mem-expiry-race" in key)
 
 
 def test_a_redis_url_without_the_redis_client_names_the_extra(

@@ -313,3 +313,20 @@ async def test_two_runs_racing_on_one_list_make_one_key_per_customer(
         assert {r.status for r in results} <= {"created", "exists"}
     made = [r.customer for r in first + second if r.status == "created"]
     assert sorted(made) == customers  # each customer created by exactly one of the runs
+
+
+async def test_a_churned_customer_is_provisioned_again_at_once(
+        venice_sandbox: Any, vk: AsyncVeniceKeys, account: Account, tmp_path: Path) -> None:
+    # The first run leaves a "made" mark for a window (61 s); after churn the customer has no
+    # key, and the next run must make one now, not wait for the mark to run out.
+    first = [r async for r in vk.provision_customer_keys(
+        ["churn"], sink_factory=files_in(tmp_path), usd_limit=1)]
+    assert await vk.revoke_customer_keys("churn") == [first[0].key_id]
+    (tmp_path / "2").mkdir()
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    again = [r async for r in vk.provision_customer_keys(
+        ["churn"], sink_factory=files_in(tmp_path / "2"), usd_limit=1)]
+    assert loop.time() - start < 5
+    assert [r.status for r in again] == ["created"] and again[0].key_id != first[0].key_id
+    assert keys_per_customer(venice_sandbox, account) == Counter({"cust:churn": 1})

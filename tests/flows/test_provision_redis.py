@@ -93,17 +93,16 @@ def test_a_killed_process_is_finished_by_a_rerun(
     time.sleep(0.3)  # the third create now waits for the budget's window
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=30)
-    assert [json.loads(line)["status"] for line in lines] == ["created", "created"]
-    assert _customer_keys(venice_sandbox, account) == Counter({"cust:crash0": 1,
-                                                              "cust:crash1": 1})
+    made = {json.loads(line)["customer"]: json.loads(line)["status"] for line in lines}
+    assert list(made.values()) == ["created", "created"]  # (a random start in the list)
+    assert _customer_keys(venice_sandbox, account) == Counter({f"cust:{c}": 1 for c in made})
 
     since = len(venice_sandbox.emulator.requests())
     rerun = _worker(env, tmp_path / "rerun", customers)
     out, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err
     statuses = {r["customer"]: r["status"] for r in map(json.loads, out.splitlines())}
-    assert statuses == {"crash0": "exists", "crash1": "exists", "crash2": "created",
-                        "crash3": "created", "crash4": "created"}
+    assert statuses == {c: "exists" if c in made else "created" for c in customers}
     assert _post_statuses(venice_sandbox, since) == [200, 200, 200]
     assert _customer_keys(venice_sandbox, account) == Counter(
         {f"cust:{c}": 1 for c in customers})

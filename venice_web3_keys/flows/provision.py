@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -119,7 +120,8 @@ class ProvisionRun:
     """An async iterator of ProvisionResult, one per customer (see the module doc).
 
     Results come in input order, except customers another process was working on, which come
-    last. `results` holds every result so far, including that of a create finished after a
+    last; with a shared (Redis) budget each process starts at a random point of the list.
+    `results` holds every result so far, including that of a create finished after a
     cancellation; `plan` is set by the first list call (`prepare()`, or the first iteration).
     """
 
@@ -132,6 +134,7 @@ class ProvisionRun:
         sink_factory: SinkFactory,
         budget: RateBudget,
         claims: Claims,
+        made: Claims,
         settle_delays: Sequence[float] = SETTLE_DELAYS,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
@@ -141,6 +144,7 @@ class ProvisionRun:
         self._sink_factory = sink_factory
         self._budget = budget
         self._claims = claims
+        self._made = made
         # A slot admitted this recently may still buy a POST: the budget's margin over
         # Venice's window (61 s vs 60 s by default) absorbs far more than this delay.
         self._slot_reuse = budget.window * SLOT_REUSE_FRACTION
@@ -169,7 +173,8 @@ class ProvisionRun:
     @property
     def pending_creates(self) -> int:
         """Creates still to send (for progress and ETA)."""
-        return sum(1 for _, action in self._queue if action == "create") + len(self._deferred)
+        return (sum(1 for _, action in self._queue if action in ("create", "retry"))
+                + len(self._deferred))
 
     async def eta(self) -> float:
         """Seconds the create budget implies for the creates still to send."""
@@ -190,6 +195,10 @@ class ProvisionRun:
                 self._queue.append((customer, "exists"))
             else:
                 self._queue.append((customer, "create" if customer in creating else "over_cap"))
+        if self._budget.storage.shared and len(self._queue) > 1:
+            # Replicas sharing the budget often get the same list: each starts at its own
+            # random point of it, so that they rarely reach for the same customer at once.
+            self._queue.rotate(-random.randrange(len(self._queue)))  # noqa: S311 - not secret
         self._existing = existing
         self.plan = ProvisionPlan(
             customers=len(self._customers), existing=len(self._customers) - len(to_create),
@@ -229,38 +238,48 @@ class ProvisionRun:
                 return _exists(customer, self._existing[customer])
             if self._cap_refused is not None:
                 return _failed(customer, self._cap_refused)
-            result = await self._provision(customer)
+            result = await self._provision(customer, heed_hints=action == "create")
             if result is None:  # claimed by another process: look again at the end
                 self._deferred.append(customer)
                 continue
             return result
 
     async def _retry_deferred(self) -> None:
-        """Wait for the other process's claims to end, then one fresh list call decides."""
+        """Customers other processes held: one fresh list call finds the keys they made; for
+        the rest, wait until their claims end (a process killed mid-create leaves one until
+        its lease runs out), then try them again."""
         deferred, self._deferred = self._deferred, []
+        self._existing.update(self._index(await self._client.list_keys()))
+        missing = [c for c in deferred if c not in self._existing]
+        self._queue.extend((c, "exists") for c in deferred if c in self._existing)
+        if not missing:
+            return
         self._claim_rounds += 1
         if self._claim_rounds > CLAIM_ROUNDS:
-            self._queue.extend((c, "gave_up") for c in deferred)
+            self._queue.extend((c, "gave_up") for c in missing)
             return
-        deadline = asyncio.get_running_loop().time() + self._claims.lease + 1
-        while asyncio.get_running_loop().time() < deadline:
-            held = [c for c in deferred if await self._claims.held(c)]
-            if not held:
-                break
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._claims.lease + 1
+        while loop.time() < deadline and any([await self._claims.held(c) for c in missing]):
             await self._sleep(min(1.0, self._budget.window / 10))
-        existing = self._index(await self._client.list_keys())
-        self._existing.update(existing)
-        for customer in deferred:
-            self._queue.append((customer, "exists" if customer in existing else "create"))
+        self._queue.extend((c, "retry") for c in missing)
 
-    async def _provision(self, customer: str) -> ProvisionResult | None:
-        """Budget slot, claim, create; a 429 is waited out and retried. None: claimed elsewhere.
+    async def _provision(self, customer: str, *, heed_hints: bool) -> ProvisionResult | None:
+        """Budget slot, claim, create; a 429 is waited out and retried. None: leave it for the
+        end (another process holds it, or recently made its key).
 
         The claim is taken after the slot, so it is held only for the create itself (a process
         killed while it waits for the budget leaves no claim behind). A slot that bought no
         POST (the claim was taken, or the key turned out to exist) serves the next customer if
-        it is still fresh, so replicas working through the same list do not waste slots.
+        it is still fresh, so replicas working through the same list do not waste slots; the
+        "made" mark a replica leaves after a create lets the others skip that customer before
+        even taking a slot (the fresh list call at the end then finds its key).
         """
+        # Look before taking a slot: a customer another process has just made a key for, or
+        # holds (the claim below tells as much once a slot is held), is left for the end.
+        if heed_hints and (await self._made.held(customer) or (
+                self._slot_at is None and await self._claims.held(customer))):
+            return None
         throttled = 0
         while True:
             sink = self._prepared_sink(customer)
@@ -274,6 +293,7 @@ class ProvisionRun:
                 raise
             if not claimed:
                 abort_quietly(sink)
+                log.debug("claim of %s refused", customer)
                 return None
             try:
                 result = await self._finish_in_flight(customer, sink)
@@ -290,6 +310,8 @@ class ProvisionRun:
                 if result.status != "exists":  # a POST may have gone out: the slot is spent
                     self._slot_at = None
                 result.throttled = throttled
+                if result.status == "created":
+                    await asyncio.shield(self._made.claim(customer))
                 return result
             finally:
                 await asyncio.shield(self._claims.release(customer))
@@ -299,6 +321,8 @@ class ProvisionRun:
         """Hold a budget slot: the one held if it is fresh, else a new one (may wait)."""
         loop = asyncio.get_running_loop()
         if self._slot_at is None or loop.time() - self._slot_at > self._slot_reuse:
+            if self._slot_at is not None:
+                log.debug("a budget slot went unused (%.3f s old)", loop.time() - self._slot_at)
             self._slot_at = None
             await self._budget.acquire()
             self._slot_at = loop.time()
