@@ -13,8 +13,9 @@ __version__ = "0.1.0"
 
 _ERRORS = (
     "VeniceKeysError", "ConfigError", "MissingCredentialsError", "InvalidInputError",
-    "WalletError",
-    "UnsafeSigningRequestError", "SinkError", "BudgetError", "ChainError", "ChainUnreachableError",
+    "WalletError", "KeystorePasswordError",
+    "UnsafeSigningRequestError", "SinkError", "BudgetError", "ChainError",
+    "ChainUnreachableError",
     "WrongChainError", "MissingContractError", "NotEligibleError", "APIError",
     "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",
     "ValidationError", "KeyNotFoundError", "ActiveKeyLimitError", "Web3MintError",

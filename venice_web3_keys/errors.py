@@ -37,6 +37,11 @@ class WalletError(VeniceKeysError):
     """No usable wallet: none configured, a keystore that will not open, a wrong password."""
 
 
+class KeystorePasswordError(WalletError):
+    """The keystore password is wrong, or none could be read (an empty or unreadable password
+    file, no variable set and no terminal to ask on)."""
+
+
 class UnsafeSigningRequestError(VeniceKeysError):
     """The server asked us to sign something that is not a well-formed, current Venice challenge."""
 

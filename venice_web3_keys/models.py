@@ -422,10 +422,8 @@ class KeyUpdate(_KeyFields):
 
     @model_validator(mode="after")
     def _something_to_change(self) -> KeyUpdate:
-        fields = ("description", "expires_at", "usd_limit", "diem_limit", "limit_period",
-                  "model_privacy")
-        if all(getattr(self, f) is UNSET for f in fields):
-            raise InvalidInputError("nothing to update: pass at least one field to change")
+        validation.update_changes({name: getattr(self, name) for name in type(self).model_fields
+                                   if name != "id" and getattr(self, name) is not UNSET})
         return self
 
     def to_body(self) -> dict[str, Any]:

@@ -8,16 +8,24 @@ errors never quote a key or password, and signers refuse to be pickled.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, Protocol, runtime_checkable
 
 from .addresses import checksum_address
-from .errors import InvalidInputError, WalletError
+from .errors import (
+    InvalidInputError,
+    KeystorePasswordError,
+    MissingCredentialsError,
+    WalletError,
+)
 from .secret import SecretValue
 from .settings import PRIVATE_KEY_PATTERN, Settings
 from .sinks import NEW_FILE_FLAGS, write_all
+
+log = logging.getLogger("venice_web3_keys.signer")
 
 
 @runtime_checkable
@@ -185,12 +193,65 @@ def create_keystore(
     return address
 
 
-def _read_password_file(path: Path) -> SecretValue:
+def read_password_file(path: str | Path) -> SecretValue:
+    """The keystore password kept in `path`: the file without its final line break (editors
+    add one); inner and leading spaces are part of the password.
+
+    An empty or unreadable file is a KeystorePasswordError. A file other users can read still
+    works, but a warning is logged: anyone who can read it can open the keystore.
+    """
+    path = Path(path).expanduser()
     try:
-        text = Path(path).expanduser().read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
-        raise WalletError(f"password file {path} cannot be read ({type(exc).__name__})") from None
-    return SecretValue(text.rstrip("\r\n"))  # editors add a final newline; keep inner spaces
+        raise KeystorePasswordError(
+            f"password file {path} cannot be read ({type(exc).__name__})") from None
+    text = text.rstrip("\r\n")
+    if not text:
+        raise KeystorePasswordError(f"password file {path} is empty")
+    if mode & 0o077:
+        log.warning("password file %s can be read by other users (mode %s): run chmod 600 %s",
+                    path, oct(mode & 0o777), path)
+    return SecretValue(text)
+
+
+def require_wallet(settings: Settings) -> None:
+    """MissingCredentialsError, before anything is sent, when no wallet is configured."""
+    if not settings.has_wallet:
+        raise MissingCredentialsError(
+            "no wallet configured: set VENICE_WALLET_KEYSTORE (with VENICE_WALLET_PASSWORD_FILE) "
+            "or VENICE_WALLET_PRIVATE_KEY"
+        )
+
+
+def keystore_password(
+    settings: Settings,
+    *,
+    password_file: str | Path | None = None,
+    prompt: Callable[[str], str] | None = None,
+    keystore: Path | None = None,
+) -> SecretValue:
+    """The password of `keystore` (default: the configured one), from the first source set:
+    `password_file` (a caller's explicit choice), VENICE_WALLET_PASSWORD_FILE,
+    VENICE_WALLET_PASSWORD, then `prompt` (e.g. a hidden prompt on a terminal)."""
+    target = keystore or settings.wallet_keystore
+    if password_file is not None:
+        return read_password_file(password_file)
+    if settings.wallet_password_file is not None:
+        return read_password_file(settings.wallet_password_file)
+    if settings.wallet_password is not None:
+        return settings.wallet_password
+    if prompt is not None:
+        answer = prompt(f"Password for keystore {target}: ")
+        if not isinstance(answer, str):
+            raise KeystorePasswordError("the password prompt returned no text")
+        return SecretValue(answer)
+    raise KeystorePasswordError(
+        f"keystore {target} needs a password: set VENICE_WALLET_PASSWORD_FILE (preferred) or "
+        "VENICE_WALLET_PASSWORD, or run on a TTY"
+    )
 
 
 def load_signer(settings: Settings, *, prompt: Callable[[str], str] | None = None) -> Signer:
@@ -198,25 +259,9 @@ def load_signer(settings: Settings, *, prompt: Callable[[str], str] | None = Non
     file, then VENICE_WALLET_PASSWORD, then `prompt` (e.g. a hidden getpass on a TTY)."""
     if settings.wallet_private_key is not None and settings.wallet_keystore is not None:
         raise WalletError("both a private key and a keystore are configured; keep only one")
+    require_wallet(settings)
     if settings.wallet_private_key is not None:
         return PrivateKeySigner(settings.wallet_private_key)
-    if settings.wallet_keystore is None:
-        raise WalletError(
-            "no wallet configured: set VENICE_WALLET_KEYSTORE (with VENICE_WALLET_PASSWORD_FILE) "
-            "or VENICE_WALLET_PRIVATE_KEY"
-        )
-    if settings.wallet_password_file is not None:
-        password = _read_password_file(settings.wallet_password_file)
-    elif settings.wallet_password is not None:
-        password = settings.wallet_password
-    elif prompt is not None:
-        answer = prompt(f"Password for keystore {settings.wallet_keystore}: ")
-        if not isinstance(answer, str):
-            raise WalletError("the password prompt returned no text")
-        password = SecretValue(answer)
-    else:
-        raise WalletError(
-            f"keystore {settings.wallet_keystore} needs a password: set "
-            "VENICE_WALLET_PASSWORD_FILE (preferred) or VENICE_WALLET_PASSWORD, or run on a TTY"
-        )
+    assert settings.wallet_keystore is not None
+    password = keystore_password(settings, prompt=prompt)
     return KeystoreSigner.from_file(settings.wallet_keystore, password)

@@ -11,6 +11,8 @@ import math
 import re
 import unicodedata
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import InvalidInputError
 
@@ -111,3 +113,16 @@ def validate_limit_period(value: str) -> str:
 
 def validate_model_privacy(value: str) -> str:
     return _enum(value, MODEL_PRIVACIES, "model_privacy")
+
+
+def update_changes(changes: Mapping[str, Any], *, remove_expiry: bool = False) -> dict[str, Any]:
+    """The changes of a key update (only the fields given), checked as a whole before anything is
+    sent: at least one, and not a new expiry together with its removal (`remove_expiry`)."""
+    given = dict(changes)
+    if remove_expiry:
+        if given.get("expires_at") is not None:
+            raise InvalidInputError("give a new expiry or remove it, not both", field="expires_at")
+        given["expires_at"] = None
+    if not given:
+        raise InvalidInputError("nothing to update: give at least one setting to change")
+    return given

@@ -67,7 +67,7 @@ def test_wallet_new_then_mint_with_typed_passwords(venice_sandbox: Any, tmp_path
     out = tmp_path / "minted.key"
     code, screen = run_on_tty(
         ["mint", "--type", "INFERENCE", "--description", "typed", "--out", str(out)], env,
-        tmp_path, [(f"Password for {keystore}", password)])
+        tmp_path, [(f"Password for keystore {keystore}", password)])
     assert password not in screen
     assert code == 0, screen
     assert out.read_text().startswith("VENICE_INFERENCE_KEY_")

@@ -28,9 +28,9 @@ def test_invalid_choice_lists_the_api_spelling() -> None:
     """click lower-cases case-insensitive choices in its message; ours shows INFERENCE/ADMIN."""
     import click
 
-    from venice_web3_keys.cli.app import KEY_TYPES, _Choice
+    from venice_web3_keys.cli.options import KEY_TYPES, Choice
 
-    choice = _Choice(KEY_TYPES)
+    choice = Choice(KEY_TYPES)
     assert choice.convert("admin", None, None) == "ADMIN"
     with pytest.raises(click.BadParameter) as info:
         choice.convert("foo", None, None)

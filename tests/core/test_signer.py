@@ -10,7 +10,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from venice_web3_keys.errors import WalletError
+from venice_web3_keys.errors import MissingCredentialsError, WalletError
 from venice_web3_keys.secret import SecretValue
 from venice_web3_keys.settings import load_settings
 from venice_web3_keys.signer import (
@@ -158,7 +158,7 @@ def test_load_signer_sources(tmp_path: Path) -> None:
 
 
 def test_load_signer_without_wallet(tmp_path: Path) -> None:
-    with pytest.raises(WalletError, match="no wallet configured"):
+    with pytest.raises(MissingCredentialsError, match="no wallet configured"):
         load_signer(_env(tmp_path))
 
 

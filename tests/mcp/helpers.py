@@ -8,11 +8,11 @@ from typing import Any
 
 from mcp_types import CallToolResult
 
-from venice_web3_keys.mcp import policy
+from venice_web3_keys.mcp import catalog
 from venice_web3_keys.settings import load_settings
 
-READ_TOOLS = set(policy.READ_TOOLS)
-WRITE_TOOLS = set(policy.WRITE_TOOLS)
+READ_TOOLS = set(catalog.READ_TOOLS)
+WRITE_TOOLS = set(catalog.WRITE_TOOLS)
 ALL_TOOLS = READ_TOOLS | WRITE_TOOLS
 
 

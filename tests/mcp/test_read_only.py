@@ -52,9 +52,9 @@ async def test_read_only_by_default_every_read_tool_works(
         assert by_id[foreign]["made_by_this_server"] is False
         got = ok(await c.call_tool("venice_get_key", {"key_id": foreign}))
         assert got["id"] == foreign and got["consumption_limits"]["usd"] == 5
-        assert ok(await c.call_tool("venice_rate_limits", {}))["accessPermitted"] is True
+        assert ok(await c.call_tool("venice_rate_limits", {}))["access_permitted"] is True
         assert isinstance(ok(await c.call_tool("venice_rate_limit_log", {}))["entries"], list)
-        assert ok(await c.call_tool("venice_billing_balance", {}))["canConsume"] is True
+        assert ok(await c.call_tool("venice_billing_balance", {}))["can_consume"] is True
 
         bad = await c.call_tool("venice_get_key", {"key_id": "not-a-uuid"})
         assert bad.is_error  # the schema's UUID pattern

@@ -1,5 +1,5 @@
-"""Typed results of venice_rate_limits / venice_billing_balance (documented schema, tolerant of
-fields Venice adds later), and the audit of write calls the input schema rejects."""
+"""Typed results of venice_rate_limits / venice_billing_balance (documented schema in snake_case,
+tolerant of fields Venice adds later), and the audit of write calls the input schema rejects."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from tests.mcp.conftest import Operator, open_client
 from tests.mcp.helpers import ok, text_of
 
 RATE_LIMIT_FIELDS = {
-    "accessPermitted",
-    "apiTier",
+    "access_permitted",
+    "api_tier",
     "balances",
-    "keyExpiration",
-    "nextEpochBegins",
-    "rateLimits",
+    "key_expiration",
+    "next_epoch_begins",
+    "rate_limits",
 }
-BILLING_FIELDS = {"canConsume", "consumptionCurrency", "balances", "diemEpochAllocation"}
+BILLING_FIELDS = {"can_consume", "consumption_currency", "balances", "diem_epoch_allocation"}
 
 
 def _documented(schema: dict[str, Any], fields: set[str]) -> None:
@@ -42,17 +42,18 @@ async def test_limits_and_balance_results_are_typed(
         _documented(limits_schema, RATE_LIMIT_FIELDS)
         _documented(billing_schema, BILLING_FIELDS)
         nested = billing_schema["$defs"]["BillingBalancesView"]["properties"]
-        assert {"usd", "diem", "bundledCredits", "earnedCredits"} <= set(nested)
+        assert {"usd", "diem", "bundled_credits", "earned_credits"} <= set(nested)
 
         # The sandbox's real answers (the client validates them against the output schema).
         limits = ok(await c.call_tool("venice_rate_limits", {}))
         assert set(limits) >= RATE_LIMIT_FIELDS
-        assert limits["accessPermitted"] is True and limits["apiTier"]["id"] == "paid"
+        assert limits["access_permitted"] is True and limits["api_tier"]["id"] == "paid"
         assert isinstance(limits["balances"]["USD"], float)
-        assert limits["rateLimits"] and {"apiModelId", "rateLimits"} <= set(limits["rateLimits"][0])
+        per_model = limits["rate_limits"]
+        assert per_model and {"api_model_id", "rate_limits"} <= set(per_model[0])
         balance = ok(await c.call_tool("venice_billing_balance", {}))
-        assert set(balance) >= BILLING_FIELDS and isinstance(balance["canConsume"], bool)
-        assert set(balance["balances"]) >= {"usd", "diem", "bundledCredits", "earnedCredits"}
+        assert set(balance) >= BILLING_FIELDS and isinstance(balance["can_consume"], bool)
+        assert set(balance["balances"]) >= {"usd", "diem", "bundled_credits", "earned_credits"}
 
         # Venice adds fields: they are passed through, not refused or dropped.
         from venice_web3_keys.sandbox.emulator.faults import Fault
@@ -90,11 +91,11 @@ async def test_limits_and_balance_results_are_typed(
             ),
         )
         odd = ok(await c.call_tool("venice_rate_limits", {}))
-        assert odd["accessPermitted"] is False and odd["burstCredits"] == {"left": 3}
-        assert odd["apiTier"]["promo"] == "x" and odd["balances"]["VCU"] == 1.5
+        assert odd["access_permitted"] is False and odd["burst_credits"] == {"left": 3}
+        assert odd["api_tier"]["promo"] == "x" and odd["balances"]["VCU"] == 1.5
         odd_balance = ok(await c.call_tool("venice_billing_balance", {}))
         assert odd_balance["region"] == "eu" and odd_balance["balances"]["gift"] == 1
-        assert odd_balance["balances"]["earnedCredits"] == 2
+        assert odd_balance["balances"]["earned_credits"] == 2
 
 
 @pytest.mark.parametrize("transport", ["inproc", "stdio"])

@@ -117,6 +117,6 @@ async def test_annotations_and_descriptions(operator: Operator) -> None:
     ):
         assert "Refused by operator policy" in desc[name] and "operator" in desc[name], name
     assert "venice_billing_balance" in desc["venice_rate_limits"]
-    assert "accessPermitted" in desc["venice_rate_limits"]
+    assert "access_permitted" in desc["venice_rate_limits"]
     assert "key types" not in (tools["venice_revoke_key"].description or "")
     assert json.dumps(tools["venice_create_key"].input_schema["required"]) == '["description"]'

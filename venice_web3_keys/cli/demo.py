@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from venice_web3_keys.cli.render import Output, to_jsonable, wallet_status_data
+from venice_web3_keys.cli.render import Output, wallet_status_data
+from venice_web3_keys.serialize import to_jsonable
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import NewKey

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from venice_web3_keys.amounts import decimal_str
+from venice_web3_keys.serialize import to_jsonable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,22 +29,6 @@ def field(obj: object, *names: str) -> Any:
         if value is not None:
             return value
     return None
-
-
-def to_jsonable(obj: Any) -> Any:
-    """A pydantic model, dataclass, Decimal or datetime as plain JSON data (camelCase aliases)."""
-    dump = getattr(obj, "model_dump", None)
-    if callable(dump):
-        return to_jsonable(dump(by_alias=True, mode="json"))
-    if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, Decimal):
-        return decimal_str(obj)
-    if isinstance(obj, datetime):
-        return obj.isoformat()
-    return obj
 
 
 def wallet_status_data(status: Any) -> dict[str, Any]:

@@ -15,34 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from venice_web3_keys.errors import ConfigError, PolicyError
+from venice_web3_keys.mcp.catalog import ALL_TOOLS, CONFIRMED_BY_DEFAULT, PolicyScope
 from venice_web3_keys.validation import MAX_DESCRIPTION
-
-READ_TOOLS: tuple[str, ...] = (
-    "venice_wallet_status",
-    "venice_list_keys",
-    "venice_get_key",
-    "venice_rate_limits",
-    "venice_rate_limit_log",
-    "venice_billing_balance",
-)
-WRITE_TOOLS: tuple[str, ...] = (
-    "venice_mint_key",
-    "venice_create_key",
-    "venice_update_key",
-    "venice_revoke_key",
-    "venice_rotate_key",
-)
-ALL_TOOLS: tuple[str, ...] = READ_TOOLS + WRITE_TOOLS
-KEY_MAKING_TOOLS: frozenset[str] = frozenset(
-    {"venice_mint_key", "venice_create_key", "venice_rotate_key"}
-)
 
 # Marks keys this server made; it counts toward Venice's description limit.
 OWNER_MARKER = "[mcp] "
 DESCRIPTION_MAX = MAX_DESCRIPTION
 
 ConfirmMode = Literal["auto", "required", "off"]
-SummaryScope = Literal["all", "new_key", "update", "revoke", "rotate"]
 
 
 def refusal(rule: str, detail: str) -> PolicyError:
@@ -69,9 +49,7 @@ class Policy:
     max_keys_per_hour: int | None = 10
     own_keys_only: bool = True
     confirm: ConfirmMode = "auto"
-    confirm_tools: frozenset[str] = frozenset(
-        {"venice_update_key", "venice_revoke_key", "venice_rotate_key"}
-    )
+    confirm_tools: frozenset[str] = CONFIRMED_BY_DEFAULT
     source: str = field(default="built-in", compare=False)
 
     # --- registration ---------------------------------------------------------------------
@@ -141,7 +119,7 @@ class Policy:
                 f"{tool} may only act on keys this server made; key {key_id} was not made here.",
             )
 
-    def summary(self, scope: SummaryScope = "all") -> str:
+    def summary(self, scope: PolicyScope = "all") -> str:
         """The rules bearing on `scope`, for instructions and tool descriptions (no off-switch)."""
         new = scope in ("all", "new_key")
         caps = new or scope == "update"

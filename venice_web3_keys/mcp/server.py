@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, InputRequiredResult
+from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 
 from venice_web3_keys.errors import ConfigError
+from venice_web3_keys.mcp.catalog import BY_NAME
 from venice_web3_keys.mcp.config import OperatorConfig, is_loopback, load_config
-from venice_web3_keys.mcp.policy import ALL_TOOLS, WRITE_TOOLS, refusal
-from venice_web3_keys.mcp.tools import ToolRuntime, register_tools
+from venice_web3_keys.mcp.policy import refusal
+from venice_web3_keys.mcp.registry import offered_tools
+from venice_web3_keys.mcp.runtime import ToolRuntime
+from venice_web3_keys.mcp.tools import register_tools
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -30,22 +33,24 @@ class VeniceKeysMCPServer(MCPServer[Any]):
     """MCPServer that answers a call to a known but unregistered tool with the rule that hid it,
     and audits write calls whose arguments the SDK rejected against the input schema."""
 
-    def __init__(self, runtime: ToolRuntime, **kwargs: Any) -> None:
+    def __init__(self, runtime: ToolRuntime, offered: list[str], **kwargs: Any) -> None:
         super().__init__(SERVER_NAME, **kwargs)
         self.runtime = runtime
+        self.offered = frozenset(offered)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        if name in ALL_TOOLS and self._tool_manager.get_tool(name) is None:
-            if name in WRITE_TOOLS and not self.runtime.config.allow_writes:
+        spec = BY_NAME.get(name)
+        if spec is not None and name not in self.offered:
+            if not spec.read_only and not self.runtime.config.allow_writes:
                 exc = refusal("read_only", "This server is read-only: it does not change keys.")
             else:
                 exc = refusal(
                     "tool_allow_list", f"{name} is not on this server's list of allowed tools."
                 )
-            if name in WRITE_TOOLS:
-                raise self.runtime.refuse(name, arguments, exc)
+            if not spec.read_only:
+                raise self.runtime.refuse(spec, arguments, exc)
             raise ToolError(str(exc))
         try:
             return await super().call_tool(name, arguments, context)
@@ -53,8 +58,9 @@ class VeniceKeysMCPServer(MCPServer[Any]):
             # The SDK validates arguments against the input schema before any of our code
             # runs, and reports a failure as a ToolError caused by pydantic's ValidationError
             # (our own code raises ToolError `from None`). Audit such write attempts too.
-            if name in WRITE_TOOLS and isinstance(exc.__cause__, ValidationError):
-                self.runtime.audit_invalid(name, arguments, exc.__cause__)
+            cause = exc.__cause__
+            if spec is not None and not spec.read_only and isinstance(cause, ValidationError):
+                self.runtime.audit_invalid(spec, arguments, cause)
             raise
 
 
@@ -77,9 +83,17 @@ def build_server(
 ) -> VeniceKeysMCPServer:
     """The server with exactly the tools the operator allows (read-only beats the allow-list)."""
     runtime = ToolRuntime(config, keys_factory)
-    server = VeniceKeysMCPServer(runtime, version=_version(), log_level="WARNING")
-    names = register_tools(server, runtime)
-    server._lowlevel_server.instructions = _instructions(config, names)
+    offered = [spec.name for spec in offered_tools(config)]
+    server = VeniceKeysMCPServer(
+        runtime,
+        offered,
+        instructions=_instructions(config, offered),
+        version=_version(),
+        log_level="WARNING",
+    )
+    registered = register_tools(server, runtime)
+    if registered != offered:  # a catalog tool without a body, or a body outside the catalog
+        raise RuntimeError(f"registered {registered}, expected {offered}")
     return server
 
 

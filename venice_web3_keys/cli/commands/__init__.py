@@ -1,0 +1,1 @@
+"""The commands, one module per noun; `cli/app.py` adds them to the group."""
