@@ -91,4 +91,4 @@ def test_help_lists_commands_in_workflow_order(run: Run) -> None:
     assert "..." not in commands and "e.g." not in commands, "a truncated command summary"
     keys = run("keys", "--help").stdout.split("Commands:")[1]
     assert [line.split()[0] for line in keys.strip().splitlines()] == [
-        "list", "get", "create", "update", "revoke", "rotate"]
+        "list", "get", "create", "update", "revoke", "rotate", "provision"]

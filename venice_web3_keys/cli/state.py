@@ -59,8 +59,10 @@ class State:
         return self._settings
 
     def call(self, what: str, fn: Callable[[AsyncVeniceKeys], Awaitable[T]], *,
-             settings: Settings | None = None, writes: str | None = None) -> T:
-        """Run one facade call on a fresh event loop, with a spinner on stderr.
+             settings: Settings | None = None, writes: str | None = None,
+             spinner: bool = True) -> T:
+        """Run one facade call on a fresh event loop, with a spinner on stderr (unless the
+        command shows its own progress).
 
         `writes` says what a Ctrl-C during the call may leave behind (None for a read).
         """
@@ -75,6 +77,8 @@ class State:
             async with AsyncVeniceKeys(resolved) as vk:
                 return await fn(vk)
 
+        if not spinner:
+            return asyncio.run(with_facade())
         with self.output.spinner(what):
             return asyncio.run(with_facade())
 

@@ -46,19 +46,22 @@ def validate_customer_id(customer_id: str) -> str:
     return customer_id
 
 
-def validate_customer_ids(customer_ids: Iterable[str]) -> list[str]:
+def validate_customer_ids(customer_ids: Iterable[str], *,
+                          labels: Sequence[str] | None = None) -> list[str]:
     """Every id checked before anything is sent; duplicates dropped, first occurrence kept.
 
-    The error names each bad id by position (1-based) and shows it only when it is short and
-    cannot be a secret.
+    The error names each bad id by its label (default `#1`, `#2`...; the CLI passes line
+    numbers) and shows the id only when it is short and cannot be a secret.
     """
     if isinstance(customer_ids, str | bytes):
         raise InvalidInputError("customer_ids must be a list of ids, not one string",
                                 field="customer_ids")
     ids = list(customer_ids)
-    bad = [(n, value) for n, value in enumerate(ids, 1) if not _is_valid(value)]
+    names = list(labels) if labels is not None else [f"#{n}" for n in range(1, len(ids) + 1)]
+    bad = [(name, value) for name, value in zip(names, ids, strict=True)
+           if not _is_valid(value)]
     if bad:
-        shown = ", ".join(f"#{n} {_show(value)}" for n, value in bad[:5])
+        shown = ", ".join(f"{name} {_show(value)}" for name, value in bad[:5])
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         raise InvalidInputError(
             f"{len(bad)} customer id(s) are not valid ({shown}{more}): each must be {_RULE}; "

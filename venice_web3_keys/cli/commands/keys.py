@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from venice_web3_keys.cli.commands.provision import keys_provision
 from venice_web3_keys.cli.delivery import choose_sink, make_key, show_new_key
 from venice_web3_keys.cli.options import (
     PERIODS,
@@ -134,3 +135,6 @@ def keys_rotate(state: State, key_id: str, out: str | None, env_out: str | None,
                         "verified": result.verified},
                  notes=[f"old key: {result.revoked_key_id} revoked; new key "
                         f"{'verified working' if result.verified else 'NOT verified'}"])
+
+
+keys.add_command(keys_provision)
