@@ -144,6 +144,17 @@ class AsyncVeniceKeys(_FromEnv):
                                                  timeout=min(self.settings.timeout, 10.0))
         return self._budget_storage
 
+    async def account_scope(self) -> str:
+        """The name this account's shared budgets go by: a one-way hash of the admin key, or
+        (no admin key) of the wallet's address. Never the credential itself."""
+        from venice_web3_keys.budget import budget_scope
+        from venice_web3_keys.secret import SecretValue
+
+        if self.settings.admin_key is not None:
+            return budget_scope(self.settings.admin_key)
+        address = (await self._wallet()).address
+        return budget_scope(SecretValue(address.lower()))
+
     def _need_admin(self, action: str) -> AsyncVeniceClient:
         if self.settings.admin_key is None:
             raise MissingCredentialsError(f"{action} needs an ADMIN key: set VENICE_ADMIN_KEY")
@@ -309,7 +320,7 @@ class AsyncVeniceKeys(_FromEnv):
         client = self._need_admin("provisioning customer keys")
         admin_key = self.settings.admin_key
         assert admin_key is not None  # _need_admin checked it
-        scope = budget_scope(admin_key)
+        scope = budget_scope(admin_key)  # == account_scope(), without an await
         storage = self.budget_storage
         # A claim outlives the longest create: snapshot, POST, reconciliation, revocation.
         lease = 8 * self.settings.timeout + sum(SETTLE_DELAYS) + 10
