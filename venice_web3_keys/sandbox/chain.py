@@ -31,6 +31,7 @@ from eth_hash.auto import keccak
 
 from venice_web3_keys.addresses import HEX_ADDRESS
 from venice_web3_keys.errors import ChainError, ConfigError, InvalidInputError
+from venice_web3_keys.sandbox._process import terminate
 from venice_web3_keys.secret import SecretValue
 from venice_web3_keys.settings import (
     DEFAULT_DIEM_TOKEN,
@@ -166,7 +167,7 @@ class LocalChain:
         except queue.Empty:
             port = None
         if port is None:
-            _terminate(process)
+            terminate(process)
             raise ChainError(f"anvil ({binary}) did not start listening within {_START_TIMEOUT}s "
                              f"(exit code {process.poll()})")
         chain = cls(process, port, chain_id)
@@ -186,7 +187,7 @@ class LocalChain:
         self._stopped = True
         atexit.unregister(self.stop)
         self._http.close()
-        _terminate(self._process)
+        terminate(self._process)
 
     @property
     def running(self) -> bool:
@@ -333,13 +334,3 @@ def _read_port_then_drain(stream: IO[bytes], ports: queue.Queue[int | None]) -> 
         ports.put(None)
     with contextlib.suppress(OSError):
         stream.close()
-
-
-def _terminate(process: subprocess.Popen[bytes], grace: float = 3.0) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=grace)

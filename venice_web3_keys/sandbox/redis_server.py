@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from venice_web3_keys.errors import ConfigError
+from venice_web3_keys.sandbox._process import terminate
 
 INSTALL_HINT = ("install redis-server: `sudo apt-get install redis-server` (Debian/Ubuntu) or "
                 "`brew install redis`; `./dev test` installs it itself when run as root")
@@ -81,14 +82,14 @@ class LocalRedis:
                 if _answers_ping(port):
                     return cls(process, port, directory)
                 time.sleep(0.05)
-            _terminate(process)
+            terminate(process, grace=5.0)
         raise ConfigError(f"redis-server did not start; see the logs in {directory}")
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def stop(self) -> None:
-        _terminate(self._process)
+        terminate(self._process, grace=5.0)
 
     def __enter__(self) -> LocalRedis:
         return self
@@ -96,13 +97,3 @@ class LocalRedis:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
-
-
-def _terminate(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=grace)
