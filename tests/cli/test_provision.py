@@ -209,3 +209,26 @@ def test_keyring_sink_stores_one_entry_per_customer(
     assert all(value.endswith(d["last6"]) for d, value in zip(data, stored.values(),
                                                               strict=True))
     assert not any(value in out for value in stored.values())
+
+
+def test_an_unreachable_shared_budget_stops_the_run_and_shows_what_was_done(
+        run: Run, admin_env: dict[str, str], venice_sandbox: Any, tmp_path: Path) -> None:
+    import socket
+
+    _customers(tmp_path, "there")
+    assert run("--json", *PROVISION, "--out-dir", "out", env=admin_env).code == 0
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"redis://:hunter2@127.0.0.1:{sock.getsockname()[1]}/0"
+    _customers(tmp_path, "there", "new")
+    before = request_log(venice_sandbox)
+    res = run("--json", *PROVISION, "--out-dir", "out",
+              env={**admin_env, "VENICE_BUDGET_URL": dead, "VENICE_TIMEOUT": "2"})
+    assert res.code == 1, res.stderr
+    body = res.json()
+    assert [(d["customer"], d["status"]) for d in body["data"]] == [("there", "exists")]
+    assert body["error"]["type"] == "BudgetError" and "nothing was sent" in \
+        body["error"]["message"]
+    assert "hunter2" not in res.stdout + res.stderr
+    assert _posts(before, request_log(venice_sandbox)) == 0
+    assert not (tmp_path / "out" / "new.key").exists()

@@ -120,7 +120,8 @@ class ProvisionRun:
     """An async iterator of ProvisionResult, one per customer (see the module doc).
 
     Results come in input order, except customers another process was working on, which come
-    last; with a shared (Redis) budget each process starts at a random point of the list.
+    last; with a shared (Redis) budget, those that need no create come first and each process
+    starts its creates at a random point of the list.
     `results` holds every result so far, including that of a create finished after a
     cancellation; `plan` is set by the first list call (`prepare()`, or the first iteration).
     """
@@ -195,10 +196,14 @@ class ProvisionRun:
                 self._queue.append((customer, "exists"))
             else:
                 self._queue.append((customer, "create" if customer in creating else "over_cap"))
-        if self._budget.storage.shared and len(self._queue) > 1:
-            # Replicas sharing the budget often get the same list: each starts at its own
-            # random point of it, so that they rarely reach for the same customer at once.
-            self._queue.rotate(-random.randrange(len(self._queue)))  # noqa: S311 - not secret
+        if self._budget.storage.shared:
+            # Replicas sharing the budget often get the same list: each starts its creates at
+            # its own random point of it, so that they rarely reach for the same customer at
+            # once. What needs no request (exists, over the cap) comes first.
+            settled = [item for item in self._queue if item[1] != "create"]
+            creates = deque(item for item in self._queue if item[1] == "create")
+            creates.rotate(-random.randrange(len(creates) or 1))  # noqa: S311 - not secret
+            self._queue = deque([*settled, *creates])
         self._existing = existing
         self.plan = ProvisionPlan(
             customers=len(self._customers), existing=len(self._customers) - len(to_create),

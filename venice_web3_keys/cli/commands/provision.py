@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from venice_web3_keys.cli import failures
 from venice_web3_keys.cli.options import PERIODS, PRIVACY, Choice, key_options
 from venice_web3_keys.cli.state import PROG, State, pass_state
-from venice_web3_keys.errors import InvalidInputError
+from venice_web3_keys.errors import BudgetError, InvalidInputError, VeniceKeysError
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import AsyncVeniceKeys
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 MAX_CUSTOMER_FILE = 10 * 1024 * 1024
 RERUN_HINT = "run the same command again to finish: customers that have a key are skipped"
-EXIT_INTERRUPTED = 130
 
 
 def read_customers(source: str) -> list[str]:
@@ -106,9 +106,19 @@ def sink_factory(out_dir: str | None, keyring: str | None) -> Callable[[str], Se
     return lambda customer: KeyringSink(service, username=customer)
 
 
-def _eta_text(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+async def _eta(run: ProvisionRun) -> float | None:
+    """The budget's ETA, or None when the budget cannot be read (the next create says why)."""
+    try:
+        return await run.eta()
+    except BudgetError:
+        return None
+
+
+def _eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    whole = max(0, round(seconds))
+    return f"{whole // 60}m{whole % 60:02d}s" if whole >= 60 else f"{whole}s"
 
 
 class Progress:
@@ -127,7 +137,7 @@ class Progress:
                                  TextColumn("{task.fields[status]}"), console=self._err,
                                  transient=True)
 
-    def start(self, summary: str, eta: float) -> None:
+    def start(self, summary: str, eta: float | None) -> None:
         if self._bar is not None:
             self._bar.start()
             self._task = self._bar.add_task("", total=self.total,
@@ -135,7 +145,7 @@ class Progress:
         else:
             self._err.print(f"{summary}; the create budget implies ETA {_eta_text(eta)}")
 
-    def advance(self, result: ProvisionResult, eta: float) -> None:
+    def advance(self, result: ProvisionResult, eta: float | None) -> None:
         self.done += 1
         if self._bar is not None:
             self._bar.update(self._task, advance=1, status=f"ETA {_eta_text(eta)}")
@@ -197,9 +207,9 @@ def keys_provision(state: State, customers_file: str, expires: str | None,
         plan = await run.prepare()
         progress.start(f"{plan.customers} customers: {plan.to_create} to create, "
                        f"{plan.existing} already have a key, {plan.over_cap} past the cap",
-                       await run.eta())
+                       await _eta(run))
         async for result in run:
-            progress.advance(result, await run.eta())
+            progress.advance(result, await _eta(run))
         return run.results
 
     try:
@@ -208,11 +218,18 @@ def keys_provision(state: State, customers_file: str, expires: str | None,
     except KeyboardInterrupt:
         progress.stop()
         made = runs[0].results if runs else []
-        _render(state, made, out_dir, interrupted=True)
-        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        _render(state, made, out_dir, stopped_by=("Interrupted", "interrupted"))
+        raise click.exceptions.Exit(failures.EXIT_INTERRUPTED) from None
+    except VeniceKeysError as exc:
+        made = runs[0].results if runs else []
+        if not made:
+            raise  # nothing to show: the usual error object
+        progress.stop()
+        _render(state, made, out_dir, stopped_by=(type(exc).__name__, str(exc)))
+        raise click.exceptions.Exit(failures.exit_code(exc)) from None
     finally:
         progress.stop()
-    _render(state, results, out_dir, interrupted=False)
+    _render(state, results, out_dir)
     if any(r.status == "failed" for r in results):
         raise click.exceptions.Exit(1)
 
@@ -232,7 +249,9 @@ def _lost_secrets(results: Sequence[ProvisionResult], out_dir: str | None) -> li
 
 
 def _render(state: State, results: Sequence[ProvisionResult], out_dir: str | None, *,
-            interrupted: bool) -> None:
+            stopped_by: tuple[str, str] | None = None) -> None:
+    """The results (all, or those made before the run stopped: `stopped_by` = (error type,
+    why)); with --json one object, `{"data": [...]}` plus `"error"` when the run stopped."""
     output = state.output
     data = [r.to_public_dict() for r in results]
     counts = {s: sum(1 for r in results if r.status == s) for s in ("created", "exists",
@@ -243,15 +262,17 @@ def _render(state: State, results: Sequence[ProvisionResult], out_dir: str | Non
     for item in lost:
         output.warn(f"the secret of {item} was never written (an interrupted run): revoke it "
                     f"with `{PROG} keys revoke ID`, delete the empty file, and run again")
-    if interrupted:
-        message = f"interrupted after {len(results)} customer(s): {summary}"
-        output.err.print(f"[bold red]error:[/bold red] {message}")
+    error: dict[str, Any] | None = None
+    if stopped_by is not None:
+        from rich.markup import escape
+
+        kind, why = stopped_by
+        message = f"{why}; stopped after {len(results)} customer(s): {summary}"
+        error = {"type": kind, "message": message, "hint": RERUN_HINT}
+        output.err.print(f"[bold red]error:[/bold red] {escape(message)}")
         output.err.print(f"[dim]→[/dim] {RERUN_HINT}")
     if output.json_mode:
-        body: dict[str, Any] = {"data": data}
-        if interrupted:
-            body["error"] = {"type": "Interrupted", "message": message, "hint": RERUN_HINT}
-        output.emit_json(body)
+        output.emit_json({"data": data} if error is None else {"data": data, "error": error})
         return
     from rich.markup import escape
 
