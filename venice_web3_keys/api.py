@@ -416,5 +416,6 @@ class VeniceKeys(_FromEnv, SyncFacade):
     provision_customer_key = blocking(AsyncVeniceKeys.provision_customer_key)
     customer_keys = blocking(AsyncVeniceKeys.customer_keys)
     revoke_customer_keys = blocking(AsyncVeniceKeys.revoke_customer_keys)
+    account_scope = blocking(AsyncVeniceKeys.account_scope)
     #: A list instead of an async iterator; Ctrl-C waits for the create in flight to finish.
     provision_customer_keys = collecting(AsyncVeniceKeys.provision_customer_keys, grace=120.0)

@@ -188,8 +188,14 @@ def test_ctrl_c_finishes_the_create_in_flight_prints_it_and_exits_130(
 def test_keyring_sink_stores_one_entry_per_customer(
         admin_env: dict[str, str], memory_keyring: Any, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
     from venice_web3_keys.cli.app import main
 
+    # main() sets up the package logger for a CLI run: put it back for the tests after this one.
+    logger = logging.getLogger("venice_web3_keys")
+    monkeypatch.setattr(logger, "handlers", list(logger.handlers))
+    monkeypatch.setattr(logger, "level", logger.level)
     _customers(tmp_path, "k1", "k2")
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
