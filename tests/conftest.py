@@ -9,11 +9,22 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from venice_web3_keys.sandbox.chain import LocalChain
+
 # CI runs the same examples every time (a red build must be reproducible from its log);
 # locally, hypothesis explores new ones on every run.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(scope="module")
+def chain() -> Iterator[LocalChain]:
+    """A local chain of the test module's own, for tests that change automining, contract code,
+    storage or fees and must not disturb the session sandbox."""
+    node = LocalChain.start()
+    yield node
+    node.stop()
 
 
 @pytest.fixture

@@ -256,7 +256,9 @@ def test_python_m_sandbox_prints_env_lines_of_a_funded_wallet(tmp_path: Path) ->
         env_file = tmp_path / ".env"
         env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         with VeniceKeys.from_env(env_file) as vk:
-            assert vk.wallet_status().eligible is True
+            status = vk.wallet_status()
+            assert status.eligible is True
+            assert status.balances["VVV"] > 0  # some unstaked VVV, to try staking
             minted = vk.mint_key(api_key_type="INFERENCE", description="sandbox check")
             assert minted.id
     finally:
@@ -437,6 +439,7 @@ LIBRARY_METHODS: dict[str, list[str]] = {  # method: parameters it must take by 
     "rate_limits": [],
     "rate_limit_log": [],
     "billing_balance": [],
+    "stake_vvv": ["amount", "dry_run"],
 }
 
 
@@ -464,6 +467,8 @@ def test_library_methods(method: str, params: list[str]) -> None:
         assert set(params) <= _param_names(fn), (method, fn)
     if method == "mint_key":
         assert inspect.signature(async_fn).parameters["api_key_type"].default == "INFERENCE"
+    if method == "stake_vvv":
+        assert inspect.signature(async_fn).parameters["dry_run"].default is False
 
 
 def test_library_provision_customer_keys() -> None:
@@ -573,6 +578,7 @@ CLI_COMMANDS: dict[str, tuple[list[str], set[str], set[str], set[str]]] = {
     "": ([], {"--env-file", "--json", "--api-base", "--rpc-url"}, set(), {"--json"}),
     "wallet new": ([], {"--keystore", "--password-file"}, {"--keystore"}, set()),
     "wallet status": ([], {"--address"}, set(), set()),
+    "wallet stake": (["AMOUNT|all"], {"--dry-run", "--yes"}, set(), {"--dry-run", "--yes"}),
     "mint": ([], NEW_KEY, {"--type", "--description"}, {"--print"}),
     "keys list": ([], set(), set(), set()),
     "keys get": (["ID"], set(), set(), set()),
@@ -980,7 +986,7 @@ def test_demo_and_sandbox_commands_in_json_mode(cli: CLI) -> None:
 READ_TOOLS = {"venice_wallet_status", "venice_list_keys", "venice_get_key", "venice_rate_limits",
               "venice_rate_limit_log", "venice_billing_balance"}
 WRITE_TOOLS = {"venice_mint_key", "venice_create_key", "venice_update_key", "venice_revoke_key",
-               "venice_rotate_key"}
+               "venice_rotate_key", "venice_stake_vvv"}
 NEW_KEY_ARGS = {"api_key_type", "description", "expires_at", "usd_limit", "diem_limit",
                 "limit_period", "model_privacy"}
 MCP_ARGS: dict[str, set[str]] = {  # tool: its arguments, exactly
@@ -996,9 +1002,11 @@ MCP_ARGS: dict[str, set[str]] = {  # tool: its arguments, exactly
     "venice_rate_limits": set(),
     "venice_rate_limit_log": set(),
     "venice_billing_balance": set(),
+    "venice_stake_vvv": {"amount"},
 }
 MCP_REQUIRED = {"venice_get_key": {"key_id"}, "venice_update_key": {"key_id"},
-                "venice_revoke_key": {"key_id"}, "venice_rotate_key": {"key_id"}}
+                "venice_revoke_key": {"key_id"}, "venice_rotate_key": {"key_id"},
+                "venice_stake_vvv": {"amount"}}
 FORBIDDEN_TOOL_ARG = re.compile(
     r"private|admin_key|^api_key$|password|secret|token|mnemonic|allow_writes|policy|reveal"
     r"|secrets_dir|^host$|^port$|env_file|rpc|base_url")

@@ -16,7 +16,10 @@ _ERRORS = (
     "WalletError", "KeystorePasswordError",
     "UnsafeSigningRequestError", "SinkError", "BudgetError", "ChainError",
     "ChainUnreachableError",
-    "WrongChainError", "MissingContractError", "NotEligibleError", "APIError",
+    "WrongChainError", "MissingContractError", "TransactionError", "TransactionRefusedError",
+    "SimulationRevertedError", "TransactionRevertedError", "TransactionTimeoutError",
+    "StakeVerificationError", "InsufficientGasError", "AmountExceedsBalanceError",
+    "NotEligibleError", "APIError",
     "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",
     "ValidationError", "KeyNotFoundError", "ActiveKeyLimitError", "Web3MintError",
     "InvalidWalletAddressError", "TokenExpiredError", "TokenInvalidError",
@@ -32,6 +35,8 @@ _EXPORTS: dict[str, str] = {
     "AsyncVeniceKeys": "venice_web3_keys.api",
     "NewKey": "venice_web3_keys.api",
     "RotationResult": "venice_web3_keys.api",
+    "StakeResult": "venice_web3_keys.api",
+    "StakeProgress": "venice_web3_keys.flows._result",
     "Settings": "venice_web3_keys.settings",
     "load_settings": "venice_web3_keys.settings",
     "SecretValue": "venice_web3_keys.secret",
@@ -65,8 +70,10 @@ if TYPE_CHECKING:  # static view of the lazy names (redundant aliases mark re-ex
     from venice_web3_keys.api import AsyncVeniceKeys as AsyncVeniceKeys
     from venice_web3_keys.api import NewKey as NewKey
     from venice_web3_keys.api import RotationResult as RotationResult
+    from venice_web3_keys.api import StakeResult as StakeResult
     from venice_web3_keys.api import VeniceKeys as VeniceKeys
     from venice_web3_keys.errors import *  # noqa: F403
+    from venice_web3_keys.flows._result import StakeProgress as StakeProgress
     from venice_web3_keys.secret import ApiKeySecret as ApiKeySecret
     from venice_web3_keys.secret import SecretValue as SecretValue
     from venice_web3_keys.settings import Settings as Settings

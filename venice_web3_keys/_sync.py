@@ -20,6 +20,7 @@ __all__ = ["SyncFacade", "SyncRunner", "blocking", "collecting"]
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
+_CANCEL_GRACE = 5.0  # seconds a cancelled coroutine gets to clean up before run() re-raises
 
 
 class SyncRunner:
@@ -49,11 +50,11 @@ class SyncRunner:
         return self._loop
 
     def run(self, coro: Coroutine[Any, Any, _T], *, timeout: float | None = None,
-            grace: float = 0.0) -> _T:
+            grace: float = _CANCEL_GRACE) -> _T:
         """Run `coro` on the private loop and return its result (or raise its exception).
 
-        On Ctrl-C (or `timeout`) the coroutine is cancelled; with `grace`, this waits up to that
-        many seconds for it to wind down (e.g. finish a create in flight) before re-raising.
+        On Ctrl-C (or `timeout`) the coroutine is cancelled, then given up to `grace` seconds to
+        wind down before this re-raises.
         """
         if self._closed:
             coro.close()
@@ -74,8 +75,10 @@ class SyncRunner:
             return future.result(timeout)
         except (KeyboardInterrupt, concurrent.futures.TimeoutError):
             future.cancel()
-            if grace > 0:
-                finished.wait(grace)
+            # Let the coroutine's own clean-up run (e.g. a stake recording which transaction it
+            # had sent, a provisioning run finishing its create in flight) before the caller
+            # reports the interruption.
+            finished.wait(grace)
             raise
 
     def close(self) -> None:
@@ -177,7 +180,7 @@ class collecting(Generic[_P, _T]):
     """
 
     def __init__(self, method: Callable[Concatenate[Any, _P], AsyncIterator[_T]], *,
-                 grace: float = 0.0) -> None:
+                 grace: float = _CANCEL_GRACE) -> None:
         self._name = method.__name__
         self._grace = grace
         self.__doc__ = method.__doc__

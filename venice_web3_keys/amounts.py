@@ -6,7 +6,11 @@ A balance divided by 10**18 is a Decimal like `0E-18` or `1.000000000000000000`;
 
 from __future__ import annotations
 
+import re
 from decimal import Context, Decimal, InvalidOperation
+from typing import Literal
+
+from venice_web3_keys.errors import InvalidInputError
 
 
 def decimal_str(value: Decimal | float | int | str) -> str:
@@ -30,3 +34,57 @@ _EXACT = Context(prec=80)
 def from_base_units(raw: int, decimals: int) -> Decimal:
     """`raw` base units (wei) as whole tokens, exactly (the default context keeps 28 digits)."""
     return Decimal(raw).scaleb(-decimals, context=_EXACT)
+
+
+def tokens_str(raw: int, decimals: int = 18) -> str:
+    """`raw` base units as a plain decimal string of whole tokens ("2.5")."""
+    return decimal_str(from_base_units(raw, decimals))
+
+
+def to_base_units(amount: Decimal | int | str, decimals: int, *, field: str) -> int:
+    """Whole tokens to base units (wei), exactly; InvalidInputError (naming `field`) for
+    anything but a finite number >= 0 with at most `decimals` decimal places. Never a float."""
+    if isinstance(amount, bool) or not isinstance(amount, Decimal | int | str):
+        raise InvalidInputError(f"{field} must be a decimal string, an int or a Decimal",
+                                field=field)
+    try:
+        value = Decimal(str(amount).strip()).scaleb(decimals, context=_EXACT)
+    except InvalidOperation:
+        raise InvalidInputError(f"{field} must be a number", field=field) from None
+    if not value.is_finite() or value < 0 or value != value.to_integral_value():
+        raise InvalidInputError(
+            f"{field} must be >= 0 with at most {decimals} decimals", field=field)
+    return int(value)
+
+
+VVV_DECIMALS = 18  # VVV and sVVV; the stake flow checks both on chain before sending
+MAX_UINT256 = 2**256 - 1
+StakeAmount = str | Decimal | int
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")  # ASCII only: \d also takes other scripts
+
+
+def parse_stake_amount(amount: StakeAmount) -> int | Literal["all"]:
+    """Whole VVV (a plain decimal string, a Decimal or an int) as wei, or "all".
+
+    Floats are refused (0.1 VVV is not 0.1000000000000000055511151231257827 VVV), and so are
+    strings with a sign, an exponent, underscores or non-ASCII digits, zero, more than 18
+    decimals, and anything above uint256.
+    """
+    if isinstance(amount, str):
+        text = amount.strip()
+        if text.lower() == "all":
+            return "all"
+        if not _PLAIN_DECIMAL.fullmatch(text):
+            raise InvalidInputError(
+                f"amount must be whole VVV as a plain decimal number such as 10 or 2.5, or "
+                f"'all' (got {text[:40]!r})", field="amount")
+    elif isinstance(amount, bool) or not isinstance(amount, Decimal | int):
+        raise InvalidInputError(
+            f"amount must be a decimal string, an int or a Decimal, not {type(amount).__name__} "
+            "(a float cannot hold most decimal amounts exactly)", field="amount")
+    wei = to_base_units(amount, VVV_DECIMALS, field="amount")
+    if wei == 0:
+        raise InvalidInputError("amount must be more than 0 VVV", field="amount")
+    if wei > MAX_UINT256:
+        raise InvalidInputError("amount is larger than any token balance can be", field="amount")
+    return wei

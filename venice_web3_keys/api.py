@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Self, Unpack
 
 from venice_web3_keys._sync import SyncFacade, blocking, collecting
 from venice_web3_keys.errors import MissingCredentialsError
-from venice_web3_keys.flows._result import NewKey, RotationResult
+from venice_web3_keys.flows._result import NewKey, RotationResult, StakeResult
 from venice_web3_keys.flows._spec import KeyOptions, Limit, When, build_spec
 from venice_web3_keys.models import UNSET, KeyUpdate, Unset
 from venice_web3_keys.validation import validate_description, validate_key_id
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
     import httpx
 
     from venice_web3_keys._sync import SyncRunner
+    from venice_web3_keys.amounts import StakeAmount
     from venice_web3_keys.budget import BudgetStorage
     from venice_web3_keys.chain import ChainReader
     from venice_web3_keys.client.async_client import AsyncVeniceClient
+    from venice_web3_keys.flows._result import StakeProgress
     from venice_web3_keys.flows.provision import ProvisionRun, SinkFactory
     from venice_web3_keys.models import (
         ApiKey,
@@ -42,7 +44,8 @@ if TYPE_CHECKING:
     from venice_web3_keys.signer import Signer
     from venice_web3_keys.sinks import SecretSink
 
-__all__ = ["AsyncVeniceKeys", "KeyOptions", "NewKey", "RotationResult", "VeniceKeys"]
+__all__ = ["AsyncVeniceKeys", "KeyOptions", "NewKey", "RotationResult", "StakeResult",
+           "VeniceKeys"]
 
 
 class _FromEnv:
@@ -63,7 +66,7 @@ class _FromEnv:
 
 
 class AsyncVeniceKeys(_FromEnv):
-    """Mint, create, inspect, update, rotate and revoke Venice API keys (async).
+    """Mint, create, inspect, update, rotate and revoke Venice API keys; stake VVV (async).
 
     `http_client`, when given, carries every HTTP call (Venice API and Base JSON-RPC) and is
     never closed by us.
@@ -197,6 +200,38 @@ class AsyncVeniceKeys(_FromEnv):
             spec=spec,
             sink=sink,
             admin=self.settings.admin_key is not None,
+        )
+
+    async def stake_vvv(
+        self,
+        amount: StakeAmount,
+        *,
+        dry_run: bool = False,
+        progress: StakeProgress | None = None,
+        receipt_timeout: float | None = None,
+    ) -> StakeResult:
+        """Stake `amount` whole VVV (a decimal string, Decimal or int; or "all") for sVVV.
+
+        Simulated first for the exact amount; approves exactly `amount` only when the staking
+        contract's allowance is short, then stakes, and checks the balances moved. `dry_run`
+        returns the plan (approve needed?, gas, fee estimate, balances after) and signs nothing.
+        `progress` (a StakeProgress) says at any moment what is on chain, e.g. after Ctrl-C.
+        `receipt_timeout`: seconds to wait for each transaction to be mined (default 120).
+        """
+        from venice_web3_keys.amounts import parse_stake_amount
+
+        parse_stake_amount(amount)  # bad input fails before a keystore prompt or any request
+        from venice_web3_keys.flows.stake import DEFAULT_RECEIPT_TIMEOUT
+        from venice_web3_keys.flows.stake import stake_vvv as stake
+
+        signer = await self._wallet()
+        return await stake(
+            settings=self.settings,
+            signer=signer,
+            amount=amount,
+            dry_run=dry_run,
+            progress=progress,
+            receipt_timeout=DEFAULT_RECEIPT_TIMEOUT if receipt_timeout is None else receipt_timeout,
         )
 
     # ------------------------------------------------------------------ admin key management
@@ -404,6 +439,7 @@ class VeniceKeys(_FromEnv, SyncFacade):
 
     wallet_status = blocking(AsyncVeniceKeys.wallet_status)
     mint_key = blocking(AsyncVeniceKeys.mint_key)
+    stake_vvv = blocking(AsyncVeniceKeys.stake_vvv)
     list_keys = blocking(AsyncVeniceKeys.list_keys)
     get_key = blocking(AsyncVeniceKeys.get_key)
     create_key = blocking(AsyncVeniceKeys.create_key)

@@ -41,6 +41,17 @@ def _word(value: Any, what: str) -> int:
         raise ChainError(f"RPC returned a malformed value for {what}") from None
 
 
+def require_chain(host: str, actual: int, expected: int, *, refusing: str) -> None:
+    """WrongChainError unless the endpoint `host` reports the configured chain id."""
+    if actual != expected:
+        raise WrongChainError(
+            f"RPC endpoint {host} is on chain {actual}, but chain {expected} is configured "
+            f"(VENICE_CHAIN_ID); refusing {refusing}",
+            expected=expected,
+            actual=actual,
+        )
+
+
 class ChainReader:
     """Balances of a wallet on the configured chain, with failover across `rpc_urls`."""
 
@@ -140,13 +151,8 @@ class ChainReader:
         if isinstance(raw, _RpcError):
             raise ChainError(f"{host} refused eth_chainId: {raw.message}")
         actual = _word(raw, "eth_chainId")
-        if actual != self._chain_id:
-            raise WrongChainError(
-                f"RPC endpoint {host} is on chain {actual}, but chain {self._chain_id} is "
-                "configured (VENICE_CHAIN_ID); refusing to read balances from the wrong chain",
-                expected=self._chain_id,
-                actual=actual,
-            )
+        require_chain(host, actual, self._chain_id,
+                      refusing="to read balances from the wrong chain")
         return actual
 
     # ------------------------------------------------------------------ public

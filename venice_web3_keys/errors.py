@@ -33,6 +33,18 @@ class InvalidInputError(VeniceKeysError, ValueError):
         self.field = field
 
 
+class AmountExceedsBalanceError(InvalidInputError):
+    """The amount to stake is more than the wallet's VVV; only balances were read, nothing sent.
+
+    `amount` and `balance` are in base units (wei).
+    """
+
+    def __init__(self, message: str, *, amount: int, balance: int) -> None:
+        super().__init__(message, field="amount")
+        self.amount = amount
+        self.balance = balance
+
+
 class WalletError(VeniceKeysError):
     """No usable wallet: none configured, a keystore that will not open, a wrong password."""
 
@@ -78,8 +90,69 @@ class MissingContractError(ChainError):
     """A configured token/staking address has no code on this chain."""
 
 
+class TransactionError(ChainError):
+    """A transaction (approve, stake) could not be completed as asked.
+
+    The message says what is known on chain: nothing signed, or which transaction (by hash) was
+    sent and whether it was mined. `tx_hash` is the transaction concerned, when there is one.
+    """
+
+    def __init__(self, message: str, *, tx_hash: str | None = None) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
+
+
+class TransactionRefusedError(TransactionError):
+    """The node refused a signed transaction (bad nonce, fee, funds...): it was not sent."""
+
+
+class SimulationRevertedError(TransactionError):
+    """Simulating a transaction (eth_call / eth_simulateV1 / eth_estimateGas) reverted, so it
+    was not signed. `step` is "approve" or "stake"; `reason` the decoded revert reason."""
+
+    def __init__(self, message: str, *, step: str, reason: str,
+                 tx_hash: str | None = None) -> None:
+        super().__init__(message, tx_hash=tx_hash)
+        self.step = step
+        self.reason = reason
+
+
+class TransactionRevertedError(TransactionError):
+    """A transaction was mined but reverted (receipt status 0); it paid gas, changed nothing."""
+
+
+class TransactionTimeoutError(TransactionError):
+    """A sent transaction had no receipt in time. It may still be mined: the message says what
+    the node knows of it (`pending`: the node still holds it; False: the node no longer does)."""
+
+    def __init__(self, message: str, *, tx_hash: str, pending: bool | None) -> None:
+        super().__init__(message, tx_hash=tx_hash)
+        self.pending = pending
+
+
+class StakeVerificationError(TransactionError):
+    """Both transactions were mined but the balances did not move by the amount staked.
+
+    `result` (a StakeResult) holds the hashes, gas, fees and the balances actually read.
+    """
+
+    def __init__(self, message: str, *, result: Any) -> None:
+        super().__init__(message, tx_hash=getattr(result, "stake_tx", None))
+        self.result = result
+
+
 class NotEligibleError(VeniceKeysError):
-    """The wallet holds no staked VVV (sVVV) on Base, so it cannot mint a key."""
+    """The wallet lacks what the action needs: staked VVV (sVVV) to mint a key, or ETH for gas."""
+
+
+class InsufficientGasError(NotEligibleError):
+    """The wallet's ETH cannot pay the gas (and Base's L1 data fee) of the transactions; nothing
+    was signed. `needed` and `available` are in wei."""
+
+    def __init__(self, message: str, *, needed: int, available: int) -> None:
+        super().__init__(message)
+        self.needed = needed
+        self.available = available
 
 
 class APIError(VeniceKeysError):

@@ -291,6 +291,13 @@ class WalletStatus(_Response):
     balances: dict[str, Decimal] = Field(default_factory=dict)
     eligible: bool
 
+    @property
+    def can_stake(self) -> bool:
+        """Whether staking is possible at all: some VVV to stake and some ETH for gas (whether
+        that ETH is enough is known only once the transactions are priced)."""
+        vvv, eth = self.balances.get("VVV", Decimal(0)), self.balances.get("ETH", Decimal(0))
+        return vvv > 0 and eth > 0
+
 
 # --------------------------------------------------------------------------- requests
 

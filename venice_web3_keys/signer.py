@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, Protocol, runtime_checkable
 
@@ -36,6 +36,13 @@ class Signer(Protocol):
     def address(self) -> str: ...
 
     def sign_message(self, text: str) -> str: ...
+
+
+@runtime_checkable
+class TransactionSigner(Signer, Protocol):
+    """A wallet that can also sign transactions (staking needs approve + stake)."""
+
+    def sign_transaction(self, transaction: Mapping[str, Any]) -> bytes: ...
 
 
 class PrivateKeySigner:
@@ -72,6 +79,25 @@ class PrivateKeySigner:
         signed = account.sign_message(encode_defunct(text=text))
         signature: str = signed.signature.to_0x_hex()
         return signature
+
+    def sign_transaction(self, transaction: Mapping[str, Any]) -> bytes:
+        """Sign an EIP-1559 (type 2) transaction; returns the raw bytes to send.
+
+        Refuses a transaction without a positive integer chainId: without one a signature is
+        valid on every chain (no EIP-155 replay protection).
+        """
+        tx = dict(transaction)
+        chain_id = tx.get("chainId")
+        if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0:
+            raise WalletError("refusing to sign a transaction without a chainId")
+        if tx.get("type") != 2:
+            raise WalletError("only EIP-1559 (type 2) transactions are signed")
+        account = object.__getattribute__(self, "_account")
+        try:
+            signed = account.sign_transaction(tx)
+        except (TypeError, ValueError) as exc:  # field errors name fields, never the key
+            raise WalletError(f"cannot sign this transaction: {exc}") from None
+        return bytes(signed.raw_transaction)
 
     def __setattr__(self, name: str, value: Any) -> NoReturn:
         raise AttributeError(f"{type(self).__name__} is immutable")

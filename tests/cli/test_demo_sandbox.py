@@ -15,7 +15,9 @@ def test_demo_runs_to_completion(run: Run) -> None:
     res = run("demo", timeout=120)
     assert res.code == 0, res.stderr
     out = res.stdout
-    for text in ("Start a local Base chain", "Check the wallet on Base", "holds sVVV",
+    for text in ("Start a local Base chain", "Check the wallet on Base", "no sVVV on Base",
+                 "Stake 10 VVV for sVVV", "$ venice-keys wallet stake 10",
+                 "Staked 10 VVV: sVVV 0 → 10", "holds sVVV",
                  "Mint an ADMIN key", "Minted ADMIN key", "cust:acme", "$25 + 5 DIEM / MONTH",
                  "Rate limits", "The key list", "Rotated to INFERENCE key", "Revoke",
                  "(mode 0o600)", "Stop everything", "Demo complete",
@@ -39,7 +41,10 @@ def test_demo_json_is_one_object(run: Run) -> None:
     data = json.loads(res.stdout)
     assert data["ok"] is True
     titles = [s["title"] for s in data["steps"]]
-    assert len(titles) == 10 and titles[-1] == "Stop everything"
+    assert len(titles) == 11 and titles[-1] == "Stop everything"
+    stake = next(s for s in data["steps"] if s["title"].startswith("Stake"))
+    assert stake["stakeTx"] and stake["sVVVAfter"] == "10" and stake["verified"] is True
+    assert titles.index(stake["title"]) < titles.index("Mint an ADMIN key with the wallet")
     assert all(s["why"] for s in data["steps"]), "every step says why"
     limits = next(s for s in data["steps"] if s["title"].startswith("Rate limits"))["limits"]
     assert limits["accessPermitted"] is True

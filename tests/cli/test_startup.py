@@ -31,7 +31,8 @@ def _imported(args: list[str], env: dict[str, str], cwd: Path) -> set[str]:
 
 
 def test_help_and_version_import_nothing_heavy(tmp_path: Path) -> None:
-    for args in (["--help"], ["--version"], ["keys", "--help"], ["mint", "--help"]):
+    for args in (["--help"], ["--version"], ["keys", "--help"], ["mint", "--help"],
+                 ["wallet", "stake", "--help"]):
         heavy = _imported(args, {}, tmp_path) & set(HEAVY)
         assert not heavy, (args, heavy)
 
@@ -39,9 +40,10 @@ def test_help_and_version_import_nothing_heavy(tmp_path: Path) -> None:
 def test_read_commands_import_nothing_heavy(venice_sandbox: Any, admin_env: dict[str, str],
                                             run: Run, tmp_path: Path) -> None:
     key = create_key(run, admin_env, tmp_path / "k")
+    address = venice_sandbox.new_wallet(vvv=5)[0]
     for args in (["--json", "keys", "list"], ["--json", "keys", "get", key["id"]],
                  ["--json", "limits"], ["--json", "limits", "log"], ["--json", "billing"],
-                 ["keys", "list"]):
+                 ["keys", "list"], ["--json", "wallet", "status", "--address", address]):
         heavy = _imported(args, admin_env, tmp_path) & set(HEAVY)
         assert not heavy, (args, heavy)
 

@@ -29,13 +29,6 @@ WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 NO_CODE = "0x000000000000000000000000000000000000dEaD"
 
 
-@pytest.fixture(scope="module")
-def chain() -> Iterator[LocalChain]:
-    node = LocalChain.start()
-    yield node
-    node.stop()
-
-
 def dead_url(path: str = "") -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -90,6 +90,21 @@ async def test_no_staked_vvv_is_refused_before_signing_or_posting(
     assert not out.exists()  # the prepared file was removed again
 
 
+async def test_unstaked_vvv_is_pointed_at_wallet_stake(venice_sandbox: Any,
+                                                      request_log: Any) -> None:
+    _address, pk = venice_sandbox.new_wallet(svvv=0, vvv="12.5")
+    signer, signed = _spy(pk)
+    log = request_log()
+    async with AsyncVeniceKeys(make_settings(venice_sandbox, private_key=pk),
+                               signer=signer) as vk:
+        with pytest.raises(NotEligibleError) as info:
+            await vk.mint_key()
+    message = str(info.value)
+    assert "12.5 VVV that is not staked" in message
+    assert "`venice-keys wallet stake AMOUNT`" in message
+    assert signed == [] and log.count("POST", GEN) == 0
+
+
 async def test_expired_token_is_fetched_and_signed_once_more(
         venice_sandbox: Any, account: Account, request_log: Any) -> None:
     clock = venice_sandbox.emulator.clock

@@ -60,7 +60,7 @@ def test_typescript_client_lists_and_calls_tools(tmp_path: Path, env_file: Path,
     assert status["structuredContent"]["eligible"] is True
 
     writable = inspector(tmp_path, env_file, "--method", "tools/list", writes=True)
-    assert len(writable["tools"]) == 11
+    assert len(writable["tools"]) == 12
 
     minted = inspector(tmp_path, env_file, "--method", "tools/call",
                        "--tool-name", "venice_mint_key",

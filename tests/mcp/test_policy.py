@@ -182,7 +182,7 @@ def test_initialize_does_not_import_web3() -> None:
         "from venice_web3_keys.mcp.server import build_server\n"
         "async def main():\n"
         "    async with Client(build_server(load_config(['--allow-writes'], {}))) as c:\n"
-        "        assert len((await c.list_tools()).tools) == 11\n"
+        "        assert len((await c.list_tools()).tools) == 12\n"
         "anyio.run(main)\n"
         "heavy = [m for m in ('web3', 'eth_account', 'eth_keyfile', 'venice_web3_keys.api')"
         " if m in sys.modules]\n"

@@ -21,6 +21,7 @@ EXPECTED_HINTS = {  # name: (readOnly, destructive, idempotent, openWorld)
     "venice_update_key": (False, True, False, True),
     "venice_revoke_key": (False, True, True, True),
     "venice_rotate_key": (False, True, False, True),
+    "venice_stake_vvv": (False, True, False, True),
 }
 
 

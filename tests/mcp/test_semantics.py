@@ -1,6 +1,6 @@
 """Tool semantics the annotations and schemas promise (in-process, real client, sandbox):
 update's keep/remove/set of a cap, revoke's idempotence, the hourly cap under concurrency,
-true annotations on all eleven tools, and descriptions that never say how to lift a guard."""
+true annotations on all twelve tools, and descriptions that never say how to lift a guard."""
 
 from __future__ import annotations
 

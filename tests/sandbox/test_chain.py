@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 from eth_account import Account
+from eth_hash.auto import keccak
 
 from venice_web3_keys.errors import ChainError, ConfigError, InvalidInputError
 from venice_web3_keys.sandbox.chain import (
@@ -25,13 +25,6 @@ from venice_web3_keys.sandbox.chain import (
 )
 
 WEI = 10**18
-
-
-@pytest.fixture(scope="module")
-def chain() -> Iterator[LocalChain]:
-    c = LocalChain.start()
-    yield c
-    c.stop()
 
 
 def raw_rpc(url: str, method: str, params: list[object] | None = None) -> object:
@@ -88,11 +81,14 @@ def test_chain_id_is_base(chain: LocalChain) -> None:
     assert chain.chain_id == 8453
 
 
-def test_token_code_at_all_three_mainnet_addresses(chain: LocalChain) -> None:
-    code = runtime_bytecode()
-    assert len(code) > 1000
-    for address in (STAKING_CONTRACT, VVV_TOKEN, DIEM_TOKEN):
-        assert raw_rpc(chain.rpc_url, "eth_getCode", [address, "latest"]) == code
+def test_contract_code_at_all_three_mainnet_addresses(chain: LocalChain) -> None:
+    token, staking = runtime_bytecode("Token"), runtime_bytecode("Staking")
+    assert len(token) > 1000 and len(staking) > len(token) and token != staking
+    for address in (VVV_TOKEN, DIEM_TOKEN):
+        assert raw_rpc(chain.rpc_url, "eth_getCode", [address, "latest"]) == token
+    assert raw_rpc(chain.rpc_url, "eth_getCode", [STAKING_CONTRACT, "latest"]) == staking
+    # the staking contract knows which token it pulls: staked_token() == VVV
+    assert int(call(chain.rpc_url, STAKING_CONTRACT, "0xf83a0b64"), 16) == int(VVV_TOKEN, 16)
 
 
 def test_erc20_metadata(chain: LocalChain) -> None:
@@ -189,6 +185,62 @@ def test_approve_and_transfer_from(chain: LocalChain) -> None:
     assert receipt["status"] == "0x1"
     assert chain.balance_of("DIEM", owner) == 3 * WEI
     assert chain.balance_of("DIEM", spender) == 2 * WEI
+
+
+def _amount(wei: int) -> str:
+    return wei.to_bytes(32, "big").hex()
+
+
+def test_stake_pulls_vvv_and_credits_svvv_one_to_one(chain: LocalChain) -> None:
+    staker, key = chain.new_wallet(vvv=10, svvv=0)
+    recipient = "0x" + "f6" * 20
+    supply = int(call(chain.rpc_url, STAKING_CONTRACT, "0x18160ddd"), 16)
+    stake_data = "0xadc9772e" + word_arg(recipient) + _amount(4 * WEI)  # stake(address,uint256)
+    # Without an approve, transferFrom (and so the stake) reverts: nothing moves.
+    assert _send(chain, key.reveal(), STAKING_CONTRACT, stake_data)["status"] == "0x0"
+    assert chain.balance_of("VVV", staker) == 10 * WEI
+
+    assert _send(chain, key.reveal(), VVV_TOKEN, "0x095ea7b3" + word_arg(STAKING_CONTRACT)
+                 + _amount(4 * WEI))["status"] == "0x1"
+    receipt = _send(chain, key.reveal(), STAKING_CONTRACT, stake_data)
+    assert receipt["status"] == "0x1"
+    assert chain.balance_of("VVV", staker) == 6 * WEI
+    assert chain.balance_of("VVV", STAKING_CONTRACT) == 4 * WEI
+    assert chain.balance_of("sVVV", recipient) == 4 * WEI  # credited to `to`, not the caller
+    assert chain.balance_of("sVVV", staker) == 0
+    assert int(call(chain.rpc_url, STAKING_CONTRACT, "0x18160ddd"), 16) == supply + 4 * WEI
+    allowance = call(chain.rpc_url, VVV_TOKEN,
+                     "0xdd62ed3e" + word_arg(staker) + word_arg(STAKING_CONTRACT))
+    assert int(allowance, 16) == 0  # the exact approval was used up
+    # Events: VVV Transfer(staker -> staking), sVVV Transfer(0 -> recipient), Staked(...)
+    logs = receipt["logs"]
+    assert isinstance(logs, list)
+    transfer = "0x" + keccak(b"Transfer(address,address,uint256)").hex()
+    staked = "0x" + keccak(b"Staked(address,address,uint256)").hex()
+    seen = [(log["address"].lower(), log["topics"][0]) for log in logs]
+    assert seen == [(VVV_TOKEN.lower(), transfer), (STAKING_CONTRACT.lower(), transfer),
+                    (STAKING_CONTRACT.lower(), staked)]
+    assert logs[1]["topics"][1] == "0x" + "00" * 32
+    assert logs[1]["topics"][2] == "0x" + word_arg(recipient)
+    assert int(logs[2]["data"], 16) == 4 * WEI
+
+
+def test_stake_refuses_zero_and_more_than_approved(chain: LocalChain) -> None:
+    staker, key = chain.new_wallet(vvv=5, svvv=0)
+    assert _send(chain, key.reveal(), VVV_TOKEN, "0x095ea7b3" + word_arg(STAKING_CONTRACT)
+                 + _amount(2 * WEI))["status"] == "0x1"
+    for amount in (0, 3 * WEI):
+        data = "0xadc9772e" + word_arg(staker) + _amount(amount)
+        assert _send(chain, key.reveal(), STAKING_CONTRACT, data)["status"] == "0x0"
+    assert chain.balance_of("VVV", staker) == 5 * WEI
+    assert chain.balance_of("sVVV", staker) == 0
+
+
+def test_fund_still_sets_svvv_on_the_staking_contract(chain: LocalChain) -> None:
+    address = "0x" + "a7" * 20
+    chain.fund(address, svvv=3)
+    assert chain.balance_of("sVVV", address) == 3 * WEI
+    assert abi_string(call(chain.rpc_url, STAKING_CONTRACT, "0x95d89b41")) == "sVVV"
 
 
 def test_snapshot_and_revert(chain: LocalChain) -> None:

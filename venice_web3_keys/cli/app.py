@@ -45,7 +45,8 @@ _EPILOG = f"""\b
 Secrets (wallet private key, admin key, keystore password) come from the
 environment, a .env file, a password file or a hidden prompt; never from argv.
 Exit codes: 0 ok; 2 invalid input (nothing sent); 3 the wallet cannot mint
-(no sVVV); 4 no credential, or authentication/permission refused; 1 other.
+(no sVVV) or pay gas; 4 no credential, or authentication/permission refused;
+1 other (e.g. a transaction that reverts).
 \b
 Shell completion: eval "$({COMPLETE_VAR}=bash_source {PROG})"
 (or zsh_source, fish_source), or `{PROG} completion bash|zsh|fish`.

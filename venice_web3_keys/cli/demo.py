@@ -91,7 +91,7 @@ def run_demo(output: Output, *, keep: bool = False) -> None:
 
 
 async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> list[tuple[Path, str]]:
-    """Steps 2-9 through the library facade; returns the secret files and their modes."""
+    """Steps 2-10 through the library facade; returns the secret files and their modes."""
     import dataclasses
 
     from venice_web3_keys.api import AsyncVeniceKeys
@@ -101,9 +101,9 @@ async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> list[tuple[P
 
     out = narrator.output
 
-    narrator.step("Create a throwaway wallet: 1 ETH, 100 sVVV and 5 DIEM",
+    narrator.step("Create a throwaway wallet: 1 ETH, 50 VVV and 5 DIEM, nothing staked yet",
                   "minting needs staked VVV (sVVV); staked DIEM is inference credit")
-    address, private_key = sandbox.new_wallet(eth=1, svvv=100, diem=5)
+    address, private_key = sandbox.new_wallet(eth=1, vvv=50, svvv=0, diem=5)
     narrator.say(f"wallet {address} (its private key stays in memory only)")
     settings = Settings(api_base_url=sandbox.api_base_url, rpc_urls=(sandbox.rpc_url,),
                         chain_id=sandbox.chain_id, wallet_private_key=private_key)
@@ -111,9 +111,21 @@ async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> list[tuple[P
     async with AsyncVeniceKeys(settings) as wallet_vk:
         status = wallet_status_data(await wallet_vk.wallet_status())
         narrator.step("Check the wallet on Base", "one batched RPC call; any sVVV at all makes "
-                      "the wallet eligible", "venice-keys wallet status", **status)
+                      "the wallet eligible, and this one has none yet",
+                      "venice-keys wallet status", **status)
         if not out.json_mode:
             out.wallet_status(status, staking_contract=settings.staking_contract)
+
+        narrator.step("Stake 10 VVV for sVVV",
+                      "simulated first; approve exactly 10 VVV, stake, and check that sVVV rose "
+                      "by 10 (a terminal asks before signing; --yes skips the question)",
+                      "venice-keys wallet stake 10 --yes")
+        staked = await wallet_vk.stake_vvv("10")
+        narrator.steps[-1].update(staked.to_public_dict())
+        if not out.json_mode:
+            out.stake_result(staked.to_public_dict())
+            out.wallet_status(wallet_status_data(await wallet_vk.wallet_status()),
+                              staking_contract=settings.staking_contract)
 
         admin_file = folder / "admin.key"
         narrator.step("Mint an ADMIN key with the wallet",

@@ -48,11 +48,23 @@ def exit_code(exc: BaseException) -> int:
 
 def hint(exc: BaseException, *, staking_contract: str, api_base: str) -> str | None:
     """One line telling the user how to get past this error (never contains a secret)."""
+    if isinstance(exc, errors.InsufficientGasError):
+        return ("send a little ETH on Base to the wallet for gas, then check it with "
+                "`venice-keys wallet status`")
     if isinstance(exc, errors.NotEligibleError):
+        if "VVV that is not staked" in str(exc):
+            return "`venice-keys wallet stake AMOUNT --dry-run` shows what staking would do"
         if staking_contract.lower() in str(exc).lower():
             return "check the balances with `venice-keys wallet status`"
         return (f"this wallet holds no sVVV on Base: stake VVV at {staking_contract} first "
                 "(any non-zero amount is enough), then run `venice-keys wallet status`")
+    if isinstance(exc, errors.AmountExceedsBalanceError):
+        return "`venice-keys wallet status` shows the VVV balance; `all` stakes all of it"
+    if isinstance(exc, errors.SimulationRevertedError):
+        return "nothing more was signed; `venice-keys wallet stake AMOUNT --dry-run` re-checks"
+    if isinstance(exc, errors.TransactionTimeoutError):
+        return ("look the transaction up on a Base block explorer; `venice-keys wallet status` "
+                "shows whether the balances moved")
     if isinstance(exc, errors.MissingCredentialsError) and "VENICE_ADMIN_KEY" in str(exc):
         return ("put VENICE_ADMIN_KEY in the environment or .env; a wallet with sVVV can mint "
                 "one: `venice-keys mint --type ADMIN --description admin --env-out .env:"
@@ -112,6 +124,8 @@ def error_fields(exc: BaseException) -> dict[str, Any]:
         out["revokedIds"] = list(exc.revoked_ids)
     if isinstance(exc, errors.InvalidInputError) and exc.field:
         out["field"] = exc.field
+    if isinstance(exc, errors.TransactionError) and exc.tx_hash:
+        out["txHash"] = exc.tx_hash
     if isinstance(exc, errors.APIError):
         if exc.status_code is not None:
             out["status"] = exc.status_code

@@ -268,6 +268,39 @@ class Output:
                 f"[yellow]✗[/yellow] no sVVV on Base: stake VVV at {staking_contract} "
                 "to mint API keys."
             )
+            if Decimal(status["balances"].get("VVV", "0")) > 0:
+                self.out.print(f"  It holds {status['balances']['VVV']} VVV: `venice-keys "
+                               "wallet stake AMOUNT` stakes some (any amount is enough).")
+
+    def stake_plan(self, plan: Mapping[str, Any], *, stream: str = "out") -> None:
+        """What a stake will do (a dry run, or before asking): amount, contracts, gas, fees."""
+        console = self.err if stream == "err" else self.out
+        contracts, after = plan["contracts"], plan["balancesAfter"]
+        gas = ", ".join(f"{step} ≤ {limit}" for step, limit in plan["gasEstimate"].items())
+        approve = (f"approve exactly {plan['amount']} VVV first (allowance now "
+                   f"{plan['allowanceBefore']})" if plan["approveNeeded"]
+                   else f"none needed (allowance {plan['allowanceBefore']} VVV)")
+        console.print(f"Stake [bold]{plan['amount']} VVV[/bold] from {plan['address']} on "
+                      f"chain {plan['chainId']}")
+        console.print(f"  VVV token:        {contracts['VVV']}")
+        console.print(f"  staking contract: {contracts['staking']}")
+        console.print(f"  approve:          {approve}")
+        console.print(f"  gas:              {gas} (at most {plan['maxFeePerGasGwei']} gwei/gas)")
+        console.print(f"  fee:              at most {plan['feeEstimateETH']} ETH "
+                      f"(wallet holds {plan['balancesBefore']['ETH']} ETH)")
+        console.print(f"  after:            VVV {after['VVV']}, sVVV {after['sVVV']}")
+        console.print(f"  simulated ({plan['simulation']}): every step succeeds"
+                      + ("; nothing was signed" if plan["dryRun"] else ""))
+
+    def stake_result(self, result: Mapping[str, Any]) -> None:
+        """A finished stake: the transactions, gas, fees and sVVV before and after."""
+        self.out.print(f"[green]✓[/green] Staked [bold]{result['amount']} VVV[/bold]: sVVV "
+                       f"{result['sVVVBefore']} → {result['sVVVAfter']}")
+        for step in ("approve", "stake"):
+            tx = result[f"{step}Tx"]
+            if tx:
+                self.out.print(f"  {step + ':':9}{tx} (gas {result['gasUsed'][step]})")
+        self.out.print(f"  fees paid: {result['feesPaidETH']} ETH")
 
     def mapping_table(self, title: str, data: Mapping[str, Any]) -> None:
         table = self.table()

@@ -1,10 +1,13 @@
-"""The results flows hand back: a new key (secret masked) and a rotation outcome."""
+"""The results flows hand back: a new key (secret masked), a rotation outcome, a stake."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
 
+from venice_web3_keys.amounts import decimal_str, tokens_str
 from venice_web3_keys.secret import ApiKeySecret
 
 if TYPE_CHECKING:
@@ -105,3 +108,128 @@ class RotationResult:
             "revokedKeyId": self.revoked_key_id,
             "verified": self.verified,
         }
+
+
+@dataclass(frozen=True)
+class StakeResult:
+    """A stake, done or (dry run) planned. Token amounts in whole tokens, gas in gas units.
+
+    In a dry run nothing was signed: the tx hashes, `gas_used` and `fees_paid` are empty, and
+    `balances_after` is the prediction (ETH after the highest possible fee). After a real stake
+    `balances_after` was read at the stake's block and `verified` says sVVV rose and VVV fell by
+    exactly `amount`.
+    """
+
+    address: str
+    chain_id: int
+    amount: Decimal
+    amount_wei: int
+    dry_run: bool
+    vvv_token: str
+    staking_contract: str
+    approve_needed: bool
+    allowance_before: Decimal
+    simulation: str  # how it was simulated: eth_simulateV1, eth_call(+state-override)
+    gas_estimates: dict[str, int]  # step ("approve", "stake") -> gas limit planned
+    max_fee_per_gas: int  # wei per gas, as planned
+    fee_estimate: Decimal  # ETH: the most the planned transactions can cost (L1 fee included)
+    balances_before: dict[str, Decimal]  # ETH, VVV, sVVV
+    balances_after: dict[str, Decimal]
+    approve_tx: str | None = None
+    stake_tx: str | None = None
+    gas_used: dict[str, int] = field(default_factory=dict)
+    fees_paid: Decimal | None = None  # ETH, L1 data fee included
+    verified: bool = False
+
+    @property
+    def svvv_before(self) -> Decimal:
+        return self.balances_before["sVVV"]
+
+    @property
+    def svvv_after(self) -> Decimal:
+        return self.balances_after["sVVV"]
+
+    def to_public_dict(self) -> dict[str, Any]:
+        """The `wallet stake --json` object: decimal strings in whole tokens, hashes or null."""
+
+        def amounts(values: dict[str, Decimal]) -> dict[str, str]:
+            return {symbol: decimal_str(value) for symbol, value in values.items()}
+
+        return {
+            "address": self.address,
+            "amount": decimal_str(self.amount),
+            "dryRun": self.dry_run,
+            "approveTx": self.approve_tx,
+            "stakeTx": self.stake_tx,
+            "sVVVBefore": decimal_str(self.svvv_before),
+            "sVVVAfter": decimal_str(self.svvv_after),
+            "chainId": self.chain_id,
+            "contracts": {"VVV": self.vvv_token, "staking": self.staking_contract},
+            "approveNeeded": self.approve_needed,
+            "allowanceBefore": decimal_str(self.allowance_before),
+            "simulation": self.simulation,
+            "gasEstimate": dict(self.gas_estimates),
+            "maxFeePerGasGwei": tokens_str(self.max_fee_per_gas, 9),
+            "feeEstimateETH": decimal_str(self.fee_estimate),
+            "gasUsed": dict(self.gas_used) or None,
+            "feesPaidETH": None if self.fees_paid is None else decimal_str(self.fees_paid),
+            "balancesBefore": amounts(self.balances_before),
+            "balancesAfter": amounts(self.balances_after),
+            "verified": self.verified,
+        }
+
+
+Step = Literal["approve", "stake"]
+StepState = Literal["signed", "sent", "mined", "reverted"]
+
+
+@dataclass
+class StakeProgress:
+    """What a stake has done on chain so far; safe to read at any moment (after Ctrl-C too).
+
+    `listener(step, state, tx_hash)` is told each change as it happens (a face can print it).
+    A transaction is recorded as "signed" before its bytes leave the process, so an interrupted
+    send still names the hash to look for.
+    """
+
+    listener: Callable[[Step, StepState, str], None] | None = None
+    amount_wei: int | None = None
+    steps: dict[Step, tuple[StepState, str]] = field(default_factory=dict)
+
+    def record(self, step: Step, state: StepState, tx_hash: str) -> None:
+        self.steps[step] = (state, tx_hash)
+        if self.listener is not None:
+            self.listener(step, state, tx_hash)
+
+    @property
+    def anything_signed(self) -> bool:
+        return bool(self.steps)
+
+    def summary(self) -> str:
+        """What is on chain, and whether running the same stake again is safe."""
+        amount = "the amount" if self.amount_wei is None else f"{tokens_str(self.amount_wei)} VVV"
+        stake = self.steps.get("stake")
+        approve = self.steps.get("approve")
+        if stake is not None:
+            state, tx = stake
+            if state == "mined":
+                return f"The stake {tx} is mined."
+            if state == "reverted":
+                return (f"The stake {tx} was mined but reverted: nothing was staked, and any "
+                        "allowance given is still in place for the next attempt.")
+            return (f"The stake {tx} {'may have been' if state == 'signed' else 'was'} sent and "
+                    "may still be mined: do not stake again until the wallet's balances show "
+                    f"whether sVVV rose by {amount}.")
+        if approve is not None:
+            state, tx = approve
+            if state == "mined":
+                return (f"The approve {tx} is mined: the staking contract may take exactly "
+                        f"{amount}. The stake was not sent; run the same stake again to finish "
+                        "(it reuses this allowance, no second approve).")
+            if state == "reverted":
+                return (f"The approve {tx} was mined but reverted: no allowance was given and "
+                        "the stake was not sent.")
+            return (f"The approve {tx} {'may have been' if state == 'signed' else 'was'} sent "
+                    "and may still be mined; the stake was not sent. Once the approve is mined "
+                    "(or gone), run the same stake again: it reuses a mined allowance.")
+        return "Nothing was sent."

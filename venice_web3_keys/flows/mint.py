@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from venice_web3_keys.amounts import decimal_str
 from venice_web3_keys.errors import APIError, NotEligibleError, TokenExpiredError
 from venice_web3_keys.flows._result import NewKey
 from venice_web3_keys.flows.create import (
@@ -78,13 +79,21 @@ async def _optional_snapshot(client: AsyncVeniceClient) -> set[str] | None:
 
 def _require_stake(status: WalletStatus, settings: Settings) -> None:
     staked = Decimal(str(status.balances.get("sVVV", 0) or 0))
-    if staked <= 0:
-        raise NotEligibleError(
-            f"wallet {status.address} holds no staked VVV (sVVV) on chain {settings.chain_id}, "
-            f"so Venice will not mint a key for it. Stake any amount of VVV at the staking "
-            f"contract {settings.staking_contract} (VVV token {settings.vvv_token}), then "
-            f"mint again. Nothing was signed or sent."
-        )
+    if staked > 0:
+        return
+    unstaked = Decimal(str(status.balances.get("VVV", 0) or 0))
+    if unstaked > 0:
+        how = (f"It holds {decimal_str(unstaked)} VVV that is not staked: stake some of it "
+               "(any amount is enough) with `venice-keys wallet stake AMOUNT` (or the library's "
+               "stake_vvv), then mint again.")
+    else:
+        how = (f"Stake any amount of VVV at the staking contract {settings.staking_contract} "
+               f"(VVV token {settings.vvv_token}), e.g. with `venice-keys wallet stake AMOUNT`, "
+               "then mint again.")
+    raise NotEligibleError(
+        f"wallet {status.address} holds no staked VVV (sVVV) on chain {settings.chain_id}, "
+        f"so Venice will not mint a key for it. {how} Nothing was signed or sent."
+    )
 
 
 async def mint_key(

@@ -70,6 +70,13 @@ Privacy = Annotated[
     ModelPrivacy | None,
     Field(description="Which models the key may call: ALL, PRIVATE_TEXT or PRIVATE_ONLY."),
 ]
+VvvAmount = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{1,30}(\.[0-9]{1,18})?$",
+        description='Whole VVV as a decimal string, e.g. "1" or "2.5" (at most 18 decimals).',
+    ),
+]
 Address = Annotated[
     str | None,
     Field(

@@ -1,6 +1,7 @@
 """Append-only JSON-lines audit log of every MCP tool call that changes (or tried to change) keys.
 
-One line per call: time, tool, masked arguments, outcome, key ids, rule. Outcomes: `ok`, `refused`
+One line per call: time, tool, masked arguments, outcome, key ids, rule, and for a stake the
+transaction hashes (public on chain, so not masked). Outcomes: `ok`, `refused`
 (a policy rule, named), `error` (the call failed), `invalid` (the arguments failed the tool's input
 schema, so nothing was attempted; `invalid_fields` names the offending fields).
 
@@ -150,7 +151,11 @@ class AuditLog:
         error_type: str | None = None,
         invalid_fields: list[str] | None = None,
         counts_as_key: bool = False,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
+        """Append one line. `details` is what the server itself observed (a stake's public
+        transaction hashes, say), written as given; `arguments` come from the agent and are
+        masked."""
         entry: dict[str, Any] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "tool": tool,
@@ -169,6 +174,8 @@ class AuditLog:
             entry["invalid_fields"] = mask_value(invalid_fields)
         if counts_as_key:
             entry["made_key"] = True
+        if details:
+            entry["details"] = dict(details)
         line = json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n"
         with self._lock:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from typing import Literal
 
 from mcp.types import ToolAnnotations
 
-PolicyScope = Literal["all", "new_key", "update", "revoke", "rotate"]
+PolicyScope = Literal["all", "new_key", "update", "revoke", "rotate", "stake"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class ToolSpec:
     description: str
     makes_key: bool = False
     confirm: bool = False  # in the built-in policy's `confirm_tools`
+    always_confirm: bool = False  # the human is asked whatever the policy says (moves funds)
     policy_scope: PolicyScope | None = None  # which rules `$policy` lists
 
     @property
@@ -51,12 +52,13 @@ WALLET_STATUS = ToolSpec(
     destructive=False,
     idempotent=True,
     description="Read the ETH, VVV, staked VVV (sVVV) and DIEM balances of a wallet on Base "
-    "(whole-token decimal strings) and `eligible`: whether it holds sVVV and so can mint a Venice "
-    "API key. Without `address` it reports the server's own minting wallet (its private key "
-    "never leaves the server). Call it before venice_mint_key; if eligible is false, minting "
-    "will fail: ask the human operator to stake VVV, or use venice_create_key if offered. Free: "
-    "read-only calls to Base, no transaction. Fails with ChainUnreachableError when Base cannot "
-    "be reached (retry later).",
+    "(whole-token decimal strings), `eligible`: whether it holds sVVV and so can mint a Venice "
+    "API key, and `can_stake`: whether it holds unstaked VVV and some ETH for gas. Without "
+    "`address` it reports the server's own minting wallet (its private key never leaves the "
+    "server). Call it before venice_mint_key; if eligible is false, minting will fail: if "
+    "can_stake is true and venice_stake_vvv is offered, stake some VVV first; otherwise ask the "
+    "human operator, or use venice_create_key if offered. Free: read-only calls to Base, no "
+    "transaction. Fails with ChainUnreachableError when Base cannot be reached (retry later).",
 )
 LIST_KEYS = ToolSpec(
     name="venice_list_keys",
@@ -203,6 +205,33 @@ ROTATE_KEY = ToolSpec(
     "$new_key_result $policy",
 )
 
+# --- moving funds -------------------------------------------------------------------------------
+STAKE_VVV = ToolSpec(
+    name="venice_stake_vvv",
+    title="Stake VVV for sVVV",
+    read_only=False,
+    # Moves VVV into staking (unstaking takes a 7-day cooldown) and spends ETH on gas.
+    destructive=True,
+    idempotent=False,
+    confirm=True,
+    always_confirm=True,
+    policy_scope="stake",
+    description="Stake VVV from the server's wallet for sVVV on Base, so that the wallet can "
+    "mint keys (venice_mint_key needs sVVV; any amount is enough). `amount`: whole VVV as a "
+    "decimal string such as \"1\" or \"2.5\". Check venice_wallet_status first (VVV balance, "
+    "can_stake). Simulated first for the exact amount: nothing is signed if it would revert or "
+    "the wallet's ETH cannot pay the gas. Then it approves exactly `amount` VVV to the staking "
+    "contract (only when the allowance is short), stakes, and checks that sVVV rose by "
+    "`amount`. It costs ETH gas for one or two transactions and locks the VVV into staking "
+    "(getting it back takes a 7-day cooldown, not offered here). The human is always asked to "
+    "confirm; a 'no' is a refusal (rule: human_confirmation). Result: approve_tx and stake_tx "
+    "(null when not sent), gas_used, fees_paid_eth, svvv_before, svvv_after. Errors: "
+    "AmountExceedsBalanceError (more than the wallet holds), InsufficientGasError (the wallet "
+    "needs ETH: ask the operator), SimulationRevertedError (nothing sent; do not retry "
+    "unchanged), TransactionTimeoutError (sent but not yet mined: do NOT stake again; check "
+    "venice_wallet_status later). $policy",
+)
+
 CATALOG: tuple[ToolSpec, ...] = (
     WALLET_STATUS,
     LIST_KEYS,
@@ -215,6 +244,7 @@ CATALOG: tuple[ToolSpec, ...] = (
     UPDATE_KEY,
     REVOKE_KEY,
     ROTATE_KEY,
+    STAKE_VVV,
 )
 BY_NAME: dict[str, ToolSpec] = {spec.name: spec for spec in CATALOG}
 

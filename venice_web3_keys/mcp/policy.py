@@ -11,9 +11,11 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from venice_web3_keys.amounts import decimal_str
 from venice_web3_keys.errors import ConfigError, PolicyError
 from venice_web3_keys.mcp.catalog import ALL_TOOLS, CONFIRMED_BY_DEFAULT, PolicyScope
 from venice_web3_keys.validation import MAX_DESCRIPTION
@@ -50,6 +52,8 @@ class Policy:
     own_keys_only: bool = True
     confirm: ConfirmMode = "auto"
     confirm_tools: frozenset[str] = CONFIRMED_BY_DEFAULT
+    # Most VVV one stake may move; 0 (built in) refuses every stake. No "unlimited" value.
+    max_stake_vvv: Decimal = Decimal(0)
     source: str = field(default="built-in", compare=False)
 
     # --- registration ---------------------------------------------------------------------
@@ -112,6 +116,14 @@ class Policy:
                 f"({made_last_hour} in the last hour). Try again later.",
             )
 
+    def check_stake(self, amount: Decimal) -> None:
+        """Refuse a stake the policy does not allow (before anything is read or signed)."""
+        if self.max_stake_vvv <= 0:
+            raise refusal("max_stake_vvv", "Staking from this server's wallet is not enabled.")
+        if amount > self.max_stake_vvv:
+            raise refusal("max_stake_vvv",
+                          f"A stake may move at most {decimal_str(self.max_stake_vvv)} VVV.")
+
     def check_owned(self, tool: str, key_id: str, description: str | None) -> None:
         if self.own_keys_only and not is_owned(description):
             raise refusal(
@@ -143,8 +155,12 @@ class Policy:
             parts.append(
                 f"at most {self.max_keys_per_hour} new keys per hour (mint, create, rotate)"
             )
-        if scope != "new_key" and self.own_keys_only:
+        if scope in ("all", "update", "revoke", "rotate") and self.own_keys_only:
             parts.append("update/rotate/revoke only keys this server made")
+        if scope in ("all", "stake"):
+            parts.append(f"at most {decimal_str(self.max_stake_vvv)} VVV per stake, each "
+                         "confirmed by the human" if self.max_stake_vvv > 0
+                         else "staking is not enabled on this server")
         return "; ".join(parts) or "no extra rules"
 
 
@@ -192,6 +208,16 @@ def _number(value: Any, key: str) -> float | None:
     return float(value)
 
 
+def _stake_cap(value: Any) -> Decimal:
+    """Whole VVV, exactly (a TOML/JSON float such as 0.1 read as its shortest decimal)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError("policy: max_stake_vvv must be a number of VVV (0 disables staking)")
+    cap = Decimal(str(value))
+    if not cap.is_finite() or cap < 0:
+        raise ConfigError("policy: max_stake_vvv must be a number >= 0")
+    return cap
+
+
 def _flag(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"policy: {key} must be true or false")
@@ -220,6 +246,8 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str = "mapping") -> 
             if value not in ("auto", "required", "off"):
                 raise ConfigError("policy: confirm must be one of auto, required, off")
             kw[key] = value
+        elif key == "max_stake_vvv":
+            kw[key] = _stake_cap(value)
     return Policy(**kw)
 
 

@@ -17,7 +17,7 @@ from venice_web3_keys.amounts import decimal_str
 from venice_web3_keys.mcp.catalog import RATE_LIMITS
 
 if TYPE_CHECKING:
-    from venice_web3_keys.api import NewKey
+    from venice_web3_keys.api import NewKey, StakeResult
     from venice_web3_keys.models import ApiKey, WalletStatus
 
 
@@ -33,6 +33,10 @@ class WalletStatusResult(BaseModel):
         description="Whole-token decimal strings: ETH, VVV, sVVV, DIEM."
     )
     eligible: bool = Field(description="True when the wallet holds sVVV and can mint a key.")
+    can_stake: bool = Field(
+        description="True when the wallet holds unstaked VVV and some ETH for gas, so staking "
+        "is possible (whether that ETH is enough is known once the stake is simulated)."
+    )
 
 
 class KeyInfo(BaseModel):
@@ -89,6 +93,22 @@ class RotateResult(BaseModel):
     verified: bool = Field(
         description="True when the new key was checked to work before the revoke."
     )
+
+
+class StakeOutcome(BaseModel):
+    """A finished stake; token amounts are whole-token decimal strings."""
+
+    address: str
+    chain_id: int
+    amount: str = Field(description="VVV staked.")
+    approve_tx: str | None = Field(description="Hash of the approve; null when none was needed.")
+    stake_tx: str | None = Field(description="Hash of the stake transaction.")
+    gas_used: dict[str, int] = Field(description="Gas used per transaction (approve, stake).")
+    fees_paid_eth: str | None = Field(description="ETH the transactions cost in all.")
+    svvv_before: str
+    svvv_after: str
+    vvv_after: str
+    verified: bool = Field(description="sVVV rose and VVV fell by exactly `amount`.")
 
 
 class _VeniceView(BaseModel):
@@ -239,6 +259,23 @@ def wallet_status_result(status: WalletStatus) -> WalletStatusResult:
         chain_id=status.chain_id,
         balances={k: decimal_str(v) for k, v in status.balances.items()},
         eligible=status.eligible,
+        can_stake=status.can_stake,
+    )
+
+
+def stake_outcome(result: StakeResult) -> StakeOutcome:
+    return StakeOutcome(
+        address=result.address,
+        chain_id=result.chain_id,
+        amount=decimal_str(result.amount),
+        approve_tx=result.approve_tx,
+        stake_tx=result.stake_tx,
+        gas_used=dict(result.gas_used),
+        fees_paid_eth=None if result.fees_paid is None else decimal_str(result.fees_paid),
+        svvv_before=decimal_str(result.svvv_before),
+        svvv_after=decimal_str(result.svvv_after),
+        vvv_after=decimal_str(result.balances_after["VVV"]),
+        verified=result.verified,
     )
 
 

@@ -26,6 +26,7 @@ from venice_web3_keys.errors import (
     InvalidInputError,
     KeyNotFoundError,
     PolicyError,
+    TransactionError,
     VeniceKeysError,
 )
 from venice_web3_keys.mcp.arguments import NewKeyRequest, UpdateRequest
@@ -227,6 +228,7 @@ class ToolRuntime:
         except Exception as exc:
             if args is not None:
                 orphans = exc.orphan_ids if isinstance(exc, AmbiguousCreateError) else None
+                sent = exc.tx_hash if isinstance(exc, TransactionError) else None
                 self.audit.record(
                     spec.name,
                     args,
@@ -234,6 +236,7 @@ class ToolRuntime:
                     key_id=key_id,
                     error_type=type(exc).__name__,
                     counts_as_key=spec.makes_key and bool(orphans),
+                    details={"tx_hash": sent} if sent else None,
                 )
             if isinstance(exc, VeniceKeysError):
                 raise ToolError(f"{type(exc).__name__}: {exc}") from None
@@ -250,6 +253,7 @@ class ToolRuntime:
         *,
         key_id: str | None = None,
         new_id: Callable[[T], str | None] = lambda _result: None,
+        details: Callable[[T], Mapping[str, Any]] | None = None,
     ) -> T:
         """Run a write and audit it: ok / refused (with rule) / error (with type)."""
         with self.guarded(spec, args, key_id=key_id):
@@ -261,6 +265,7 @@ class ToolRuntime:
             key_id=key_id,
             new_key_id=new_id(result),
             counts_as_key=spec.makes_key,
+            details=details(result) if details is not None else None,
         )
         return result
 
@@ -309,18 +314,21 @@ class ToolRuntime:
     def confirmation(
         self, spec: ToolSpec, ctx: Context, question: str
     ) -> Confirmation | Elicit[Confirmation]:
-        """Elicit when the policy wants it and the client can; refuse when it must and can't.
+        """Elicit when the policy (or the tool: `always_confirm`) wants it and the client can;
+        refuse when it must and can't.
 
         The question must read the same on every round (the SDK re-runs resolvers and accepts
         an answer only for the exact question shown), so it holds no time-derived values.
         """
         policy = self.policy
-        if policy.confirm == "off" or spec.name not in policy.confirm_tools:
+        if not spec.always_confirm and (
+            policy.confirm == "off" or spec.name not in policy.confirm_tools
+        ):
             return NotAsked(confirm=True)
         capabilities = ctx.client_capabilities
         if capabilities is not None and capabilities.elicitation is not None:
             return Elicit(question, Confirmation)
-        if policy.confirm == "required":
+        if policy.confirm == "required" or spec.always_confirm:
             raise refusal(
                 "human_confirmation",
                 f"{spec.name} needs a human confirmation and this client cannot ask for one.",

@@ -143,8 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # httpx logs every request URL at INFO; an RPC URL may carry a provider key in its path.
-    for noisy in ("httpx", "httpcore"):
+    # httpx and web3 log request/endpoint URLs at INFO; an RPC URL may carry a provider key.
+    for noisy in ("httpx", "httpcore", "web3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         config = load_config(argv)

@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--diem", type=_amount, default=Decimal(10), metavar="N",
                         help="DIEM held by the printed wallet, i.e. its daily DIEM allowance "
                         "(default: 10)")
+    parser.add_argument("--vvv", type=_amount, default=Decimal(50), metavar="N",
+                        help="unstaked VVV held by the printed wallet, to try `venice-keys wallet "
+                        "stake` (default: 50)")
     return parser
 
 
@@ -67,12 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        address, key = sandbox.new_wallet(diem=args.diem)
+        address, key = sandbox.new_wallet(diem=args.diem, vvv=args.vvv)
         lines = [
             f"# {BANNER}",
             f"# Venice API emulator ({args.variant} mint) + local Base chain (anvil, chain id "
             f"{sandbox.chain_id}), ready in {sandbox.ready_seconds:.2f}s",
-            f"# wallet {address}: 1 ETH, 100 sVVV (staked VVV), {args.diem} DIEM; "
+            f"# wallet {address}: 1 ETH, 100 sVVV (staked VVV), {args.vvv} VVV (unstaked), "
+            f"{args.diem} DIEM; "
             f"new accounts get ${args.starting_usd} of credit",
             *(f"{name}={value}" for name, value in sandbox.env(key).items()),
             "# Ctrl-C stops the sandbox.",

@@ -1,10 +1,13 @@
-"""A local stand-in for Base: anvil with chain id 8453 and ERC-20s at the real token addresses.
+"""A local stand-in for Base: anvil, chain id 8453, the Venice contracts at the real addresses.
 
 Base mainnet is not reachable from tests, so the sandbox runs anvil (the npm-packaged binary) and
-uses its cheat RPCs to put a committed, precompiled Vyper ERC-20 (contracts/Token.vy) at the
-mainnet addresses of sVVV (the staking contract), VVV and DIEM. Client code therefore runs
-unchanged: same chain id, same addresses, same `balanceOf`. Balances are written straight into
-storage, which is why the contract's storage layout is fixed (see Token.vy).
+uses its cheat RPCs to put committed, precompiled Vyper contracts at the mainnet addresses: a
+standard ERC-20 (contracts/Token.vy) for VVV and DIEM, and at the staking address a contract
+(contracts/Staking.vy) that is itself the sVVV ERC-20 and takes `stake(address,uint256)`: it pulls
+VVV with `transferFrom` and credits sVVV 1:1. Client code therefore runs unchanged: same chain id,
+same addresses, same calls. These emulate the contracts' public interface, not their internals
+(the real staking contract's accounting, cooldown and unstaking are not reproduced). Balances are
+written straight into storage, which is why the storage layouts are fixed (see the .vy files).
 
 JSON-RPC goes over plain httpx (about 1 ms a call locally); web3 is never imported here.
 """
@@ -22,7 +25,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +33,7 @@ import httpx
 from eth_hash.auto import keccak
 
 from venice_web3_keys.addresses import HEX_ADDRESS
+from venice_web3_keys.amounts import to_base_units
 from venice_web3_keys.errors import ChainError, ConfigError, InvalidInputError
 from venice_web3_keys.sandbox._process import terminate
 from venice_web3_keys.secret import SecretValue
@@ -52,12 +56,17 @@ TOKENS: dict[str, tuple[str, str]] = {
     "VVV": (VVV_TOKEN, "Venice Token"),
     "DIEM": (DIEM_TOKEN, "Diem"),
 }
+#: symbol -> the contract (contracts/<name>.vy) deployed at its address
+CONTRACT_OF: dict[str, str] = {"sVVV": "Staking", "VVV": "Token", "DIEM": "Token"}
 
-# Storage slots of Token.vy (checked by scripts/compile_contracts.py when it recompiles).
+# Storage slots of Token.vy, which Staking.vy initializes first so they hold for both, plus
+# Staking's own (checked by scripts/compile_contracts.py when it recompiles).
 SLOT_BALANCES = 0
+SLOT_ALLOWANCES = 1
 SLOT_TOTAL_SUPPLY = 2
 SLOT_NAME = 3
 SLOT_SYMBOL = 5
+SLOT_STAKED_TOKEN = 7
 
 CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
 _LISTENING = re.compile(rb"Listening on 127\.0\.0\.1:(\d+)")
@@ -97,20 +106,14 @@ def find_anvil(
     raise ConfigError(INSTALL_HINT)
 
 
-def runtime_bytecode() -> str:
-    """The committed runtime bytecode of Token.vy, "0x"-prefixed."""
-    return (CONTRACTS_DIR / "Token.bin-runtime").read_text().strip()
+def runtime_bytecode(contract: str = "Token") -> str:
+    """The committed runtime bytecode of contracts/<contract>.vy, "0x"-prefixed."""
+    return (CONTRACTS_DIR / f"{contract}.bin-runtime").read_text().strip()
 
 
 def to_wei(amount: Decimal | int | str, *, field: str) -> int:
     """Whole tokens (18 decimals) to base units; refuses negatives and sub-wei fractions."""
-    try:
-        value = Decimal(str(amount)).scaleb(18, context=Context(prec=80))  # exact, unlike `*`
-    except InvalidOperation:
-        raise InvalidInputError(f"{field} must be a number", field=field) from None
-    if value < 0 or value != value.to_integral_value():
-        raise InvalidInputError(f"{field} must be >= 0 with at most 18 decimals", field=field)
-    return int(value)
+    return to_base_units(amount, 18, field=field)
 
 
 def _word(value: int) -> str:
@@ -125,10 +128,20 @@ def _short_string_slots(slot: int, text: str) -> list[tuple[int, str]]:
     return [(slot, _word(len(data))), (slot + 1, "0x" + data.ljust(32, b"\0").hex())]
 
 
-def balance_slot(address: str) -> int:
-    """Storage slot of `balanceOf[address]` in a Vyper HashMap: keccak(slot . key)."""
+def _mapping_slot(slot: int, address: str) -> int:
+    """Storage slot of `map[address]` for a Vyper HashMap at `slot`: keccak(slot . key)."""
     key = bytes.fromhex(address.lower().removeprefix("0x")).rjust(32, b"\0")
-    return int.from_bytes(keccak(SLOT_BALANCES.to_bytes(32, "big") + key), "big")
+    return int.from_bytes(keccak(slot.to_bytes(32, "big") + key), "big")
+
+
+def balance_slot(address: str) -> int:
+    """Storage slot of `balanceOf[address]`."""
+    return _mapping_slot(SLOT_BALANCES, address)
+
+
+def allowance_slot(owner: str, spender: str) -> int:
+    """Storage slot of `allowance[owner][spender]` (a HashMap nested in a HashMap)."""
+    return _mapping_slot(_mapping_slot(SLOT_ALLOWANCES, owner), spender)
 
 
 class LocalChain:
@@ -232,10 +245,13 @@ class LocalChain:
 
     # ---------------------------------------------------------------- tokens and balances
     def _deploy_tokens(self) -> None:
-        code = runtime_bytecode()
-        calls: list[tuple[str, Sequence[Any]]] = []
+        calls: list[tuple[str, Sequence[Any]]] = [
+            # The staking contract pulls VVV from this address when it stakes.
+            ("anvil_setStorageAt", [STAKING_CONTRACT, _word(SLOT_STAKED_TOKEN),
+                                    _word(int(VVV_TOKEN, 16))]),
+        ]
         for symbol, (address, name) in TOKENS.items():
-            calls.append(("anvil_setCode", [address, code]))
+            calls.append(("anvil_setCode", [address, runtime_bytecode(CONTRACT_OF[symbol])]))
             for slot, value in (*_short_string_slots(SLOT_NAME, name),
                                 *_short_string_slots(SLOT_SYMBOL, symbol)):
                 calls.append(("anvil_setStorageAt", [address, _word(slot), value]))

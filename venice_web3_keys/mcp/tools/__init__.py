@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from venice_web3_keys.mcp.registry import ToolRegistry
-from venice_web3_keys.mcp.tools import changing, making, reading
+from venice_web3_keys.mcp.tools import changing, making, reading, staking
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
     from venice_web3_keys.mcp.runtime import ToolRuntime
 
-GROUPS = (reading, making, changing)
+GROUPS = (reading, making, changing, staking)
 
 
 def register_tools(server: MCPServer[Any], runtime: ToolRuntime) -> list[str]:
