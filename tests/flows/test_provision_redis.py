@@ -49,11 +49,13 @@ def _post_statuses(sandbox: Any, since: int) -> list[int | None]:
 
 def test_racing_processes_share_the_budget_and_make_one_key_per_customer(
         venice_sandbox: Any, account: Account, redis_server: Any, tmp_path: Path) -> None:
-    """Three replicas onboard the same nine customers at once: the shared budget (3 per 2 s)
-    keeps them under the emulator's 3 per 1.8 s, so no 429; each customer gets one key."""
-    venice_sandbox.emulator.create_limit, venice_sandbox.emulator.create_window = 3, 1.8
+    """Three replicas onboard the same nine customers at once: the shared budget (3 per 3 s)
+    keeps them under the emulator's 3 per 2.4 s, so no 429; each customer gets one key. (The
+    0.6 s margin absorbs request-latency jitter on a loaded machine, as the default budget's
+    61 s against Venice's 60 s does.)"""
+    venice_sandbox.emulator.create_limit, venice_sandbox.emulator.create_window = 3, 2.4
     customers = [f"fleet{n}" for n in range(9)]
-    env = _env(venice_sandbox, account, redis_server.url(5), "3 per 2 seconds")
+    env = _env(venice_sandbox, account, redis_server.url(5), "3 per 3 seconds")
     since = len(venice_sandbox.emulator.requests())
     procs = [_worker(env, tmp_path / f"replica{n}", customers) for n in range(3)]
     outputs = [p.communicate(timeout=120) for p in procs]
@@ -74,11 +76,12 @@ def test_racing_processes_share_the_budget_and_make_one_key_per_customer(
     files = sorted(p.name for p in tmp_path.glob("replica*/*.key"))
     assert files == sorted(f"{c}.key" for c in customers)
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in tmp_path.glob("replica*/*.key"))
-    # and the server's own stamps: never more than 3 creates in any 1.8 s
+    # and the server's own stamps: paced over three windows, not one burst
     stamps = sorted(k.created_at.timestamp() for k in
                     venice_sandbox.emulator.live_keys(account.address)
                     if k.description.startswith("cust:fleet"))
-    assert all(stamps[i + 3] - stamps[i] >= 1.8 for i in range(len(stamps) - 3))
+    assert all(stamps[i + 3] - stamps[i] >= 2.4 for i in range(len(stamps) - 3))
+    assert stamps[-1] - stamps[0] >= 2 * 2.4
 
 
 def test_a_killed_process_is_finished_by_a_rerun(
