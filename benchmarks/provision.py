@@ -4,7 +4,9 @@ How the windows agree. Venice allows 20 creates per rolling 60 s; the default cr
 admits 20 per 61 s (the extra second absorbs request-latency jitter). The budget counts on the
 real clock (in this process, or in Redis for several processes), so the emulator keeps its real
 clock too and both windows are scaled down together: the budget admits 20 per `--window` seconds
-(default 10) and the emulator allows 20 per 0.98 × `--window` (9.8 s), the same kind of margin.
+(default 10) and the emulator allows 20 per 0.97 × `--window` (9.7 s), the same kind of margin
+(0.3 s: request latency jitter on a busy host, plus the up to 0.1 s a fresh but unspent slot may
+wait to serve the next customer).
 "Per minute" below means per emulator window; `--window 61` runs at Venice's own scale
 (60 s vs 61 s), about three minutes a scenario.
 
@@ -44,7 +46,7 @@ from venice_web3_keys.settings import load_settings
 from venice_web3_keys.sinks import FileSink
 
 LIMIT = 20
-EMULATOR_SHARE = 0.98  # the emulator's window, as a share of the budget's
+EMULATOR_SHARE = 0.97  # the emulator's window, as a share of the budget's
 
 
 async def provision(out_dir: Path, customers: list[str]) -> list[dict[str, Any]]:

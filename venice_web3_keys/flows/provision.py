@@ -54,8 +54,10 @@ MAX_ACTIVE_KEYS = 500
 MAX_THROTTLES = 10
 #: The longest Retry-After honoured; a longer one fails the customer instead of stalling the run.
 MAX_RETRY_AFTER = 900.0
-#: How long (a fraction of the budget window) an unspent slot may serve the next customer.
+#: How long an unspent slot may serve the next customer: this share of the budget window, or
+#: at least SLOT_REUSE_MIN seconds (a few round trips to the budget storage on a busy host).
 SLOT_REUSE_FRACTION = 0.005
+SLOT_REUSE_MIN = 0.1
 #: Rounds of waiting for customers another process had claimed, before giving up on them.
 CLAIM_ROUNDS = 3
 
@@ -147,8 +149,8 @@ class ProvisionRun:
         self._claims = claims
         self._made = made
         # A slot admitted this recently may still buy a POST: the budget's margin over
-        # Venice's window (61 s vs 60 s by default) absorbs far more than this delay.
-        self._slot_reuse = budget.window * SLOT_REUSE_FRACTION
+        # Venice's window (61 s vs 60 s by default) absorbs this delay with room to spare.
+        self._slot_reuse = max(budget.window * SLOT_REUSE_FRACTION, SLOT_REUSE_MIN)
         self._slot_at: float | None = None
         self._settle_delays = settle_delays
         self._sleep = sleep
@@ -291,14 +293,17 @@ class ProvisionRun:
             if isinstance(sink, ProvisionResult):
                 return sink
             try:
-                await self._take_slot()
-                claimed = await self._claims.claim(customer)
+                waited = await self._take_slot()
+                # Another process may have made this key while we waited for the slot: a
+                # fresh look (one round trip) keeps the slot for the next customer.
+                made = heed_hints and waited and await self._made.held(customer)
+                claimed = not made and await self._claims.claim(customer)
             except BaseException:
                 abort_quietly(sink)
                 raise
             if not claimed:
                 abort_quietly(sink)
-                log.debug("claim of %s refused", customer)
+                log.debug("%s is made or claimed elsewhere: left for the end", customer)
                 return None
             try:
                 result = await self._finish_in_flight(customer, sink)
@@ -322,15 +327,17 @@ class ProvisionRun:
                 await asyncio.shield(self._claims.release(customer))
             await self._sleep(wait)
 
-    async def _take_slot(self) -> None:
-        """Hold a budget slot: the one held if it is fresh, else a new one (may wait)."""
+    async def _take_slot(self) -> bool:
+        """Hold a budget slot: the one held if it is fresh, else a new one (may wait; True)."""
         loop = asyncio.get_running_loop()
-        if self._slot_at is None or loop.time() - self._slot_at > self._slot_reuse:
-            if self._slot_at is not None:
-                log.debug("a budget slot went unused (%.3f s old)", loop.time() - self._slot_at)
-            self._slot_at = None
-            await self._budget.acquire()
-            self._slot_at = loop.time()
+        if self._slot_at is not None and loop.time() - self._slot_at <= self._slot_reuse:
+            return False
+        if self._slot_at is not None:
+            log.debug("a budget slot went unused (%.3f s old)", loop.time() - self._slot_at)
+        self._slot_at = None
+        await self._budget.acquire()
+        self._slot_at = loop.time()
+        return True
 
     def _prepared_sink(self, customer: str) -> SecretSink | ProvisionResult | None:
         """The customer's sink, prepared (a new file exists) before any slot is spent."""
