@@ -101,3 +101,26 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> CliRunner:
     """`cli(*argv, env=...)` runs `venice-keys` in-process; `cli.subprocess(...)` the script."""
     return CliRunner(tmp_path, monkeypatch, capsys)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    from tests.redis_support import on_ci
+    from venice_web3_keys.sandbox.redis_server import INSTALL_HINT, find_redis_server
+
+    if find_redis_server() is None and not on_ci():
+        return f"!!! redis-server NOT FOUND: the Redis tests will SKIP; {INSTALL_HINT}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real redis-server on a free loopback port for the whole session (stopped by PID)."""
+    from tests.redis_support import on_ci
+    from venice_web3_keys.sandbox.redis_server import INSTALL_HINT, LocalRedis, find_redis_server
+
+    if find_redis_server() is None:
+        if on_ci():
+            pytest.fail(f"CI=true but redis-server is missing: {INSTALL_HINT}")
+        pytest.skip("needs redis-server, which is not installed (see the line at the top)")
+    with LocalRedis.start(workdir=tmp_path_factory.mktemp("redis")) as server:
+        yield server

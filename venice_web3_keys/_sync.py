@@ -12,11 +12,11 @@ import concurrent.futures
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
-__all__ = ["SyncFacade", "SyncRunner", "blocking"]
+__all__ = ["SyncFacade", "SyncRunner", "blocking", "collecting"]
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
@@ -49,8 +49,13 @@ class SyncRunner:
     def loop(self) -> asyncio.AbstractEventLoop:
         return self._loop
 
-    def run(self, coro: Coroutine[Any, Any, _T], *, timeout: float | None = None) -> _T:
-        """Run `coro` on the private loop and return its result (or raise its exception)."""
+    def run(self, coro: Coroutine[Any, Any, _T], *, timeout: float | None = None,
+            grace: float = _CANCEL_GRACE) -> _T:
+        """Run `coro` on the private loop and return its result (or raise its exception).
+
+        On Ctrl-C (or `timeout`) the coroutine is cancelled, then given up to `grace` seconds to
+        wind down before this re-raises.
+        """
         if self._closed:
             coro.close()
             raise RuntimeError("SyncRunner is closed")
@@ -71,8 +76,9 @@ class SyncRunner:
         except (KeyboardInterrupt, concurrent.futures.TimeoutError):
             future.cancel()
             # Let the coroutine's own clean-up run (e.g. a stake recording which transaction it
-            # had sent) before the caller reports the interruption.
-            finished.wait(_CANCEL_GRACE)
+            # had sent, a provisioning run finishing its create in flight) before the caller
+            # reports the interruption.
+            finished.wait(grace)
             raise
 
     def close(self) -> None:
@@ -160,5 +166,45 @@ class blocking(Generic[_P, _T]):
         @functools.wraps(method)
         def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
             return runner.run(method(*args, **kwargs))
+
+        return call
+
+
+class collecting(Generic[_P, _T]):
+    """`name = collecting(AsyncCore.name)`: the sync twin of a method that returns an async
+    iterator is a function returning the list of everything it yields.
+
+    The method itself runs in the caller's thread (so its argument checks raise there, before
+    any request); the iteration runs on the private loop. On Ctrl-C the iteration is cancelled
+    and given `grace` seconds to finish what it has in flight.
+    """
+
+    def __init__(self, method: Callable[Concatenate[Any, _P], AsyncIterator[_T]], *,
+                 grace: float = _CANCEL_GRACE) -> None:
+        self._name = method.__name__
+        self._grace = grace
+        self.__doc__ = method.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> collecting[_P, _T]: ...
+    @overload
+    def __get__(self, obj: SyncFacade, owner: type[Any]) -> Callable[_P, list[_T]]: ...
+
+    def __get__(
+        self, obj: SyncFacade | None, owner: type[Any]
+    ) -> collecting[_P, _T] | Callable[_P, list[_T]]:
+        if obj is None:
+            return self
+        method: Callable[_P, AsyncIterator[_T]] = getattr(obj._core, self._name)
+        runner, grace = obj._runner, self._grace
+
+        @functools.wraps(method)
+        def call(*args: _P.args, **kwargs: _P.kwargs) -> list[_T]:
+            iterator = method(*args, **kwargs)
+
+            async def collect() -> list[_T]:
+                return [item async for item in iterator]
+
+            return runner.run(collect(), grace=grace)
 
         return call

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
-from venice_web3_keys._sync import SyncFacade, blocking
+from venice_web3_keys._sync import SyncFacade, blocking, collecting
 from venice_web3_keys.errors import (
     AmbiguousKeyIdError,
     KeyNotFoundError,
@@ -36,14 +36,18 @@ from venice_web3_keys.validation import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import httpx
 
     from venice_web3_keys._sync import SyncRunner
     from venice_web3_keys.amounts import StakeAmount
+    from venice_web3_keys.budget import BudgetStorage
     from venice_web3_keys.chain import ChainReader
     from venice_web3_keys.challenge import SigningNotice
     from venice_web3_keys.client.async_client import AsyncVeniceClient
     from venice_web3_keys.flows._result import StakeProgress
+    from venice_web3_keys.flows.provision import ProvisionRun, SinkFactory
     from venice_web3_keys.models import (
         ApiKey,
         BillingBalance,
@@ -105,6 +109,7 @@ class AsyncVeniceKeys(_FromEnv):
         self._on_sign = on_sign
         self._client: AsyncVeniceClient | None = None
         self._chain: ChainReader | None = None
+        self._budget_storage: BudgetStorage | None = None
 
     # ------------------------------------------------------------------ lazy collaborators
 
@@ -149,6 +154,28 @@ class AsyncVeniceKeys(_FromEnv):
                 load_signer, self.settings, prompt=self._password_prompt
             )
         return self._signer
+
+    @property
+    def budget_storage(self) -> BudgetStorage:
+        """Where this facade counts rate budgets (VENICE_BUDGET_URL); faces may share it, e.g.
+        for the MCP server's hourly cap on new keys."""
+        if self._budget_storage is None:
+            from venice_web3_keys.budget import BudgetStorage
+
+            self._budget_storage = BudgetStorage(self.settings.budget_url,
+                                                 timeout=min(self.settings.timeout, 10.0))
+        return self._budget_storage
+
+    async def account_scope(self) -> str:
+        """The name this account's shared budgets go by: a one-way hash of the admin key, or
+        (no admin key) of the wallet's address. Never the credential itself."""
+        from venice_web3_keys.budget import budget_scope
+        from venice_web3_keys.secret import SecretValue
+
+        if self.settings.admin_key is not None:
+            return budget_scope(self.settings.admin_key)
+        address = (await self._wallet()).address
+        return budget_scope(SecretValue(address.lower()))
 
     def _need_admin(self, action: str) -> AsyncVeniceClient:
         if self.settings.admin_key is None:
@@ -370,6 +397,46 @@ class AsyncVeniceKeys(_FromEnv):
         client = self._need_admin("provisioning a customer key")
         return await provision_customer_key(client, customer_id, sink=sink, **options)
 
+    def provision_customer_keys(
+        self,
+        customer_ids: Iterable[str],
+        *,
+        sink_factory: SinkFactory,
+        **options: Unpack[KeyOptions],
+    ) -> ProvisionRun:
+        """One capped `cust:<id>` key per customer, paced by the create budget; idempotent.
+
+        Returns an async iterator of ProvisionResult (`created` / `exists` / `failed`), one per
+        customer. `sink_factory(customer_id)` gives where each new secret goes (or None to keep
+        it only in the result). Ids and options are checked here, before anything is sent;
+        a re-run skips customers that already hold an active key. `options` as for
+        provision_customer_key (a USD or DIEM cap is required; limit_period defaults to MONTH).
+        """
+        from venice_web3_keys.budget import Claims, RateBudget, budget_scope
+        from venice_web3_keys.errors import InvalidInputError
+        from venice_web3_keys.flows.create import SETTLE_DELAYS
+        from venice_web3_keys.flows.customers import customer_spec, validate_customer_ids
+        from venice_web3_keys.flows.provision import ProvisionRun
+
+        customers = validate_customer_ids(customer_ids)
+        if not callable(sink_factory):
+            raise InvalidInputError("sink_factory must be a callable taking a customer id",
+                                    field="sink_factory")
+        customer_spec("x", **options)  # the options are checked even for an empty list
+        specs = {c: customer_spec(c, **options) for c in customers}
+        client = self._need_admin("provisioning customer keys")
+        admin_key = self.settings.admin_key
+        assert admin_key is not None  # _need_admin checked it
+        scope = budget_scope(admin_key)  # == account_scope(), without an await
+        storage = self.budget_storage
+        # A claim outlives the longest create: snapshot, POST, reconciliation, revocation.
+        lease = 8 * self.settings.timeout + sum(SETTLE_DELAYS) + 10
+        budget = RateBudget(storage, self.settings.create_budget, "creates", scope)
+        return ProvisionRun(
+            client, customers, specs, sink_factory=sink_factory, budget=budget,
+            claims=Claims(storage, lease, "customer-claims", scope),
+            made=Claims(storage, budget.window, "customer-made", scope))
+
     async def customer_keys(self, customer_id: str) -> list[ApiKey]:
         from venice_web3_keys.flows.customers import customer_keys, validate_customer_id
 
@@ -387,12 +454,14 @@ class AsyncVeniceKeys(_FromEnv):
     # ------------------------------------------------------------------ lifecycle
 
     async def aclose(self) -> None:
-        client, chain = self._client, self._chain
-        self._client = self._chain = None
+        client, chain, budget = self._client, self._chain, self._budget_storage
+        self._client = self._chain = self._budget_storage = None
         if client is not None:
             await client.aclose()
         if chain is not None:
             await chain.aclose()
+        if budget is not None:
+            await budget.aclose()
 
     async def __aenter__(self) -> AsyncVeniceKeys:
         return self
@@ -463,3 +532,6 @@ class VeniceKeys(_FromEnv, SyncFacade):
     provision_customer_key = blocking(AsyncVeniceKeys.provision_customer_key)
     customer_keys = blocking(AsyncVeniceKeys.customer_keys)
     revoke_customer_keys = blocking(AsyncVeniceKeys.revoke_customer_keys)
+    account_scope = blocking(AsyncVeniceKeys.account_scope)
+    #: A list instead of an async iterator; Ctrl-C waits for the create in flight to finish.
+    provision_customer_keys = collecting(AsyncVeniceKeys.provision_customer_keys, grace=120.0)

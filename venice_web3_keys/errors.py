@@ -185,6 +185,13 @@ class DeliveryFailedError(SinkError):
         self.created_key_ids = (key_id,)
 
 
+class BudgetError(VeniceKeysError):
+    """The shared create budget (VENICE_BUDGET_URL, e.g. Redis) could not be read or updated.
+
+    Raised before the create it was pacing, so nothing was sent for that key.
+    """
+
+
 class ChainError(VeniceKeysError):
     """Reading Base over JSON-RPC failed."""
 

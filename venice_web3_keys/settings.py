@@ -48,6 +48,8 @@ ENV_VARS: dict[str, str] = {
     "timeout": "VENICE_TIMEOUT",
     "max_retries": "VENICE_MAX_RETRIES",
     "allow_custom_api_host": "VENICE_ALLOW_CUSTOM_API_HOST",
+    "budget_url": "VENICE_BUDGET_URL",
+    "create_budget": "VENICE_CREATE_BUDGET",
 }
 #: variables that decide where requests go: a .env that changes them silently is worth a word
 ENDPOINT_VARS = ("VENICE_API_BASE_URL", "BASE_RPC_URL")
@@ -57,6 +59,15 @@ _SECRET_FIELDS = frozenset({"admin_key", "api_key", "wallet_private_key", "walle
 _HEADER_SECRETS = frozenset({"VENICE_ADMIN_KEY", "VENICE_API_KEY"})
 #: a raw secp256k1 private key as configured (the signer checks it again)
 PRIVATE_KEY_PATTERN = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+
+DEFAULT_BUDGET_URL = "memory://"
+#: Venice allows 20 creates per minute; the extra second absorbs request-latency jitter, so a
+#: create admitted 60 s after another is not stamped by Venice inside the same minute.
+DEFAULT_CREATE_BUDGET = (20, 61)
+_BUDGET_SCHEMES = ("memory", "redis", "rediss")
+_RATE = re.compile(r"\s*(\d{1,6})\s*(?:/|per)\s*(\d{1,6})?\s*"
+                   r"(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?)\s*", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 
 
 def redact_url(url: str) -> str:
@@ -112,6 +123,8 @@ class Settings:
     allow_custom_api_host: bool = False
     #: environment variable -> where its value came from (only variables that were set)
     sources: Mapping[str, SettingSource] = field(default_factory=dict, compare=False)
+    budget_url: str = DEFAULT_BUDGET_URL
+    create_budget: tuple[int, int] = DEFAULT_CREATE_BUDGET  # (creates, per seconds)
 
     @property
     def api_host(self) -> str:
@@ -139,6 +152,8 @@ class Settings:
                 value = tuple(redact_url(u) for u in value)
             elif f.name == "api_base_url":
                 value = redact_text(value)
+            elif f.name == "budget_url":
+                value = redact_text(value)  # a Redis URL may carry a password
             parts.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(parts)})"
 
@@ -232,6 +247,47 @@ def _check_timeout(value: Any, var: str) -> float:
     return number
 
 
+def _check_budget_url(value: Any, var: str) -> str:
+    """`memory://`, or `redis[s]://[user:password@]host[:port][/db]` (db a whole number)."""
+    text = str(value).strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port
+    except ValueError:
+        raise ConfigError(f"{var} is not a valid URL (got {redact_url(text)})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _BUDGET_SCHEMES or any(ch.isspace() for ch in text):
+        raise ConfigError(f"{var} must be memory:// or redis://host:port/db "
+                          f"(got {redact_url(text)})")
+    if scheme == "memory":
+        if parts.netloc or parts.path.strip("/") or parts.query:
+            raise ConfigError(f"{var}: memory:// takes nothing after the scheme")
+        return DEFAULT_BUDGET_URL
+    if not parts.hostname:
+        raise ConfigError(f"{var} must name the Redis host (got {redact_url(text)})")
+    if not re.fullmatch(r"/?(\d{1,5})?", parts.path) or parts.fragment:
+        raise ConfigError(f"{var}: the path of a Redis URL is the database number, e.g. "
+                          f"redis://127.0.0.1:6379/0 (got {redact_url(text)})")
+    return text
+
+
+def _check_rate(value: Any, var: str) -> tuple[int, int]:
+    """`20/minute`, `20 per 61 seconds`, `5 per 2 s`: (creates, window in whole seconds)."""
+    if isinstance(value, tuple) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        amount, seconds = value
+    else:
+        match = _RATE.fullmatch(str(value))
+        if not match:
+            raise ConfigError(f"{var} must look like 20/minute or 20 per 61 seconds "
+                              f"(got {str(value)[:40]!r})")
+        amount = int(match.group(1))
+        seconds = int(match.group(2) or 1) * _UNIT_SECONDS[match.group(3)[0].lower()]
+    if amount < 1 or seconds < 1:
+        raise ConfigError(f"{var} must allow at least 1 create per at least 1 second")
+    return amount, seconds
+
+
 def _check_address(value: Any, var: str) -> str:
     try:
         return checksum_address(str(value), field=var)
@@ -278,6 +334,8 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "timeout": _check_timeout,
     "max_retries": functools.partial(_check_int, minimum=0),
     "allow_custom_api_host": _check_flag,
+    "budget_url": _check_budget_url,
+    "create_budget": _check_rate,
 }
 
 

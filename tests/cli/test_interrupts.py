@@ -117,7 +117,7 @@ def test_help_lists_commands_in_workflow_order(cli: CliRunner) -> None:
     assert "..." not in commands and "e.g." not in commands, "a truncated command summary"
     keys = cli("keys", "--help").stdout.split("Commands:")[1]
     assert [line.split()[0] for line in keys.strip().splitlines()] == [
-        "list", "get", "create", "update", "revoke", "rotate"]
+        "list", "get", "create", "update", "revoke", "rotate", "provision"]
 
 
 def _interrupt_rotation(sandbox: Any, env: dict[str, str], route: str, key_id: str,

@@ -61,6 +61,33 @@ def test_library_methods(method: str, params: list[str]) -> None:
         assert inspect.signature(async_fn).parameters["dry_run"].default is False
 
 
+def test_library_provision_customer_keys() -> None:
+    """Async: an async iterator of per-customer results; sync: a list (same parameters)."""
+    import asyncio
+
+    from tests.fakes import fake_key
+    from venice_web3_keys import AsyncVeniceKeys, VeniceKeys
+
+    # Nothing listens on port 9: an empty list must not need the network at all.
+    env = {"VENICE_ADMIN_KEY": fake_key("ADMIN"), "VENICE_API_BASE_URL": "http://127.0.0.1:9"}
+    with VeniceKeys(settings=load_settings(environ=env)) as sync_keys:
+        sync_fn = sync_keys.provision_customer_keys
+        assert sync_fn([], sink_factory=lambda customer: None, usd_limit=1) == []
+    async_fn = AsyncVeniceKeys.provision_customer_keys
+    for fn in (async_fn, sync_fn):
+        assert not inspect.iscoroutinefunction(fn)
+        assert {"customer_ids", "sink_factory", "usd_limit", "diem_limit", "expires_at",
+                "limit_period", "model_privacy"} <= _param_names(fn)
+
+    async def iterate() -> list[Any]:
+        async with AsyncVeniceKeys(load_settings(environ=env)) as keys:
+            run = keys.provision_customer_keys([], sink_factory=lambda c: None, usd_limit=1)
+            assert hasattr(run, "__aiter__") and hasattr(run, "__anext__")
+            return [result async for result in run]
+
+    assert asyncio.run(iterate()) == []
+
+
 def test_library_constructors() -> None:
     from venice_web3_keys import AsyncVeniceKeys, VeniceKeys
 

@@ -45,6 +45,9 @@ SETTINGS: list[tuple[str, str, Any, tuple[str, Any], tuple[str, Any]]] = [
     ("VENICE_STAKING_CONTRACT", "staking_contract", STAKING, (ADDR_A, ADDR_A), (ADDR_B, ADDR_B)),
     ("VENICE_VVV_TOKEN", "vvv_token", VVV, (ADDR_A, ADDR_A), (ADDR_B, ADDR_B)),
     ("VENICE_DIEM_TOKEN", "diem_token", DIEM, (ADDR_A, ADDR_A), (ADDR_B, ADDR_B)),
+    ("VENICE_BUDGET_URL", "budget_url", "memory://",
+     ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+     ("redis://10.0.0.2:6380/1", "redis://10.0.0.2:6380/1")),
 ]
 SETTING_IDS = [row[0] for row in SETTINGS]
 

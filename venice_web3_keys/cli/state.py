@@ -67,8 +67,9 @@ class State:
 
     def call(self, what: str, fn: Callable[[AsyncVeniceKeys], Awaitable[T]], *,
              settings: Settings | None = None,
-             writes: str | Callable[[], str] | None = None) -> T:
-        """Run one facade call on a fresh event loop, with a spinner on stderr.
+             writes: str | Callable[[], str] | None = None, spinner: bool = True) -> T:
+        """Run one facade call on a fresh event loop, with a spinner on stderr (unless the
+        command shows its own progress).
 
         `writes` says what a Ctrl-C during the call may leave behind (None for a read).
         """
@@ -86,6 +87,8 @@ class State:
             async with AsyncVeniceKeys(resolved, on_sign=announce) as vk:
                 return await fn(vk)
 
+        if not spinner:
+            return asyncio.run(with_facade())
         with self.output.spinner(what):
             return asyncio.run(with_facade())
 

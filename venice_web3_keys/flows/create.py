@@ -9,7 +9,7 @@ whose secret is lost, so it is revoked and the caller is told exactly that.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from venice_web3_keys.errors import (
@@ -233,13 +233,21 @@ async def create_key(
     sink: SecretSink | None = None,
     sink_prepared: bool = False,
     settle_delays: Sequence[float] = SETTLE_DELAYS,
+    check_snapshot: Callable[[list[ApiKey]], None] | None = None,
 ) -> NewKey:
-    """POST /api_keys once; deliver the secret; reconcile an ambiguous outcome (see module doc)."""
+    """POST /api_keys once; deliver the secret; reconcile an ambiguous outcome (see module doc).
+
+    `check_snapshot` sees the key list taken just before the POST and may raise to call the
+    create off (e.g. a key for that customer appeared meanwhile); nothing is sent then.
+    """
     if sink is not None and not sink_prepared:
         sink.prepare()
     delivered = False
     try:
-        snapshot = await snapshot_ids(client)
+        keys = await client.list_keys()
+        if check_snapshot is not None:
+            check_snapshot(keys)
+        snapshot = {k.id for k in keys}
         try:
             created = await client.create_key(spec)
         except MalformedSecretError as exc:

@@ -22,11 +22,11 @@ from venice_web3_keys.flows.create import SETTLE_DELAYS, create_key
 from venice_web3_keys.secret import get_logger
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from venice_web3_keys.client.async_client import AsyncVeniceClient
     from venice_web3_keys.flows._result import NewKey
-    from venice_web3_keys.models import ApiKey
+    from venice_web3_keys.models import ApiKey, KeySpec
     from venice_web3_keys.sinks import SecretSink
 
 log = get_logger("venice_web3_keys.flows.customers")
@@ -35,14 +35,51 @@ PREFIX = "cust:"
 _CUSTOMER_ID = re.compile(r"[A-Za-z0-9._-]{1,48}")
 
 
+_RULE = "1-48 characters of letters, digits, '.', '_' or '-'"
+
+
+def _is_valid(customer_id: object) -> bool:
+    # A `VENICE_...` id is a pasted secret (or the start of one): never send it as a description.
+    return (isinstance(customer_id, str) and _CUSTOMER_ID.fullmatch(customer_id) is not None
+            and not customer_id.upper().startswith("VENICE_"))
+
+
 def validate_customer_id(customer_id: str) -> str:
     """1-48 characters of [A-Za-z0-9._-] (so `cust:<id>` fits Venice's 64-char description)."""
-    if not isinstance(customer_id, str) or not _CUSTOMER_ID.fullmatch(customer_id):
-        raise InvalidInputError(
-            "customer_id must be 1-48 characters of letters, digits, '.', '_' or '-'",
-            field="customer_id",
-        )
+    if not _is_valid(customer_id):
+        raise InvalidInputError(f"customer_id must be {_RULE}", field="customer_id")
     return customer_id
+
+
+def validate_customer_ids(customer_ids: Iterable[str], *,
+                          labels: Sequence[str] | None = None) -> list[str]:
+    """Every id checked before anything is sent; duplicates dropped, first occurrence kept.
+
+    The error names each bad id by its label (default `#1`, `#2`...; the CLI passes line
+    numbers) and shows the id only when it is short and cannot be a secret.
+    """
+    if isinstance(customer_ids, str | bytes):
+        raise InvalidInputError("customer_ids must be a list of ids, not one string",
+                                field="customer_ids")
+    ids = list(customer_ids)
+    names = list(labels) if labels is not None else [f"#{n}" for n in range(1, len(ids) + 1)]
+    bad = [(name, value) for name, value in zip(names, ids, strict=True)
+           if not _is_valid(value)]
+    if bad:
+        shown = ", ".join(f"{name} {_show(value)}" for name, value in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise InvalidInputError(
+            f"{len(bad)} customer id(s) are not valid ({shown}{more}): each must be {_RULE}; "
+            "nothing was sent", field="customer_ids")
+    return list(dict.fromkeys(ids))
+
+
+def _show(value: object) -> str:
+    if not isinstance(value, str):
+        return f"(a {type(value).__name__}, not a string)"
+    if "VENICE_" in value.upper() or len(value) > 60:
+        return "(not shown: it may be a secret)"
+    return repr(value)
 
 
 def customer_description(customer_id: str) -> str:
@@ -57,7 +94,13 @@ async def provision_customer_key(
     settle_delays: Sequence[float] = SETTLE_DELAYS,
     **options: Unpack[KeyOptions],
 ) -> NewKey:
-    """A capped INFERENCE key described `cust:<id>`; a USD or DIEM cap is required.
+    """A capped INFERENCE key described `cust:<id>`; a USD or DIEM cap is required."""
+    spec = customer_spec(customer_id, **options)
+    return await create_key(client, spec, sink=sink, settle_delays=settle_delays)
+
+
+def customer_spec(customer_id: str, **options: Unpack[KeyOptions]) -> KeySpec:
+    """The KeySpec of a customer's key; InvalidInputError (nothing sent) when it has no cap.
 
     limit_period defaults to MONTH: a per-customer cap is usually a monthly budget.
     """
@@ -68,7 +111,7 @@ async def provision_customer_key(
         raise InvalidInputError(
             "a customer key needs a spend cap: set usd_limit or diem_limit", field="usd_limit"
         )
-    return await create_key(client, spec, sink=sink, settle_delays=settle_delays)
+    return spec
 
 
 async def customer_keys(client: AsyncVeniceClient, customer_id: str) -> list[ApiKey]:

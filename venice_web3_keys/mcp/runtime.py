@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import pydantic
 
     from venice_web3_keys.api import AsyncVeniceKeys, NewKey
+    from venice_web3_keys.budget import RateBudget
     from venice_web3_keys.mcp.catalog import ToolSpec
     from venice_web3_keys.mcp.config import OperatorConfig
     from venice_web3_keys.models import ApiKey
@@ -112,11 +113,35 @@ class ToolRuntime:
         self, spec: ToolSpec, args: Mapping[str, Any], *, key_id: str | None = None
     ) -> AsyncIterator[None]:
         """Hold the key-making lock: in this server (anyio) and across every server process
-        sharing the audit log (flock), around "count + make + append" of mint/create/rotate."""
+        sharing the audit log (flock), around "count + make + append" of mint/create/rotate.
+
+        With a shared budget storage (VENICE_BUDGET_URL=redis://...) the hourly cap is counted
+        there instead, so servers on several hosts share it: a slot is taken atomically before
+        the key is made (a make that then fails still counts for the hour).
+        """
         async with self.make_lock, AsyncExitStack() as stack:
             with self.guarded(spec, args, key_id=key_id):  # a lock failure is audited too
-                await stack.enter_async_context(self.audit.exclusive())
+                cap = await self.shared_cap()
+                if cap is None:
+                    await stack.enter_async_context(self.audit.exclusive())
+                elif not await cap.try_acquire():
+                    raise refusal(
+                        "keys_per_hour",
+                        f"At most {cap.limit} keys may be made per hour by the MCP servers "
+                        f"sharing {cap.storage.location}. Try again later.",
+                    )
             yield
+
+    async def shared_cap(self) -> RateBudget | None:
+        """The keys-per-hour cap in the shared budget storage, or None (the audit log counts)."""
+        per_hour = self.policy.max_keys_per_hour
+        keys = await self.keys()
+        if per_hour is None or not keys.budget_storage.shared:
+            return None
+        from venice_web3_keys.budget import RateBudget
+
+        scope = await keys.account_scope()
+        return RateBudget(keys.budget_storage, (per_hour, 3600), "mcp-new-keys", scope)
 
     # --- secrets ----------------------------------------------------------------------------
     def new_sink(self) -> KeyDirectorySink:

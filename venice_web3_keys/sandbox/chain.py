@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -35,6 +35,7 @@ from eth_hash.auto import keccak
 from venice_web3_keys.addresses import HEX_ADDRESS
 from venice_web3_keys.amounts import to_base_units
 from venice_web3_keys.errors import ChainError, ConfigError, InvalidInputError
+from venice_web3_keys.sandbox._process import die_with_parent, terminate
 from venice_web3_keys.secret import SecretValue, get_logger
 from venice_web3_keys.settings import (
     DEFAULT_DIEM_TOKEN,
@@ -343,7 +344,7 @@ class LocalChain(ChainRPC):
         # Own session: a terminal's Ctrl-C reaches only our process, which stops anvil in order.
         process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, start_new_session=True,
-                                   preexec_fn=_die_with_parent())
+                                   preexec_fn=die_with_parent())
         assert process.stdout is not None
         ports: queue.Queue[int | None] = queue.Queue()
         threading.Thread(target=_read_port_then_drain, args=(process.stdout, ports),
@@ -353,7 +354,7 @@ class LocalChain(ChainRPC):
         except queue.Empty:
             port = None
         if port is None:
-            _terminate(process)
+            terminate(process)
             raise ChainError(f"anvil ({binary}) did not start listening within {_START_TIMEOUT}s "
                              f"(exit code {process.poll()})")
         chain = cls(process, port, chain_id)
@@ -372,7 +373,7 @@ class LocalChain(ChainRPC):
             return
         self.close()
         atexit.unregister(self.stop)
-        _terminate(self._process)
+        terminate(self._process)
 
     @property
     def running(self) -> bool:
@@ -418,39 +419,3 @@ def _is_loopback(host: str) -> bool:
     except ValueError:
         return False
 
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A preexec_fn asking Linux to SIGTERM the child when its parent dies (PR_SET_PDEATHSIG).
-
-    Resolved here, in the parent: the child only makes one libc call between fork and exec.
-    Elsewhere (macOS) there is no such call; `stop()` and atexit still stop anvil.
-    """
-    import ctypes
-    import signal
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-    pr_set_pdeathsig = 1
-
-    def arm() -> None:
-        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before the call: do not outlive it
-            os._exit(1)
-
-    return arm
-
-
-def _terminate(process: subprocess.Popen[bytes], grace: float = 3.0) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=grace)

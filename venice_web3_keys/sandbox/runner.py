@@ -126,16 +126,20 @@ class Sandbox:
         return values
 
     def reset_test_state(self) -> None:
-        """Undo what a test may have switched: faults, latency, mint variant, a fake clock.
+        """Undo what a test may have switched: faults, latency, mint variant, a fake clock,
+        the create limit.
 
         Accounts and keys stay: tests isolate themselves with fresh wallets, which is far
         cheaper than restarting the emulator.
         """
         from venice_web3_keys.sandbox.emulator.clock import SystemClock
+        from venice_web3_keys.sandbox.emulator.state import CREATIONS_PER_MINUTE
 
         self.emulator.faults.clear()  # also sets the global latency back to 0
         self.emulator.mint_variant = self.default_mint_variant
         self.emulator.clock = SystemClock()
+        self.emulator.create_limit = CREATIONS_PER_MINUTE
+        self.emulator.create_window = 60.0
 
     def stop(self) -> None:
         """Stop uvicorn (graceful, then forced) and anvil. Idempotent."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from venice_web3_keys.cli.commands.provision import keys_provision
 from venice_web3_keys.cli.delivery import (
     MAY_HAVE_MADE_A_KEY,
     SinkChoice,
@@ -224,3 +225,6 @@ def rotation_interrupted(progress: RotationProgress, choice: SinkChoice) -> str:
     return (f"{made}; the old key {old} still works too. Finish the rotation with "
             f"`{PROG} keys revoke {old} --yes`, or undo it with "
             f"`{PROG} keys revoke {new.id} --yes`")
+
+
+keys.add_command(keys_provision)

@@ -227,6 +227,10 @@ class EmulatorState:
             raise ValueError("starting_usd must be a number >= 0")
         self.rpc_timeout = rpc_timeout
         self.clock: Clock = clock or SystemClock()
+        # Venice's create limit: `create_limit` per rolling `create_window` seconds. Benchmarks
+        # and tests may shrink the window (real seconds), together with the client's budget.
+        self.create_limit = CREATIONS_PER_MINUTE
+        self.create_window = 60.0
         self.persist_path = Path(persist_path) if persist_path else None
         self.faults = FaultPlan()
         self.request_log: deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
@@ -337,6 +341,16 @@ class EmulatorState:
             self._save()
             return key.id, secret
 
+    def seed_keys(self, address: str, count: int, *,
+                  description: str = "seeded") -> list[str]:
+        """Test helper: `count` INFERENCE keys in an account, made past the create limits."""
+        with self.lock:
+            acct = self.account(address)
+            ids = [self._insert_key(acct, "INFERENCE", description, None, {}, "EPOCH", "ALL",
+                                    enforce_limits=False)[0].id for _ in range(count)]
+            self._save()
+            return ids
+
     def sync_chain_diem(self, address: str, diem_wei: int) -> None:
         """Follow the wallet's DIEM on chain: held DIEM is treated as staked, so its amount is
         both the epoch allocation and the balance (null when zero, as for a non-staker)."""
@@ -369,9 +383,9 @@ class EmulatorState:
     ) -> tuple[StoredKey, ApiKeySecret]:
         now = self.now()
         if enforce_limits:
-            window_start = now.timestamp() - 60
+            window_start = now.timestamp() - self.create_window
             acct.creations = [t for t in acct.creations if t > window_start]
-            if len(acct.creations) >= CREATIONS_PER_MINUTE:
+            if len(acct.creations) >= self.create_limit:
                 retry = max(1, math.ceil(acct.creations[0] - window_start))
                 raise EmulatorHTTPError(429, {"error": RATE_LIMITED},
                                         {"Retry-After": str(retry)})
@@ -391,7 +405,8 @@ class EmulatorState:
         )
         self.keys[key.id] = key
         self._by_hash[key.secret_sha256] = key.id
-        acct.creations.append(now.timestamp())
+        if enforce_limits:  # keys a test helper plants do not spend the account's minute
+            acct.creations.append(now.timestamp())
         return key, ApiKeySecret(raw)
 
     def create_key(self, acct: Account, body: dict[str, Any]) -> tuple[StoredKey, ApiKeySecret]:
