@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
+import inspect
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from types import TracebackType
@@ -140,34 +141,47 @@ class SyncFacade:
 class blocking(Generic[_P, _T]):
     """`name = blocking(AsyncCore.name)`: the sync twin of an async method, by construction.
 
-    The owner class has `_core` (the async object) and `_runner` (a SyncRunner). Each access
-    returns a function with the async method's name, docstring and signature (for `help()` and
-    IDEs) whose only job is `runner.run(core.name(...))`: the sync face can never drift from, or
-    duplicate, the async logic.
+    The owner class has `_core` (the async object) and `_runner` (a SyncRunner). The twin is a
+    plain function with the async method's name, docstring and signature, so `help()`,
+    `inspect.signature` and IDEs show the real thing on the class and on instances; its only job
+    is `runner.run(core.name(...))`: the sync face can never drift from, or duplicate, the async
+    logic.
     """
 
     def __init__(self, method: Callable[Concatenate[Any, _P], Coroutine[Any, Any, _T]]) -> None:
-        self._name = method.__name__
+        name = method.__name__
+
+        def twin(self: SyncFacade, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+            coro: Coroutine[Any, Any, _T] = getattr(self._core, name)(*args, **kwargs)
+            return self._runner.run(coro)
+
+        self._twin = _signed_like(twin, method)
         self.__doc__ = method.__doc__
 
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._twin.__qualname__ = f"{owner.__qualname__}.{name}"
+
     @overload
-    def __get__(self, obj: None, owner: type[Any]) -> blocking[_P, _T]: ...
+    def __get__(self, obj: None, owner: type[Any]) -> Callable[Concatenate[Any, _P], _T]: ...
     @overload
     def __get__(self, obj: SyncFacade, owner: type[Any]) -> Callable[_P, _T]: ...
 
     def __get__(
         self, obj: SyncFacade | None, owner: type[Any]
-    ) -> blocking[_P, _T] | Callable[_P, _T]:
+    ) -> Callable[Concatenate[Any, _P], _T] | Callable[_P, _T]:
         if obj is None:
-            return self
-        method: Callable[_P, Coroutine[Any, Any, _T]] = getattr(obj._core, self._name)
-        runner = obj._runner
+            return self._twin
+        bound: Callable[_P, _T] = self._twin.__get__(obj, owner)
+        return bound
 
-        @functools.wraps(method)
-        def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-            return runner.run(method(*args, **kwargs))
 
-        return call
+def _signed_like(twin: Callable[..., Any], method: Callable[..., Any]) -> Callable[..., Any]:
+    """`twin` named, documented and signed like `method` (without following it to the async
+    original, which `inspect` would show as a coroutine function)."""
+    functools.update_wrapper(twin, method)
+    del twin.__wrapped__  # type: ignore[attr-defined]
+    twin.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
+    return twin
 
 
 class collecting(Generic[_P, _T]):
@@ -180,31 +194,43 @@ class collecting(Generic[_P, _T]):
     """
 
     def __init__(self, method: Callable[Concatenate[Any, _P], AsyncIterator[_T]], *,
-                 grace: float = _CANCEL_GRACE) -> None:
-        self._name = method.__name__
-        self._grace = grace
+                 grace: float = _CANCEL_GRACE, item_type: str | None = None) -> None:
+        name = method.__name__
+
+        def twin(self: SyncFacade, *args: _P.args, **kwargs: _P.kwargs) -> list[_T]:
+            iterator: AsyncIterator[_T] = getattr(self._core, name)(*args, **kwargs)
+
+            async def collect() -> list[_T]:
+                return [item async for item in iterator]
+
+            return self._runner.run(collect(), grace=grace)
+
+        self._twin = _signed_like(twin, method)
+        signature = inspect.signature(method)
+        self._twin.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            return_annotation=f"list[{item_type or _item_type(signature.return_annotation)}]")
         self.__doc__ = method.__doc__
 
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._twin.__qualname__ = f"{owner.__qualname__}.{name}"
+
     @overload
-    def __get__(self, obj: None, owner: type[Any]) -> collecting[_P, _T]: ...
+    def __get__(self, obj: None, owner: type[Any]) -> Callable[Concatenate[Any, _P], list[_T]]:
+        ...
     @overload
     def __get__(self, obj: SyncFacade, owner: type[Any]) -> Callable[_P, list[_T]]: ...
 
     def __get__(
         self, obj: SyncFacade | None, owner: type[Any]
-    ) -> collecting[_P, _T] | Callable[_P, list[_T]]:
+    ) -> Callable[Concatenate[Any, _P], list[_T]] | Callable[_P, list[_T]]:
         if obj is None:
-            return self
-        method: Callable[_P, AsyncIterator[_T]] = getattr(obj._core, self._name)
-        runner, grace = obj._runner, self._grace
+            return self._twin
+        bound: Callable[_P, list[_T]] = self._twin.__get__(obj, owner)
+        return bound
 
-        @functools.wraps(method)
-        def call(*args: _P.args, **kwargs: _P.kwargs) -> list[_T]:
-            iterator = method(*args, **kwargs)
 
-            async def collect() -> list[_T]:
-                return [item async for item in iterator]
-
-            return runner.run(collect(), grace=grace)
-
-        return call
+def _item_type(annotation: Any) -> str:
+    """`AsyncIterator[X]` -> `X` (annotations are strings here: `from __future__`)."""
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "Any")
+    head, _, rest = text.partition("[")
+    return rest[:-1] if rest.endswith("]") and head.endswith("Iterator") else "Any"

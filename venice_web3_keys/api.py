@@ -260,6 +260,7 @@ class AsyncVeniceKeys(_FromEnv):
     # ------------------------------------------------------------------ admin key management
 
     async def list_keys(self) -> list[ApiKey]:
+        """Every active key of the account (needs the admin key); expired and revoked are gone."""
         return await self._need_admin("listing keys").list_keys()
 
     async def get_key(self, key_id: str) -> ApiKey:
@@ -534,4 +535,5 @@ class VeniceKeys(_FromEnv, SyncFacade):
     revoke_customer_keys = blocking(AsyncVeniceKeys.revoke_customer_keys)
     account_scope = blocking(AsyncVeniceKeys.account_scope)
     #: A list instead of an async iterator; Ctrl-C waits for the create in flight to finish.
-    provision_customer_keys = collecting(AsyncVeniceKeys.provision_customer_keys, grace=120.0)
+    provision_customer_keys = collecting(AsyncVeniceKeys.provision_customer_keys, grace=120.0,
+                                         item_type="ProvisionResult")

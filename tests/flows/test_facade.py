@@ -71,6 +71,25 @@ def test_sync_facade_has_the_async_surface(account: SandboxAccount) -> None:
             assert twin.__doc__ == core.__doc__, name
 
 
+def test_help_on_the_class_shows_the_real_signature_and_doc() -> None:
+    """`help(VeniceKeys.create_key)` and `inspect.signature` on the class attribute, as a user
+    types them (not `<_sync.blocking object>`)."""
+    import inspect
+    import pydoc
+
+    for name in ("create_key", "mint_key", "rotate_key", "list_keys", "stake_vvv",
+                 "provision_customer_keys"):
+        twin, core = getattr(VeniceKeys, name), getattr(AsyncVeniceKeys, name)
+        assert callable(twin) and not inspect.iscoroutinefunction(twin), name
+        assert inspect.signature(twin).parameters == inspect.signature(core).parameters, name
+        text = pydoc.render_doc(twin, renderer=pydoc.plaintext)
+        assert "object at 0x" not in text and f"{name}(self" in text, text
+        assert (core.__doc__ or "").splitlines()[0] in text, name
+    assert str(inspect.signature(VeniceKeys.create_key).return_annotation) == "NewKey"
+    assert inspect.signature(VeniceKeys.provision_customer_keys).return_annotation == \
+        "list[ProvisionResult]"
+
+
 def _run_python(code: str, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, env=env, check=False)
