@@ -7,7 +7,15 @@ A balance divided by 10**18 is a Decimal like `0E-18` or `1.000000000000000000`;
 from __future__ import annotations
 
 import re
-from decimal import Context, Decimal, InvalidOperation
+from decimal import (
+    Context,
+    Decimal,
+    DecimalException,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Rounded,
+)
 from typing import Literal
 
 from venice_web3_keys.errors import InvalidInputError
@@ -29,6 +37,9 @@ def decimal_str(value: Decimal | float | int | str) -> str:
 
 # uint256 has at most 78 digits: this precision makes base-unit conversions exact.
 _EXACT = Context(prec=80)
+#: the same, for input: a result that would be rounded (digits past the 80th) or overflow the
+#: exponent raises instead, so no amount is ever silently changed or crashes the parse
+_EXACT_INPUT = Context(prec=80, traps=[InvalidOperation, Inexact, Rounded, Overflow])
 
 
 def from_base_units(raw: int, decimals: int) -> Decimal:
@@ -48,9 +59,15 @@ def to_base_units(amount: Decimal | int | str, decimals: int, *, field: str) -> 
         raise InvalidInputError(f"{field} must be a decimal string, an int or a Decimal",
                                 field=field)
     try:
-        value = Decimal(str(amount).strip()).scaleb(decimals, context=_EXACT)
+        value = Decimal(str(amount).strip())
     except InvalidOperation:
         raise InvalidInputError(f"{field} must be a number", field=field) from None
+    try:
+        value = value.scaleb(decimals, context=_EXACT_INPUT)
+    except DecimalException:  # more digits than any token amount has, or a huge exponent
+        raise InvalidInputError(
+            f"{field} must be >= 0 with at most {decimals} decimals, and no larger than a "
+            "token balance can be", field=field) from None
     if not value.is_finite() or value < 0 or value != value.to_integral_value():
         raise InvalidInputError(
             f"{field} must be >= 0 with at most {decimals} decimals", field=field)

@@ -117,7 +117,8 @@ _SECRET_TEXT = re.compile(
     r"|(?P<bearer>\bBearer\s+)[^\s\"',;]+"  # the header's spelling, not prose
     # a 32-byte 0x value is a private key as often as a hash: masked either way
     r"|(?P<hex32>(?<![0-9A-Za-z])0x[0-9a-fA-F]{64}(?![0-9A-Za-z]))"
-    r"|(?P<userinfo>(?<=://)[^/\s:@]*):[^/\s@]*(?=@)"
+    # up to the LAST '@' of the authority: a password may hold a raw '@' (`:p@ss@host`)
+    r"|(?P<userinfo>(?<=://)[^/\s:@]*):[^/\s]*(?=@)"
 )
 _LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40,}(?![A-Za-z0-9_-])")
 

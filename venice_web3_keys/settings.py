@@ -152,8 +152,10 @@ class Settings:
                 value = tuple(redact_url(u) for u in value)
             elif f.name == "api_base_url":
                 value = redact_text(value)
-            elif f.name == "budget_url":
-                value = redact_text(value)  # a Redis URL may carry a password
+            elif f.name == "budget_url" and value != DEFAULT_BUDGET_URL:
+                # A Redis URL may carry a password (userinfo, even with a raw '@', or a
+                # `?password=` query): only the host is shown, as for the RPC URLs.
+                value = redact_url(value)
             parts.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(parts)})"
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import sys
 import tempfile
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO, runtime_checkable
@@ -71,24 +73,37 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 class FileSink:
-    """A new file, mode 0600, created exclusively in prepare(); never overwrites anything."""
+    """A new file, mode 0600, created exclusively in prepare(); never overwrites anything.
+
+    `directory` (a PrivateDirectory) pins the file to that directory as it was checked: the
+    file is created by name inside the directory's open descriptor, so a path component
+    swapped for a symlink later cannot redirect it.
+    """
 
     kind = "file"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, directory: PrivateDirectory | None = None) -> None:
         self.path = Path(path).expanduser()
         self.location = str(self.path)
+        self._directory = directory
         self._fd: int | None = None
         self._delivered = False
 
     def __repr__(self) -> str:
         return f"FileSink({self.location!r})"
 
+    def _at(self) -> tuple[str | Path, int | None]:
+        """(name, dir_fd) for the os calls: the bare name inside a pinned directory."""
+        if self._directory is None:
+            return self.path, None
+        return self.path.name, self._directory.fileno()
+
     def prepare(self) -> None:
         if self._fd is not None:
             return
+        name, dir_fd = self._at()
         try:
-            fd = os.open(self.path, NEW_FILE_FLAGS, 0o600)
+            fd = os.open(name, NEW_FILE_FLAGS, 0o600, dir_fd=dir_fd)
         except FileExistsError:
             raise SinkError(f"{self.path} already exists; refusing to overwrite it") from None
         except OSError as exc:
@@ -108,8 +123,9 @@ class FileSink:
         try:
             write_all(fd, data)
         except OSError as exc:
+            name, dir_fd = self._at()
             with contextlib.suppress(OSError):  # a partial secret is worse than none
-                os.unlink(self.path)
+                os.unlink(name, dir_fd=dir_fd)
             raise SinkError(f"cannot write the secret to {self.path}: {_why(exc)}") from None
         finally:
             os.close(fd)
@@ -122,15 +138,65 @@ class FileSink:
         fd, self._fd = self._fd, None
         if fd is None or self._delivered:
             return
+        name, dir_fd = self._at()
         try:
             mine = os.fstat(fd)
             os.close(fd)
-            now = os.lstat(self.path)
+            now = os.lstat(name, dir_fd=dir_fd)
         except OSError:
             return
         if (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev) and now.st_size == 0:
             with contextlib.suppress(OSError):
-                os.unlink(self.path)
+                os.unlink(name, dir_fd=dir_fd)
+
+
+class PrivateDirectory:
+    """A directory for new secret files: created 0700 if missing, else it must be a real
+    directory (not a symlink), ours and private. It is checked once and then held open, and
+    `file_sink(name)` creates files inside the directory that was checked: renaming it away
+    and planting a symlink in its place (in a parent others can write) redirects nothing.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        try:
+            self.path.mkdir(mode=0o700, parents=True)
+            os.chmod(self.path, 0o700)  # the umask may have taken bits off; make it exact
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise SinkError(f"{self.path}: {_why(exc)}") from None
+        flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.path, flags)
+        except OSError:
+            raise SinkError(f"{self.path} is not a directory (symlinks are not followed)") \
+                from None
+        info = os.fstat(fd)
+        if info.st_uid != os.getuid() or info.st_mode & 0o077:
+            os.close(fd)
+            raise SinkError(
+                f"{self.path} is not private (mode {stat.S_IMODE(info.st_mode):o}, or not "
+                f"yours): use a new directory, or `chmod 700 {self.path}`")
+        self._fd = fd
+        self._closer = weakref.finalize(self, os.close, fd)
+
+    def __repr__(self) -> str:
+        return f"PrivateDirectory({str(self.path)!r})"
+
+    def fileno(self) -> int:
+        if not self._closer.alive:
+            raise SinkError(f"{self.path} is closed")
+        return self._fd
+
+    def file_sink(self, name: str) -> FileSink:
+        """A FileSink for a new file `name` (one path component) inside this directory."""
+        if not name or "/" in name or "\0" in name or name in (".", ".."):
+            raise SinkError(f"{name!r} is not a file name")
+        return FileSink(self.path / name, directory=self)
+
+    def close(self) -> None:
+        self._closer()
 
 
 #: every character str.splitlines() splits on: a reader that splits lines differently from

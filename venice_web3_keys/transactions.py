@@ -561,6 +561,15 @@ class Node:
                     f"{receipt_timeout:g} s; {state}.",
                     tx_hash=tx_hash, pending=known)
             await asyncio.sleep(poll_interval)
+        answered = receipt.get("transactionHash")
+        if answered is None or "0x" + bytes(answered).hex() != tx_hash.lower():
+            # A receipt is evidence only of the transaction it names: a node that hands out
+            # another one's (a lie or a bug) says nothing about ours, and nothing more is signed.
+            raise TransactionError(
+                f"{self.host} answered the receipt request for the {call.step} transaction "
+                f"{tx_hash} with the receipt of another transaction, so this node cannot be "
+                f"trusted: look {tx_hash} up on a block explorer, or use another RPC endpoint "
+                "(BASE_RPC_URL).", tx_hash=tx_hash)
         if int(receipt["status"]) != 1:
             raise TransactionRevertedError(
                 f"the {call.step} transaction {tx_hash} was mined in block "

@@ -159,3 +159,31 @@ class HugeBody(_Server):
 
 def _json_string(size: int) -> bytes:
     return b'"' + b"a" * (size - 2) + b'"'
+
+
+class LyingNode(_Server):
+    """A JSON-RPC node that forwards to a real one (anvil) after `rewrite` edits each request
+    object (single or batch): a hostile RPC endpoint that answers with real data about the
+    wrong thing, e.g. the receipt of another transaction."""
+
+    def __init__(self, upstream: str, rewrite: Callable[[dict[str, object]], None]) -> None:
+        super().__init__()
+        self.upstream = upstream
+        self.rewrite = rewrite
+
+    def handle(self, conn: socket.socket) -> None:
+        import json
+
+        import httpx
+
+        while True:
+            raw = self._read_request(conn)
+            if not raw:
+                return
+            body = json.loads(raw.partition(b"\r\n\r\n")[2] or b"null")
+            for request in body if isinstance(body, list) else [body]:
+                if isinstance(request, dict):
+                    self.rewrite(request)
+            answer = httpx.post(self.upstream, json=body, timeout=30).content
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: " + str(len(answer)).encode() + b"\r\n\r\n" + answer)

@@ -28,6 +28,7 @@ from venice_web3_keys.flows._result import RotationProgress, RotationResult
 from venice_web3_keys.flows._spec import build_spec
 from venice_web3_keys.flows.create import SETTLE_DELAYS, abort_quietly, create_key
 from venice_web3_keys.secret import get_logger
+from venice_web3_keys.validation import validate_key_id
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -66,6 +67,7 @@ async def rotate_key(
 
     `progress`, when given, records each step as it completes (see RotationProgress).
     """
+    key_id = validate_key_id(key_id)  # one spelling (lower case) in every result and message
     progress = progress if progress is not None else RotationProgress()
     progress.old_key_id = key_id
     if sink is not None:

@@ -24,6 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from venice_web3_keys.errors import (
+    InvalidInputError,
     KeyNotFoundError,
     PolicyError,
     TransactionError,
@@ -42,6 +43,7 @@ from venice_web3_keys.mcp.key_rules import (
 from venice_web3_keys.mcp.outcomes import keys_a_failure_made, next_step_text
 from venice_web3_keys.mcp.policy import refusal, refusal_for
 from venice_web3_keys.mcp.results import KeyInfo, NewKeyResult, key_info, new_key_result
+from venice_web3_keys.validation import validate_key_id
 
 if TYPE_CHECKING:
     import pydantic
@@ -105,8 +107,9 @@ class ToolRuntime:
 
     # --- locks ------------------------------------------------------------------------------
     def key_lock(self, key_id: str) -> anyio.Lock:
-        """One lock per key: writes to a key run one at a time, each on a fresh read."""
-        return self._key_locks.setdefault(key_id, anyio.Lock())
+        """One lock per key: writes to a key run one at a time, each on a fresh read. Keyed by
+        the canonical id, so `ABC…` and `abc…` (one key) share it."""
+        return self._key_locks.setdefault(validate_key_id(key_id), anyio.Lock())
 
     @asynccontextmanager
     async def making(
@@ -153,13 +156,13 @@ class ToolRuntime:
     def remove_secret_file(self, key_id: str) -> str | None:
         """Delete `<key id>.key` from the secrets directory once that key is revoked; returns
         its path if it was there. Only a regular file of ours is removed (never a symlink)."""
-        path = self.config.secrets_dir / f"{key_id}.key"
         try:
+            path = self.config.secrets_dir / f"{validate_key_id(key_id)}.key"
             info = path.lstat()
             if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
                 return None
             path.unlink()
-        except OSError:
+        except (OSError, InvalidInputError):
             return None
         return str(path.resolve().parent / path.name)
 

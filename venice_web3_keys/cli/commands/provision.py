@@ -7,8 +7,6 @@ pacing (create budget), idempotence, claims and the 500-key cap live in the libr
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,13 +16,14 @@ import click
 
 from venice_web3_keys.cli import failures
 from venice_web3_keys.cli.options import PERIODS, PRIVACY, Choice, key_options
+from venice_web3_keys.cli.render import cell, safe
 from venice_web3_keys.cli.state import PROG, State, pass_state
-from venice_web3_keys.errors import BudgetError, InvalidInputError, VeniceKeysError
+from venice_web3_keys.errors import BudgetError, InvalidInputError, SinkError, VeniceKeysError
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import AsyncVeniceKeys
     from venice_web3_keys.flows.provision import ProvisionResult, ProvisionRun
-    from venice_web3_keys.sinks import SecretSink
+    from venice_web3_keys.sinks import PrivateDirectory, SecretSink
 
 MAX_CUSTOMER_FILE = 10 * 1024 * 1024
 RERUN_HINT = "run the same command again to finish: customers that have a key are skipped"
@@ -67,39 +66,27 @@ def read_customers(source: str) -> list[str]:
         raise InvalidInputError(f"--customers {where}: {exc}", field="customers") from None
 
 
-def secrets_dir(path: str) -> Path:
-    """The --out-dir: created 0700 if missing; an existing one must be ours and private."""
-    directory = Path(path).expanduser()
+def secrets_dir(path: str) -> PrivateDirectory:
+    """The --out-dir: created 0700 if missing; an existing one must be ours and private. It is
+    held open for the run, so every secret lands in the directory checked here."""
+    from venice_web3_keys.sinks import PrivateDirectory
+
     try:
-        directory.mkdir(mode=0o700, parents=True)
-        os.chmod(directory, 0o700)  # the umask may have taken bits off; make it exact
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise InvalidInputError(f"--out-dir {directory}: {exc.strerror}",
-                                field="out_dir") from None
-    info = directory.lstat()
-    if not stat.S_ISDIR(info.st_mode):
-        raise InvalidInputError(f"--out-dir {directory} is not a directory (symlinks are not "
-                                "followed)", field="out_dir")
-    if info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise InvalidInputError(
-            f"--out-dir {directory} is not private (mode {stat.S_IMODE(info.st_mode):o}, "
-            f"or not yours): use a new directory, or `chmod 700 {directory}`",
-            field="out_dir")
-    return directory
+        return PrivateDirectory(path)
+    except SinkError as exc:
+        raise InvalidInputError(f"--out-dir {exc}", field="out_dir") from None
 
 
 def sink_factory(out_dir: str | None, keyring: str | None) -> Callable[[str], SecretSink]:
     """Exactly one destination: a new 0600 `<id>.key` per customer, or one keyring entry each."""
-    from venice_web3_keys.sinks import FileSink, KeyringSink
+    from venice_web3_keys.sinks import KeyringSink
 
     if (out_dir is None) == (keyring is None):
         raise InvalidInputError("say where the secrets go: exactly one of --out-dir DIR or "
                                 "--keyring SERVICE", field="sink")
     if out_dir is not None:
         directory = secrets_dir(out_dir)
-        return lambda customer: FileSink(directory / f"{customer}.key")
+        return lambda customer: directory.file_sink(f"{customer}.key")
     service = str(keyring)
     if not service.strip():
         raise InvalidInputError("--keyring needs a service name", field="keyring")
@@ -150,10 +137,8 @@ class Progress:
         if self._bar is not None:
             self._bar.update(self._task, advance=1, status=f"ETA {_eta_text(eta)}")
             return
-        from rich.markup import escape
-
-        what = result.status + (f" …{result.last6}" if result.last6 else "")
-        self._err.print(f"[{self.done}/{self.total}] {escape(result.customer)}: {what}; "
+        what = result.status + (f" …{safe(result.last6)}" if result.last6 else "")
+        self._err.print(f"[{self.done}/{self.total}] {safe(result.customer)}: {what}; "
                         f"ETA {_eta_text(eta)}")
 
     def stop(self) -> None:
@@ -264,26 +249,22 @@ def _render(state: State, results: Sequence[ProvisionResult], out_dir: str | Non
                     f"with `{PROG} keys revoke ID`, delete the empty file, and run again")
     error: dict[str, Any] | None = None
     if stopped_by is not None:
-        from rich.markup import escape
-
         kind, why = stopped_by
         message = f"{why}; stopped after {len(results)} customer(s): {summary}"
         error = {"type": kind, "message": message, "hint": RERUN_HINT}
-        output.err.print(f"[bold red]error:[/bold red] {escape(message)}")
+        output.err.print(f"[bold red]error:[/bold red] {safe(message)}")
         output.err.print(f"[dim]→[/dim] {RERUN_HINT}")
     if output.json_mode:
         output.emit_json({"data": data} if error is None else {"data": data, "error": error})
         return
-    from rich.markup import escape
-
     if results:
         table = output.table()
         for column in ("customer", "status", "id", "key", "secret / error"):
             table.add_column(column, overflow="fold")
-        for r in results:
+        for r in results:  # every cell inert: ids, last6 and errors may come from the server
             where = r.error if r.status == "failed" else (
                 f"{r.sink.kind}: {r.sink.location}" if r.sink else "-")
-            table.add_row(escape(r.customer), r.status, r.key_id or "-",
-                          f"…{r.last6}" if r.last6 else "-", escape(where or "-"))
+            table.add_row(cell(r.customer), r.status, cell(r.key_id or "-"),
+                          cell(f"…{r.last6}" if r.last6 else "-"), cell(where or "-"))
         output.show(table, "Customer keys")
     output.out.print(summary + ".")
