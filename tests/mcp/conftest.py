@@ -80,6 +80,21 @@ def operator(tmp_path: Path, account: SandboxAccount) -> Operator:
     return Operator(home=tmp_path, account=account)
 
 
+def shared_cap_operators(root: Path, account: SandboxAccount, redis_url: str, cap: int,
+                         *hosts: str) -> list[Operator]:
+    """Write-enabled operators of one account, one home per host (no shared audit log), whose
+    servers share the hourly cap `cap` through the Redis at `redis_url`."""
+    operators = []
+    for host in hosts:
+        op = Operator(home=root / host, account=account,
+                      extra_env={"VENICE_BUDGET_URL": redis_url})
+        op.home.mkdir()
+        op.flags.append("--allow-writes")
+        op.policy({"max_keys_per_hour": cap})
+        operators.append(op)
+    return operators
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.harness import SandboxAccount
-from tests.mcp.conftest import Operator, open_client
+from tests.mcp.conftest import Operator, open_client, shared_cap_operators
 from tests.mcp.helpers import ok, refused
 
 CAP = 2
@@ -17,14 +17,8 @@ CREATE = {"usd_limit": 5, "expires_at": "2d"}
 
 async def test_servers_on_separate_audit_logs_share_the_cap_through_redis(
         account: SandboxAccount, redis_server: Any, tmp_path: Path) -> None:
-    operators = []
-    for host in ("host-a", "host-b"):
-        op = Operator(home=tmp_path / host, account=account,
-                      extra_env={"VENICE_BUDGET_URL": redis_server.url(7)})
-        op.home.mkdir()
-        op.flags.append("--allow-writes")
-        op.policy({"max_keys_per_hour": CAP})
-        operators.append(op)
+    operators = shared_cap_operators(tmp_path, account, redis_server.url(7), CAP,
+                                     "host-a", "host-b")
     results = []
     async with AsyncExitStack() as stack:
         clients = [(await stack.enter_async_context(open_client("inproc", op))).client

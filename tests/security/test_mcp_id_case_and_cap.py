@@ -19,7 +19,7 @@ import anyio
 import mcp_types as types
 import pytest
 
-from tests.mcp.conftest import Operator, new_account, open_client
+from tests.mcp.conftest import Operator, new_account, open_client, shared_cap_operators
 from tests.mcp.helpers import ok, refused
 from venice_web3_keys.sandbox.emulator.faults import Fault
 
@@ -86,14 +86,8 @@ async def test_a_flood_of_concurrent_mints_on_two_servers_cannot_pass_the_shared
         venice_sandbox: Any, redis_server: Any, tmp_path: Path) -> None:
     cap, calls = 3, 10
     account = new_account(venice_sandbox)
-    operators = []
-    for host in ("flood-a", "flood-b"):
-        op = Operator(home=tmp_path / host, account=account,
-                      extra_env={"VENICE_BUDGET_URL": redis_server.url(9)})
-        op.home.mkdir()
-        op.flags.append("--allow-writes")
-        op.policy({"max_keys_per_hour": cap})
-        operators.append(op)
+    operators = shared_cap_operators(tmp_path, account, redis_server.url(9), cap,
+                                     "flood-a", "flood-b")
     results: list[types.CallToolResult] = []
     async with AsyncExitStack() as stack:
         clients = [(await stack.enter_async_context(open_client("inproc", op))).client
