@@ -164,7 +164,8 @@ class CliRunner:
                     patch.delenv(name)
             for name, value in clean_env(env).items():
                 patch.setenv(name, value)
-            patch.setattr(sys, "stdin", io.StringIO(input or ""))
+            # a real text stream over bytes, as a process gets (with .buffer, for binary reads)
+            patch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((input or "").encode())))
             try:
                 main(list(argv))
             except SystemExit as exc:

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 LAYERS: list[tuple[str, set[str]]] = [
     ("settings and its helpers", {"_version", "errors", "secret", "addresses", "amounts",
                                   "timeparse", "validation", "models", "settings", "sinks",
-                                  "serialize", "bounded_http", "file_lock", "_sync"}),
-    ("signer / chain / Venice client", {"signer", "chain", "transactions", "challenge",
-                                        "client"}),
+                                  "serialize", "bounded_http", "file_lock", "_sync", "hints"}),
+    ("signer / chain / Venice client / budget", {"signer", "chain", "transactions",
+                                                 "challenge", "client", "budget"}),
     ("flows", {"flows"}),
     ("facade", {"api", "__init__"}),  # the package's own exports are the facade's
     ("faces", {"cli", "mcp", "sandbox", "__main__"}),
@@ -88,7 +88,8 @@ def test_every_layer_named_here_is_in_the_architecture_diagram() -> None:
     diagram = (ROOT.parent / "docs" / "ARCHITECTURE.md").read_text().split("```")[1]
     positions = []
     for title, names in LAYERS:
-        anchor = {"settings and its helpers": "settings.py", "signer / chain / Venice client":
+        anchor = {"settings and its helpers": "settings.py",
+                  "signer / chain / Venice client / budget":
                   "signer.py", "flows": "flows/", "facade": "api.py", "faces": "cli/"}[title]
         assert anchor in diagram, anchor
         positions.append(diagram.index(anchor))

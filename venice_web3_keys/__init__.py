@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "Revocation": "venice_web3_keys.api",
     "StakeResult": "venice_web3_keys.api",
     "StakeProgress": "venice_web3_keys.flows._result",
+    "ProvisionResult": "venice_web3_keys.flows.provision",
     "Settings": "venice_web3_keys.settings",
     "load_settings": "venice_web3_keys.settings",
     "SecretValue": "venice_web3_keys.secret",
@@ -73,6 +74,7 @@ if TYPE_CHECKING:  # static view of the lazy names (redundant aliases mark re-ex
     from venice_web3_keys.challenge import SigningNotice as SigningNotice
     from venice_web3_keys.errors import *  # noqa: F403
     from venice_web3_keys.flows._result import StakeProgress as StakeProgress
+    from venice_web3_keys.flows.provision import ProvisionResult as ProvisionResult
     from venice_web3_keys.secret import ApiKeySecret as ApiKeySecret
     from venice_web3_keys.secret import SecretValue as SecretValue
     from venice_web3_keys.settings import Settings as Settings

@@ -16,6 +16,7 @@ VeniceKeysError
 │   └── UntrustedSigningHostError        (also a ConfigError)
 ├── SinkError                            a secret's destination cannot be prepared or written
 │   └── DeliveryFailedError              .key_id, .revoked: a key made, its secret not stored
+├── BudgetError                          the shared create budget (VENICE_BUDGET_URL) is unusable
 ├── ChainError                           reading Base over JSON-RPC failed
 │   ├── ChainUnreachableError
 │   ├── WrongChainError                  .expected, .actual

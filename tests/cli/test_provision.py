@@ -81,7 +81,7 @@ def test_provision_human_output_and_stdin(cli: CliRunner, admin_env: dict[str, s
     ("ok\nnot valid\n", [], "line 2"),
     ("ok\n" + "x" * 49 + "\n", [], "line 2"),
     ("# only a comment\n\n", [], "holds no customer ids"),
-    ("ok\n", ["--usd-limit", "-1"], "usd_limit"),
+    ("ok\n", ["--usd-limit", "-1"], "--usd-limit"),
     ("ok\n", ["--no-cap"], "spend cap"),
     ("ok\n", ["--no-sink"], "exactly one of --out-dir DIR or --keyring SERVICE"),
     ("ok\n", ["--keyring", "svc"], "exactly one of --out-dir DIR or --keyring SERVICE"),

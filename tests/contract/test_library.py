@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -40,7 +41,7 @@ def _param_names(fn: Any) -> set[str]:
         # `**options: Unpack[KeyOptions]`: the keyword arguments the TypedDict names
         match = re.fullmatch(r"Unpack\[(\w+)\]", str(p.annotation))
         if p.kind == p.VAR_KEYWORD and match:
-            names |= set(get_type_hints(inspect.unwrap(fn).__globals__[match.group(1)]))
+            names |= set(get_type_hints(vars(sys.modules[fn.__module__])[match.group(1)]))
     return names
 
 

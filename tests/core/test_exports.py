@@ -15,7 +15,7 @@ PUBLIC = [
     "__version__",
     # facade and results
     "VeniceKeys", "AsyncVeniceKeys", "NewKey", "RotationResult", "RotationProgress", "Revocation",
-    "StakeResult", "StakeProgress",
+    "StakeResult", "StakeProgress", "ProvisionResult",
     # settings, secrets, sinks, signing notices
     "Settings", "load_settings", "SecretValue", "ApiKeySecret", "SecretSink", "SinkReceipt",
     "FileSink", "EnvFileSink", "KeyringSink", "PrintSink", "SigningNotice",
@@ -23,7 +23,7 @@ PUBLIC = [
     "VeniceKeysError", "ConfigError", "MissingCredentialsError", "InvalidInputError",
     "AmbiguousKeyIdError", "AmountExceedsBalanceError", "WalletError", "KeystorePasswordError",
     "UnsafeSigningRequestError",
-    "UntrustedSigningHostError", "SinkError", "DeliveryFailedError", "ChainError",
+    "UntrustedSigningHostError", "SinkError", "DeliveryFailedError", "BudgetError", "ChainError",
     "ChainUnreachableError", "WrongChainError", "MissingContractError", "TransactionError",
     "TransactionRefusedError", "SimulationRevertedError", "TransactionRevertedError",
     "TransactionTimeoutError", "StakeVerificationError", "NotEligibleError", "InsufficientGasError",

@@ -82,7 +82,7 @@ def test_help_on_the_class_shows_the_real_signature_and_doc() -> None:
         twin, core = getattr(VeniceKeys, name), getattr(AsyncVeniceKeys, name)
         assert callable(twin) and not inspect.iscoroutinefunction(twin), name
         assert inspect.signature(twin).parameters == inspect.signature(core).parameters, name
-        text = pydoc.render_doc(twin, renderer=pydoc.TextDoc())
+        text = pydoc.plain(pydoc.render_doc(twin))
         assert "object at 0x" not in text and f"{name}(self" in text, text
         assert (core.__doc__ or "").splitlines()[0] in text, name
     assert str(inspect.signature(VeniceKeys.create_key).return_annotation) == "NewKey"
