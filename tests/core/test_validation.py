@@ -24,10 +24,20 @@ from venice_web3_keys.validation import (
 )
 
 
-@given(st.text(min_size=1, max_size=64).filter(
+@given(st.one_of(  # 64 BMP characters, or 32 of any kind (astral ones count twice)
+    st.text(alphabet=st.characters(max_codepoint=0xFFFF), min_size=1, max_size=64),
+    st.text(min_size=1, max_size=32),
+).filter(
     lambda s: s.strip() == s and s and all(ord(c) >= 32 and not 127 <= ord(c) < 160 for c in s)))
 def test_description_accepts_1_to_64(text: str) -> None:
+    assert utf16_length(text) <= 64
     assert validate_description(text) == text
+
+
+@given(st.text(min_size=1, max_size=80))
+def test_description_length_agrees_with_javascript(text: str) -> None:
+    """utf16_length is JavaScript's String.length (lone surrogates included)."""
+    assert utf16_length(text) == len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def test_description_strips_and_bounds() -> None:
