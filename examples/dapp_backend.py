@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from decimal import Decimal
 from typing import Any
 
 from venice_web3_keys import (
@@ -68,7 +69,8 @@ class VaultSink:
 class Backend:
     """What a dApp needs: give a customer a capped key, rotate it, take it away."""
 
-    def __init__(self, keys: VeniceKeys, vault: Vault, *, monthly_usd_cap: float = 5) -> None:
+    def __init__(self, keys: VeniceKeys, vault: Vault, *,
+                 monthly_usd_cap: Decimal = Decimal(5)) -> None:
         self.keys = keys
         self.vault = vault
         self.cap = monthly_usd_cap

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from decimal import Decimal
 
 from venice_web3_keys import FileSink, NotEligibleError, VeniceKeys, VeniceKeysError
 
@@ -22,8 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, help="new file for the secret (mode 0600)")
     parser.add_argument("--description", default="minted by mint_with_wallet.py")
-    parser.add_argument("--usd-limit", type=float, default=None)
-    parser.add_argument("--diem-limit", type=float, default=None)
+    parser.add_argument("--usd-limit", type=Decimal, default=None)  # exact: 0.1 stays 0.1
+    parser.add_argument("--diem-limit", type=Decimal, default=None)
     parser.add_argument("--expires", default=None, help="e.g. 2026-12-31 or 30d")
     parser.add_argument("--env-file", default=None)
     args = parser.parse_args(argv)

@@ -30,6 +30,9 @@ from venice_web3_keys.flows._result import (
 from venice_web3_keys.flows._spec import KeyOptions, Limit, When, build_spec
 from venice_web3_keys.models import UNSET, KeyUpdate, Unset
 from venice_web3_keys.validation import (
+    ApiKeyType,
+    LimitPeriod,
+    ModelPrivacy,
     validate_description,
     validate_key_id,
     validate_key_id_prefix,
@@ -199,7 +202,7 @@ class AsyncVeniceKeys(_FromEnv):
     async def mint_key(
         self,
         *,
-        api_key_type: str = "INFERENCE",
+        api_key_type: ApiKeyType = "INFERENCE",
         description: str = "Web3 API Key",
         sink: SecretSink | None = None,
         **options: Unpack[KeyOptions],
@@ -270,7 +273,7 @@ class AsyncVeniceKeys(_FromEnv):
     async def create_key(
         self,
         *,
-        api_key_type: str,
+        api_key_type: ApiKeyType,
         description: str,
         sink: SecretSink | None = None,
         **options: Unpack[KeyOptions],
@@ -292,8 +295,8 @@ class AsyncVeniceKeys(_FromEnv):
         expires_at: When | Unset = UNSET,
         usd_limit: Limit | Unset = UNSET,
         diem_limit: Limit | Unset = UNSET,
-        limit_period: str | Unset = UNSET,
-        model_privacy: str | Unset = UNSET,
+        limit_period: LimitPeriod | Unset = UNSET,
+        model_privacy: ModelPrivacy | Unset = UNSET,
     ) -> ApiKey:
         """Change only what is passed; `expires_at=None` / a limit of None removes it."""
         fields: dict[str, Any] = {

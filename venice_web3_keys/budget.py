@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib.util
-import logging
 import math
 import random
 import time
@@ -35,6 +34,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from venice_web3_keys.errors import BudgetError, ConfigError
+from venice_web3_keys.secret import get_logger
 from venice_web3_keys.settings import DEFAULT_BUDGET_URL, redact_url
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BudgetStorage", "Claims", "RateBudget", "budget_scope"]
 
-log = logging.getLogger("venice_web3_keys.budget")
+log = get_logger("venice_web3_keys.budget")
 
 _T = TypeVar("_T")
 Sleep = Callable[[float], Awaitable[None]]

@@ -9,15 +9,17 @@ Venice rejects unknown or unexpected fields with a 400.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     field_serializer,
     field_validator,
     model_validator,
@@ -27,8 +29,9 @@ from pydantic.alias_generators import to_camel
 
 from venice_web3_keys import validation
 from venice_web3_keys.errors import InvalidInputError
-from venice_web3_keys.secret import ApiKeySecret
-from venice_web3_keys.timeparse import parse_expires
+from venice_web3_keys.secret import ApiKeySecret, get_logger
+from venice_web3_keys.timeparse import format_datetime, parse_expires
+from venice_web3_keys.validation import ApiKeyType, LimitPeriod, ModelPrivacy
 
 __all__ = [
     "UNSET",
@@ -55,9 +58,7 @@ __all__ = [
     "Web3Challenge",
 ]
 
-ApiKeyType = Literal["INFERENCE", "ADMIN"]
-LimitPeriod = Literal["EPOCH", "MONTH", "LIFETIME"]
-ModelPrivacy = Literal["ALL", "PRIVATE_TEXT", "PRIVATE_ONLY"]
+log = get_logger("venice_web3_keys.models")
 
 
 class _UnsetEnum(enum.Enum):
@@ -87,17 +88,54 @@ class _Response(BaseModel):
     )
 
 
-def _str_or_none(value: Any) -> Any:
-    # The spec's generator once emitted `createdAt: {}`; anything non-string means "unknown".
-    return value if isinstance(value, str) or value is None else None
+def _timestamp(value: Any) -> datetime | None:
+    """A Venice timestamp ("2026-12-31T23:59:59.000Z", an offset, or a bare date) as an aware
+    UTC datetime.
+
+    Anything unreadable becomes None (with a debug log) rather than an error: one odd value (the
+    spec's generator once emitted `createdAt: {}`) must not make a whole key list unreadable, and
+    a field typed `datetime | None` cannot honestly carry a string it could not parse.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, str) and len(value) <= 64:
+            text = value.strip()
+            if len(text) == 10:
+                return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+            value = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+        if isinstance(value, datetime):  # Venice's times are UTC: no offset is read as UTC
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        pass
+    log.debug("unreadable timestamp from Venice (%s) read as unknown", type(value).__name__)
+    return None
+
+
+Timestamp = Annotated[
+    datetime | None,
+    BeforeValidator(_timestamp),
+    PlainSerializer(format_datetime, when_used="json-unless-none"),
+]
+"""A response timestamp: an aware UTC datetime, or None (absent, null or unreadable); in JSON,
+Venice's own form (`2026-12-31T23:59:59.000Z`)."""
+
+
+def _cap_as_json(value: Decimal | None) -> int | float | None:
+    return None if value is None else validation.json_number(value)
 
 
 class ConsumptionLimits(_Response):
-    """Per-key spend caps; None means no cap. `vcu` is deprecated and only ever read."""
+    """Per-key spend caps as exact Decimals; None means no cap. `vcu` is deprecated and only
+    ever read. Dumped (and so in every face's JSON) as the numbers Venice sends, not strings."""
 
-    usd: float | None = None
-    diem: float | None = None
-    vcu: float | None = None
+    usd: Decimal | None = None
+    diem: Decimal | None = None
+    vcu: Decimal | None = None
+
+    @field_serializer("usd", "diem", "vcu")
+    def _as_numbers(self, value: Decimal | None) -> int | float | None:
+        return _cap_as_json(value)
 
 
 class UsageAmounts(_Response):
@@ -121,14 +159,19 @@ _LIMITS_ALIASES = AliasChoices("consumptionLimits", "consumptionLimit", "consump
 
 
 class ApiKey(_Response):
-    """A key as listed/read/updated. Never carries the secret (Venice shows it only once)."""
+    """A key as listed/read/updated. Never carries the secret (Venice shows it only once).
+
+    `api_key_type`, `limit_period` and `model_privacy` stay plain strings (what a caller passes
+    is typed ApiKeyType / LimitPeriod / ModelPrivacy): a value Venice adds later must not make
+    listing fail.
+    """
 
     id: str
     api_key_type: str
     description: str = ""
-    created_at: str | None = None
-    expires_at: str | None = None
-    last_used_at: str | None = None
+    created_at: Timestamp = None
+    expires_at: Timestamp = None
+    last_used_at: Timestamp = None
     last6_chars: str | None = None
     # Venice names this `consumptionLimits` here but `consumptionLimit` on create: accept both.
     consumption_limits: ConsumptionLimits | None = Field(
@@ -139,16 +182,14 @@ class ApiKey(_Response):
     usage: KeyUsage | None = None
     current_period_usage: CurrentPeriodUsage | None = None
 
-    _dates = field_validator("created_at", "expires_at", "last_used_at", mode="before")(
-        _str_or_none
-    )
-
 
 _SECRET_KEYS = ("apiKey", "api_key", "secret")
 
 
 class CreatedKey(_Response):
-    """A newly created/minted key. The one-time `apiKey` is held only as an ApiKeySecret."""
+    """A newly created/minted key. The one-time `apiKey` is held only as an ApiKeySecret.
+
+    Enum-like fields stay plain strings, as in ApiKey (forward compatible)."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -162,7 +203,7 @@ class CreatedKey(_Response):
     id: str
     api_key_type: str
     description: str = ""
-    expires_at: str | None = None
+    expires_at: Timestamp = None
     # The create echo is unreliable on the web3 path: read limits back with GET /api_keys/{id}.
     consumption_limit: ConsumptionLimits | None = Field(
         default=None, validation_alias=_LIMITS_ALIASES
@@ -195,8 +236,6 @@ class CreatedKey(_Response):
     def _mask_secret(self, value: ApiKeySecret) -> str:
         return str(value)
 
-    _dates = field_validator("expires_at", mode="before")(_str_or_none)
-
 
 class Web3Challenge(_Response):
     """What GET generate_web3_key returned; `variant` decides what is signed and POSTed back."""
@@ -205,7 +244,7 @@ class Web3Challenge(_Response):
     token: str | None = None
     message: str | None = None
     nonce: str | None = None
-    expires_at: str | None = None
+    expires_at: Timestamp = None
 
     @property
     def signing_text(self) -> str:
@@ -256,8 +295,8 @@ class RateLimits(_Response):
     access_permitted: bool | None = None
     api_tier: ApiTier | None = None
     balances: dict[str, Decimal | None] = Field(default_factory=dict)
-    key_expiration: str | None = None
-    next_epoch_begins: str | None = None
+    key_expiration: Timestamp = None
+    next_epoch_begins: Timestamp = None
     rate_limits: list[ModelRateLimits] = Field(default_factory=list)
 
 
@@ -266,7 +305,7 @@ class RateLimitLogEntry(_Response):
     model_id: str | None = None
     rate_limit_tier: str | None = None
     rate_limit_type: str | None = None
-    timestamp: str | None = None
+    timestamp: Timestamp = None
 
 
 class BillingBalances(_Response):
@@ -390,7 +429,7 @@ class _KeyFields(_Request):
             if value is omit or value is UNSET:
                 continue
             if name in ("usd_limit", "diem_limit"):
-                limits[name.removesuffix("_limit")] = value
+                limits[name.removesuffix("_limit")] = _cap_as_json(value)
             else:
                 body[to_camel(name)] = value
         if limits:
@@ -404,8 +443,8 @@ class KeySpec(_KeyFields):
     api_key_type: ApiKeyType
     description: str
     expires_at: str | None = None
-    usd_limit: float | None = None
-    diem_limit: float | None = None
+    usd_limit: Decimal | None = None
+    diem_limit: Decimal | None = None
     limit_period: LimitPeriod | None = None
     model_privacy: ModelPrivacy | None = None
 
@@ -422,8 +461,8 @@ class KeyUpdate(_KeyFields):
     id: str
     description: str | Unset = UNSET
     expires_at: str | Unset | None = UNSET
-    usd_limit: float | Unset | None = UNSET
-    diem_limit: float | Unset | None = UNSET
+    usd_limit: Decimal | Unset | None = UNSET
+    diem_limit: Decimal | Unset | None = UNSET
     limit_period: LimitPeriod | Unset = UNSET
     model_privacy: ModelPrivacy | Unset = UNSET
 

@@ -19,13 +19,16 @@ from uuid import UUID
 
 from venice_web3_keys.amounts import decimal_str
 from venice_web3_keys.secret import SecretValue
+from venice_web3_keys.timeparse import format_datetime
 
 
 def to_jsonable(obj: Any, *, by_alias: bool = True) -> Any:
     """`obj` as JSON-ready data: dicts, lists, str, int, float, bool and None only.
 
     Pydantic models use their wire names when `by_alias` (their field names otherwise), amounts
-    are plain decimal strings ("0.5", never "5E-1"), timestamps ISO 8601.
+    are plain decimal strings ("0.5", never "5E-1"), timestamps ISO 8601 in Venice's own form
+    (UTC, milliseconds, `Z`: "2026-12-31T23:59:59.000Z"), so a timestamp reads the same in the
+    JSON output whether the library parsed it or not.
     """
     if obj is None or isinstance(obj, bool | int | float | str):
         return obj
@@ -43,6 +46,8 @@ def to_jsonable(obj: Any, *, by_alias: bool = True) -> Any:
         return [to_jsonable(v, by_alias=by_alias) for v in obj]
     if isinstance(obj, Decimal):
         return decimal_str(obj)
+    if isinstance(obj, datetime) and obj.tzinfo is not None:
+        return format_datetime(obj)
     if isinstance(obj, datetime | date):
         return obj.isoformat()
     if isinstance(obj, enum.Enum):

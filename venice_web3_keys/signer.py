@@ -8,7 +8,6 @@ errors never quote a key or password, and signers refuse to be pickled.
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,11 +21,11 @@ from .errors import (
     MissingCredentialsError,
     WalletError,
 )
-from .secret import SecretValue
+from .secret import SecretValue, get_logger
 from .settings import PRIVATE_KEY_PATTERN, Settings
 from .sinks import NEW_FILE_FLAGS, write_all
 
-log = logging.getLogger("venice_web3_keys.signer")
+log = get_logger("venice_web3_keys.signer")
 
 
 @runtime_checkable

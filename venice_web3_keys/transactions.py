@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import math
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -53,10 +52,11 @@ from venice_web3_keys.errors import (
     TransactionRevertedError,
     TransactionTimeoutError,
 )
+from venice_web3_keys.secret import get_logger
 from venice_web3_keys.settings import redact_url
 from venice_web3_keys.signer import TransactionSigner
 
-log = logging.getLogger("venice_web3_keys.transactions")
+log = get_logger("venice_web3_keys.transactions")
 
 _T = TypeVar("_T")
 

@@ -7,33 +7,51 @@ when they could be a pasted secret.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, TypeVar, get_args
 
 from .errors import InvalidInputError
 
+ApiKeyType = Literal["INFERENCE", "ADMIN"]
+LimitPeriod = Literal["EPOCH", "MONTH", "LIFETIME"]
+ModelPrivacy = Literal["ALL", "PRIVATE_TEXT", "PRIVATE_ONLY"]
+
 MAX_LIMIT = 9_999_999_999
+#: in UTF-16 code units, as Venice's (JavaScript) validator counts `.length`
 MAX_DESCRIPTION = 64
-API_KEY_TYPES = ("INFERENCE", "ADMIN")
-LIMIT_PERIODS = ("EPOCH", "MONTH", "LIFETIME")
-MODEL_PRIVACIES = ("ALL", "PRIVATE_TEXT", "PRIVATE_ONLY")
+API_KEY_TYPES: tuple[ApiKeyType, ...] = get_args(ApiKeyType)
+LIMIT_PERIODS: tuple[LimitPeriod, ...] = get_args(LimitPeriod)
+MODEL_PRIVACIES: tuple[ModelPrivacy, ...] = get_args(ModelPrivacy)
 _SECRET_PREFIX = re.compile(r"\s*VENICE_", re.IGNORECASE)
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def utf16_length(text: str) -> int:
+    """`text`'s length as JavaScript's `String.length` counts it: UTF-16 code units, so a
+    character outside the Basic Multilingual Plane (most emoji) counts twice."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
 def validate_description(text: str) -> str:
-    """1..64 characters after stripping; no control characters (they break tables and logs)."""
+    """1..64 UTF-16 code units after stripping (Venice's limit, counted the way its JavaScript
+    validator counts); no control characters (they break tables and logs)."""
     if not isinstance(text, str):
         raise InvalidInputError("description must be a string", field="description")
     value = text.strip()
     if not value:
         raise InvalidInputError("description must not be empty", field="description")
-    if len(value) > MAX_DESCRIPTION:
+    units = utf16_length(value)
+    if units > MAX_DESCRIPTION:
+        astral = units - len(value)
+        detail = (f" ({len(value)} characters, {astral} of them emoji or other characters "
+                  "that count twice)") if astral else ""
         raise InvalidInputError(
-            f"description is {len(value)} characters; Venice allows at most {MAX_DESCRIPTION}",
+            f"description is {units} UTF-16 code units long{detail}; Venice allows at most "
+            f"{MAX_DESCRIPTION}",
             field="description",
         )
     if any(unicodedata.category(ch) == "Cc" for ch in value):
@@ -44,8 +62,11 @@ def validate_description(text: str) -> str:
     return value
 
 
-def validate_limit(value: float | int | str | None, field: str) -> float | None:
-    """A spend cap in [0, 9999999999], or None for "no cap" (also spelled "none"/"null")."""
+def validate_limit(value: Decimal | int | str | float | None, field: str) -> Decimal | None:
+    """A spend cap in [0, 9999999999] as an exact Decimal, or None for "no cap" (also spelled
+    "none"/"null"). A float is read through its shortest repr (0.1 is 0.1, not
+    0.1000000000000000055...). Venice stores a cap as a JavaScript number, so a value with more
+    digits than a double keeps (about 15) is refused rather than silently rounded."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -58,16 +79,35 @@ def validate_limit(value: float | int | str | None, field: str) -> float | None:
             raise InvalidInputError(
                 f"{field} must be a number between 0 and {MAX_LIMIT}, or none", field=field
             )
-        number = float(text)
-    elif isinstance(value, int | float):
-        number = float(value)
+        number = _decimal(text, field)
+    elif isinstance(value, Decimal | int):
+        number = _decimal(value, field)
+    elif isinstance(value, float):
+        number = _decimal(repr(value), field)
     else:
         raise InvalidInputError(f"{field} must be a number", field=field)
-    if not math.isfinite(number):
+    if not number.is_finite():
         raise InvalidInputError(f"{field} must be a finite number", field=field)
     if number < 0 or number > MAX_LIMIT:
         raise InvalidInputError(f"{field} must be between 0 and {MAX_LIMIT}", field=field)
-    return number
+    if Decimal(repr(float(number))) != number:
+        raise InvalidInputError(
+            f"{field} has more digits than Venice keeps (it stores a cap as a double: about 15 "
+            "significant digits)", field=field)
+    return number + 0  # normalises -0 to 0
+
+
+def _decimal(value: Decimal | int | str, field: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except (InvalidOperation, ValueError):  # pragma: no cover - the pattern admits only numbers
+        raise InvalidInputError(f"{field} must be a number", field=field) from None
+
+
+def json_number(value: Decimal) -> int | float:
+    """A cap as the JSON number Venice takes: an int when whole, else the float whose shortest
+    repr is exactly `value` (validate_limit guarantees one exists)."""
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def validate_key_id(value: str) -> str:
@@ -115,7 +155,7 @@ def validate_key_id_prefix(value: str) -> str:
     return text
 
 
-def _enum(value: str, allowed: tuple[str, ...], field: str) -> str:
+def _enum(value: str, allowed: tuple[_Choice, ...], field: str) -> _Choice:
     if not isinstance(value, str):
         raise InvalidInputError(f"{field} must be one of {', '.join(allowed)}", field=field)
     text = value.strip().upper()
@@ -124,15 +164,16 @@ def _enum(value: str, allowed: tuple[str, ...], field: str) -> str:
     return text
 
 
-def validate_api_key_type(value: str) -> str:
+def validate_api_key_type(value: str) -> ApiKeyType:
+    """Any spelling a user may type ("inference") as the ApiKeyType Venice takes."""
     return _enum(value, API_KEY_TYPES, "api_key_type")
 
 
-def validate_limit_period(value: str) -> str:
+def validate_limit_period(value: str) -> LimitPeriod:
     return _enum(value, LIMIT_PERIODS, "limit_period")
 
 
-def validate_model_privacy(value: str) -> str:
+def validate_model_privacy(value: str) -> ModelPrivacy:
     return _enum(value, MODEL_PRIVACIES, "model_privacy")
 
 

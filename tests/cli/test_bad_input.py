@@ -28,6 +28,8 @@ CASES: list[tuple[str, list[str]]] = [
                            "--out", "{new}"]),
     ("long description", ["keys", "create", "--type", "INFERENCE", "--description", "x" * 65,
                           "--out", "{new}"]),
+    ("64 emoji description", ["keys", "create", "--type", "INFERENCE", "--description",
+                              "\N{GRINNING FACE}" * 64, "--out", "{new}"]),
     ("bad type", ["keys", "create", "--type", "SUPER", "--description", "d", "--out", "{new}"]),
     ("bad period", [*CREATE, "--limit-period", "WEEK", "--out", "{new}"]),
     ("bad privacy", [*CREATE, "--model-privacy", "NONE", "--out", "{new}"]),
@@ -90,3 +92,17 @@ def test_bad_input_human_mode_says_what_to_do(cli: CliRunner, admin_env: dict[st
     assert res.code == 2
     assert res.stdout == ""
     assert "--out FILE" in res.stderr and "--print" in res.stderr
+
+
+@pytest.mark.parametrize("command", [["keys", "create", "--type", "INFERENCE"],
+                                     ["mint", "--type", "INFERENCE"], ["keys", "update", UUID]])
+def test_an_emoji_description_too_long_for_venice_names_the_flag(
+        cli: CliRunner, admin_env: dict[str, str], tmp_path: Path, command: list[str]) -> None:
+    """64 emoji are 128 UTF-16 code units, as Venice counts: refused, naming --description and
+    both counts, before anything is sent or any wallet is opened."""
+    sink = [] if command[0:2] == ["keys", "update"] else ["--out", str(tmp_path / "k")]
+    res = cli(*command, "--description", "\N{GRINNING FACE}" * 64, *sink, env=admin_env)
+    assert res.code == 2, res.stderr
+    assert "--description is 128 UTF-16 code units long" in res.stderr
+    assert "64 characters" in res.stderr and "at most 64" in res.stderr
+    assert not (tmp_path / "k").exists()

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from venice_web3_keys.cli.render import relative
+from venice_web3_keys.cli.render import limits_text, parse_time, relative, when_text
+from venice_web3_keys.models import ApiKey
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -49,3 +50,17 @@ def test_wrong_chain_hint_names_the_right_fix(expected: int, actual: int, needle
                 staking_contract="0x321b7ff75154472B18EDb199033fF4D116F340Ff",
                 api_base="http://127.0.0.1:1/api/v1")
     assert text is not None and needle in text
+
+
+def test_renderers_take_the_typed_values() -> None:
+    """A key's timestamps (aware datetimes) and caps (Decimals) render as their strings did."""
+    key = ApiKey.model_validate({
+        "id": "e28e82dc-9df2-4b47-b726-d0a222ef2ab5", "apiKeyType": "INFERENCE",
+        "expiresAt": "2099-12-31T23:59:00.000Z", "createdAt": "2026-01-01",
+        "consumptionLimits": {"usd": 0.1, "diem": 25}})
+    assert parse_time(key.expires_at) == parse_time("2099-12-31T23:59:00.000Z") == datetime(
+        2099, 12, 31, 23, 59, tzinfo=UTC)
+    assert when_text(key.expires_at).endswith("(2099-12-31 23:59 UTC)")
+    assert when_text(key.expires_at) == when_text("2099-12-31T23:59:00.000Z")
+    assert when_text(key.last_used_at, empty="never") == "never"
+    assert limits_text(key.consumption_limits, "MONTH") == "$0.1 + 25 DIEM / MONTH"

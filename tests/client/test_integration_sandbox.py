@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -71,7 +72,8 @@ async def test_key_lifecycle_every_admin_route(admin: AsyncVeniceClient,
     assert key.consumption_limits is not None
     assert key.consumption_limits.usd == 5 and key.consumption_limits.diem == 2
     assert key.limit_period == "MONTH" and key.model_privacy == "PRIVATE_ONLY"
-    assert key.expires_at is not None and key.expires_at.startswith("2099-12-31")
+    assert key.expires_at is not None and key.expires_at.date().isoformat() == "2099-12-31"
+    assert key.expires_at.tzinfo is not None and key.expires_at.utcoffset() == timedelta(0)
     assert key.last6_chars == created.secret.last6
 
     updated = await admin.update_key(KeyUpdate(id=created.id, description="renamed",

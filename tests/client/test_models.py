@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import pickle
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 
 from tests.client.helpers import KEY_ID, NEW_SECRET, api_key_json, created_json
 from venice_web3_keys.errors import InvalidInputError
+from venice_web3_keys.flows._result import NewKey
 from venice_web3_keys.models import (
     UNSET,
     ApiKey,
@@ -25,6 +28,7 @@ from venice_web3_keys.models import (
     Web3Challenge,
 )
 from venice_web3_keys.secret import ApiKeySecret
+from venice_web3_keys.serialize import to_jsonable
 
 
 class TestApiKey:
@@ -173,7 +177,8 @@ class TestOthers:
         assert jwt.variant == "jwt" and jwt.signing_text == "a.b.c"
         siwe = Web3Challenge.model_validate(
             {"message": "api.venice.ai wants…", "nonce": "ab", "expiresAt": "2099-01-01"})
-        assert siwe.variant == "siwe" and siwe.nonce == "ab" and siwe.expires_at == "2099-01-01"
+        assert siwe.variant == "siwe" and siwe.nonce == "ab"
+        assert siwe.expires_at == datetime(2099, 1, 1, tzinfo=UTC)
         with pytest.raises(Exception):  # noqa: B017
             Web3Challenge.model_validate({"something": "else"})
 
@@ -197,6 +202,84 @@ class TestOthers:
         assert bal.balances.bundled_credits == Decimal("3.5")
         entry = RateLimitLogEntry.model_validate({"apiKeyId": KEY_ID, "rateLimitType": "RPM"})
         assert entry.api_key_id == KEY_ID and entry.timestamp is None
+
+
+class TestTypedValues:
+    """Timestamps are aware UTC datetimes, caps exact Decimals; JSON keeps Venice's forms."""
+
+    def test_timestamps_are_aware_utc_datetimes(self) -> None:
+        key = ApiKey.model_validate(api_key_json(
+            createdAt="2026-01-01T00:00:00.000Z", expiresAt="2026-12-31T23:59:59+02:00",
+            lastUsedAt="2026-03-01"))
+        assert key.created_at == datetime(2026, 1, 1, tzinfo=UTC)
+        assert key.expires_at == datetime(2026, 12, 31, 21, 59, 59, tzinfo=UTC)
+        assert key.last_used_at == datetime(2026, 3, 1, tzinfo=UTC)
+        for moment in (key.created_at, key.expires_at, key.last_used_at):
+            assert moment is not None and moment.utcoffset() == timedelta(0)
+        created = CreatedKey.model_validate(created_json(expiresAt="2026-12-31T23:59:59.000Z"))
+        assert created.expires_at == datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
+        limits = RateLimits.model_validate({"keyExpiration": "2027-01-01T00:00:00.000Z",
+                                            "nextEpochBegins": "2025-05-07T00:00:00.000Z"})
+        assert limits.key_expiration == datetime(2027, 1, 1, tzinfo=UTC)
+        assert limits.next_epoch_begins == datetime(2025, 5, 7, tzinfo=UTC)
+        entry = RateLimitLogEntry.model_validate({"timestamp": "2026-05-01T10:00:00.123Z"})
+        assert entry.timestamp == datetime(2026, 5, 1, 10, 0, 0, 123000, tzinfo=UTC)
+
+    @pytest.mark.parametrize("odd", ["yesterday", "2026-13-45T00:00:00Z", "2026-02-30", 12345,
+                                     {}, [], True, "9" * 500, "0001-01-01T00:00:00+01:00"])
+    def test_an_unreadable_timestamp_is_unknown_not_fatal(
+            self, odd: object, caplog: pytest.LogCaptureFixture) -> None:
+        """One odd value must not make a whole list unreadable: that key reads None (logged at
+        debug level, without the value), the others keep theirs."""
+        with caplog.at_level(logging.DEBUG, logger="venice_web3_keys.models"):
+            keys = [ApiKey.model_validate(api_key_json(createdAt=odd, lastUsedAt=odd)),
+                    ApiKey.model_validate(api_key_json())]
+        assert keys[0].created_at is None and keys[0].last_used_at is None
+        assert keys[1].created_at == datetime(2026, 1, 1, tzinfo=UTC)
+        assert "unreadable timestamp" in caplog.text
+        assert "9" * 20 not in caplog.text
+
+    def test_caps_are_exact_decimals(self) -> None:
+        key = ApiKey.model_validate(api_key_json(
+            consumptionLimits={"usd": 0.1, "diem": 12, "vcu": "3.5"}))
+        limits = key.consumption_limits
+        assert limits is not None
+        assert (limits.usd, limits.diem, limits.vcu) == (
+            Decimal("0.1"), Decimal(12), Decimal("3.5"))
+        assert all(isinstance(v, Decimal) for v in (limits.usd, limits.diem, limits.vcu))
+
+    def test_json_keeps_venice_forms(self) -> None:
+        """CLI --json and MCP results: timestamps `...000Z` strings, caps JSON numbers."""
+        key = ApiKey.model_validate(api_key_json(
+            expiresAt="2026-12-31T23:59:59+02:00",
+            consumptionLimits={"usd": 50, "diem": 0.1, "vcu": None}))
+        data = to_jsonable(key)
+        assert data["createdAt"] == "2026-01-01T00:00:00.000Z"
+        assert data["expiresAt"] == "2026-12-31T21:59:59.000Z"
+        assert data["lastUsedAt"] is None
+        assert data["consumptionLimits"] == {"usd": 50, "diem": 0.1, "vcu": None}
+        assert isinstance(data["consumptionLimits"]["usd"], int)
+        assert json.loads(key.model_dump_json(by_alias=True))["createdAt"] == (
+            "2026-01-01T00:00:00.000Z")
+        new = NewKey.from_created(CreatedKey.model_validate(created_json(
+            expiresAt="2026-12-31T23:59:59.000Z")), sink=None)
+        public = to_jsonable(new)
+        assert public["expiresAt"] == "2026-12-31T23:59:59.000Z"
+        assert public["consumptionLimits"] == {"usd": 50, "diem": None}
+        assert json.loads(json.dumps(new.to_public_dict())) == public  # JSON-ready as it is
+
+    @pytest.mark.parametrize(("given", "held", "sent"), [
+        (Decimal("0.1"), Decimal("0.1"), 0.1), ("12.50", Decimal("12.5"), 12.5),
+        (0.1, Decimal("0.1"), 0.1), (7, Decimal(7), 7), (Decimal("1E+3"), Decimal(1000), 1000),
+    ])
+    def test_caps_sent_as_json_numbers(self, given: Any, held: Decimal, sent: float) -> None:
+        spec = KeySpec(api_key_type="INFERENCE", description="d", usd_limit=given)
+        assert spec.usd_limit == held and isinstance(spec.usd_limit, Decimal)
+        body = spec.to_body()
+        assert body["consumptionLimit"] == {"usd": sent}
+        assert json.loads(json.dumps(body))["consumptionLimit"]["usd"] == sent
+        update = KeyUpdate(id=KEY_ID, diem_limit=given).to_body()
+        assert json.dumps(update["consumptionLimit"]) == json.dumps({"diem": sent})
 
 
 # --------------------------------------------------------------------------- property-based

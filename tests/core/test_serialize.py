@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
@@ -36,7 +36,7 @@ def test_plain_values_and_containers() -> None:
                         "id": UUID(int=1), "path": Path("/tmp/x"), "tuple": (1, 2.5, None),
                         "set": {True}, 3: "int key"})
     assert data == {"amount": "0", "big": "1.5", "day": "2026-01-02",
-                    "at": "2026-01-02T03:04:00+00:00", "colour": "red",
+                    "at": "2026-01-02T03:04:00.000Z", "colour": "red",
                     "id": "00000000-0000-0000-0000-000000000001", "path": "/tmp/x",
                     "tuple": [1, 2.5, None], "set": [True], "3": "int key"}
     json.dumps(data)
@@ -59,9 +59,18 @@ def test_secrets_never_survive() -> None:
     assert raw not in blob and "hunter2" not in blob
     assert to_jsonable(new)["last6"] == raw[-6:]  # through to_public_dict()
     assert to_jsonable(Record("r", datetime(2026, 1, 1, tzinfo=UTC))) == {
-        "name": "r", "when": "2026-01-01T00:00:00+00:00"}  # repr=False fields are left out
+        "name": "r", "when": "2026-01-01T00:00:00.000Z"}  # repr=False fields are left out
 
 
 def test_an_unknown_type_is_refused() -> None:
     with pytest.raises(TypeError, match="object has no JSON form"):
         to_jsonable(object())
+
+
+def test_timestamps_in_venice_form() -> None:
+    """An aware datetime reads as Venice writes one (UTC, milliseconds, Z), whatever its zone,
+    so JSON output is the same whether a value was parsed or passed through."""
+    plus_two = timezone(timedelta(hours=2))
+    assert to_jsonable(datetime(2026, 12, 31, 23, 59, 59, 123456, tzinfo=plus_two)) == (
+        "2026-12-31T21:59:59.123Z")
+    assert to_jsonable(datetime(2026, 1, 1)) == "2026-01-01T00:00:00"  # naive: left as it is

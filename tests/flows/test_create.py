@@ -13,6 +13,7 @@ from venice_web3_keys.errors import (
     AmbiguousCreateError,
     BadRequestError,
     InternalServerError,
+    InvalidInputError,
 )
 from venice_web3_keys.sandbox.emulator.faults import Fault
 from venice_web3_keys.sinks import FileSink
@@ -162,3 +163,25 @@ def test_orphan_matching_requires_every_setting_we_sent() -> None:
     assert not matches_spec(key(consumptionLimits={"usd": None}), spec)
     assert not matches_spec(key(limitPeriod="EPOCH"), spec)
     assert not matches_spec(key(modelPrivacy="ALL"), spec)
+
+
+GRIN = "\N{GRINNING FACE}"  # two UTF-16 code units, as Venice's JavaScript validator counts
+
+
+async def test_description_length_counts_utf16_units_like_venice(
+        vk: AsyncVeniceKeys, request_log: Any) -> None:
+    """At the limit (64 units) the library and the emulator agree: 32 emoji or 64 BMP
+    characters are made, 64 emoji (128 units) are refused before any request."""
+    log = request_log()
+    for text in (GRIN * 32, "\N{EURO SIGN}" * 64):
+        key = await vk.create_key(api_key_type="INFERENCE", description=text)
+        assert key.description == text
+        assert (await vk.get_key(key.id)).description == text
+        await vk.revoke_key(key.id)
+    sent = len(log.routes())
+    for text, units in ((GRIN * 64, 128), ("x" * 63 + GRIN, 65)):
+        with pytest.raises(InvalidInputError) as info:
+            await vk.create_key(api_key_type="INFERENCE", description=text)
+        assert info.value.field == "description"
+        assert f"{units} UTF-16 code units" in str(info.value) and "at most 64" in str(info.value)
+    assert len(log.routes()) == sent  # nothing was sent

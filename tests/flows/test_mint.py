@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ async def test_mint_end_to_end_reads_limits_back(venice_sandbox: Any, account: S
     assert key.api_key_type == "INFERENCE" and key.description == f"mint {variant}"
     # Read back with GET /api_keys/{id}: diem survives even though the mint echo drops it.
     assert key.consumption_limits is not None
-    assert (key.consumption_limits.usd, key.consumption_limits.diem) == (5, 2)
+    assert (key.consumption_limits.usd, key.consumption_limits.diem) == (Decimal(5), Decimal(2))
     assert (key.limit_period, key.model_privacy) == ("MONTH", "PRIVATE_ONLY")
     assert out.read_text().strip() == key.secret.reveal()
     assert out.stat().st_mode & 0o777 == 0o600

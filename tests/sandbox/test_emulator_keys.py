@@ -179,11 +179,32 @@ def test_an_admin_key_sees_only_its_account(emu: Emu) -> None:
     assert emu.http.get(f"/api_keys/{bobs['id']}", headers=bob).status_code == 200
 
 
+GRIN = "\N{GRINNING FACE}"
+
+
+def test_description_length_is_counted_in_utf16_code_units(emu: Emu) -> None:
+    """64 units is the most: 32 emoji or 64 BMP characters pass, on create and on PATCH."""
+    _, admin = emu.admin()
+    for text in (GRIN * 32, "\N{EURO SIGN}" * 64, "x" * 62 + GRIN):
+        key = create(emu, admin, description=text)
+        assert key["description"] == text
+        listed = emu.http.get(f"/api_keys/{key['id']}", headers=admin).json()["data"]
+        assert listed["description"] == text
+    refused = emu.http.patch("/api_keys", json={"id": key["id"], "description": "x" * 63 + GRIN},
+                             headers=admin)
+    assert refused.status_code == 400
+    assert refused.json()["details"]["description"]["_errors"] == [
+        "String must contain at most 64 character(s)"]
+
+
 @pytest.mark.parametrize(
     ("fields", "path", "message"),
     [
         ({"description": ""}, "description", "String must contain at least 1 character(s)"),
         ({"description": "x" * 65}, "description", "String must contain at most 64 character(s)"),
+        # zod counts JavaScript's .length: an emoji (outside the BMP) is two UTF-16 code units
+        ({"description": GRIN * 64}, "description", "String must contain at most 64 character(s)"),
+        ({"description": GRIN * 33}, "description", "String must contain at most 64 character(s)"),
         ({"description": 5}, "description", "Expected string, received number"),
         ({"apiKeyType": "ROOT"}, "apiKeyType",
          "Invalid enum value. Expected 'INFERENCE' | 'ADMIN', received 'ROOT'"),

@@ -223,3 +223,17 @@ def test_cwd_env_file_redirecting_the_api_is_named_on_stderr(
     assert quiet.code == 0 and ".env" not in quiet.stderr
     chosen = cli("--env-file", ".env", "--json", "keys", "list", env=env)  # asked for: no note
     assert chosen.code == 0 and ".env" not in chosen.stderr
+
+
+def test_every_module_logger_carries_the_redacting_filter() -> None:
+    """A module logging through a bare `logging.getLogger` would skip secret.py's redactor."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "venice_web3_keys"
+    bare = re.compile(r'^\w+ = logging\.getLogger\(', re.M)
+    offenders = [str(path.relative_to(package)) for path in package.rglob("*.py")
+                 if bare.search(path.read_text())]
+    assert offenders == [], f"use secret.get_logger in {offenders}"
+    with_filter = [path for path in package.rglob("*.py") if "= get_logger(" in path.read_text()]
+    assert len(with_filter) >= 15, "the module loggers were found"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from venice_web3_keys.cli.render import Output, safe, wallet_status_data
 from venice_web3_keys.serialize import to_jsonable
+from venice_web3_keys.validation import validate_api_key_type, validate_limit_period
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import NewKey
@@ -129,7 +130,8 @@ async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> list[tuple[P
         narrator.step("Mint an ADMIN key with the wallet",
                       "the wallet signs Venice's challenge; the secret goes straight to a 0600 "
                       "file", command("mint", admin_options, out=admin_file.name))
-        admin = await wallet_vk.mint_key(api_key_type=admin_options["type"],
+        admin_type = validate_api_key_type(admin_options["type"])
+        admin = await wallet_vk.mint_key(api_key_type=admin_type,
                                          description=admin_options["description"],
                                          expires_at=parse_expires(admin_options["expires"]),
                                          sink=FileSink(admin_file))
@@ -146,7 +148,8 @@ async def _flow(narrator: _Narrator, sandbox: Any, folder: Path) -> list[tuple[P
                                               **caps}, out=customer_file.name))
         customer = await vk.provision_customer_key(
             "acme", usd_limit=caps["usd-limit"], diem_limit=caps["diem-limit"],
-            limit_period=caps["limit-period"], expires_at=parse_expires(caps["expires"]),
+            limit_period=validate_limit_period(caps["limit-period"]),
+            expires_at=parse_expires(caps["expires"]),
             sink=FileSink(customer_file))
         narrator.new_key(customer, "Created")
 

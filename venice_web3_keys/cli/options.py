@@ -6,6 +6,7 @@ Every value is checked by the library's own validators here, before any request 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -15,7 +16,12 @@ from venice_web3_keys.errors import InvalidInputError
 from venice_web3_keys.validation import API_KEY_TYPES as KEY_TYPES
 from venice_web3_keys.validation import LIMIT_PERIODS as PERIODS
 from venice_web3_keys.validation import MODEL_PRIVACIES as PRIVACY
-from venice_web3_keys.validation import validate_description, validate_limit
+from venice_web3_keys.validation import (
+    validate_description,
+    validate_limit,
+    validate_limit_period,
+    validate_model_privacy,
+)
 
 __all__ = ["EXPIRES_HELP", "KEY_TYPES", "PERIODS", "PERIOD_HELP", "PRIVACY", "Choice", "Command",
            "Group", "key_create_options", "key_options", "prompt_secret", "sink_options"]
@@ -101,7 +107,8 @@ def key_create_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return _apply(fn, [
         click.option("--type", "key_type", required=True, metavar="|".join(KEY_TYPES),
                      type=Choice(KEY_TYPES), help="Key type."),
-        click.option("--description", required=True, metavar="TEXT", help="1-64 characters."),
+        click.option("--description", required=True, metavar="TEXT",
+                     help="1-64 characters (an emoji counts as 2, as Venice counts)."),
         click.option("--expires", metavar="WHEN", help=EXPIRES_HELP),
         click.option("--usd-limit", metavar="N",
                      help="USD spend cap per limit period. Omitted: no USD cap."),
@@ -114,7 +121,7 @@ def key_create_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     ])
 
 
-def _limit(value: str | None, name: str, *, allow_none: bool) -> tuple[bool, float | None]:
+def _limit(value: str | None, name: str, *, allow_none: bool) -> tuple[bool, Decimal | None]:
     """(given, value); `none` means "remove the cap" where allowed."""
     if value is None:
         return False, None
@@ -145,9 +152,9 @@ def key_options(*, description: str | None, expires: str | None, usd_limit: str 
         if given:
             kwargs[name] = value
     if limit_period is not None:
-        kwargs["limit_period"] = limit_period.upper()
+        kwargs["limit_period"] = validate_limit_period(limit_period)
     if model_privacy is not None:
-        kwargs["model_privacy"] = model_privacy.upper()
+        kwargs["model_privacy"] = validate_model_privacy(model_privacy)
     return kwargs
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from venice_web3_keys.amounts import decimal_str, tokens_str
 from venice_web3_keys.secret import ApiKeySecret
+from venice_web3_keys.timeparse import format_datetime
 
 if TYPE_CHECKING:
     from venice_web3_keys.models import ApiKey, ConsumptionLimits, CreatedKey
@@ -17,12 +19,16 @@ if TYPE_CHECKING:
 
 @dataclass
 class NewKey:
-    """A freshly made key. Its secret is an ApiKeySecret: masked in str/repr, `.reveal()` to use."""
+    """A freshly made key. Its secret is an ApiKeySecret: masked in str/repr, `.reveal()` to use.
+
+    `expires_at` is an aware UTC datetime; the caps are Decimals. The enum-like fields are what
+    Venice answered, as plain strings (a value it adds later must not break a create).
+    """
 
     id: str
     api_key_type: str
     description: str
-    expires_at: str | None
+    expires_at: datetime | None
     consumption_limits: ConsumptionLimits | None
     limit_period: str | None
     model_privacy: str | None
@@ -46,13 +52,12 @@ class NewKey:
     __str__ = __repr__
 
     def to_public_dict(self) -> dict[str, Any]:
-        """Everything safe to print or return to an agent; never the secret itself."""
+        """Everything safe to print or return to an agent; never the secret itself. JSON-ready
+        (`json.dumps` takes it), in Venice's forms: the expiry "2026-12-31T23:59:59.000Z", the
+        caps JSON numbers."""
         limits: dict[str, Any] | None = None
         if self.consumption_limits is not None:
-            limits = {
-                "usd": self.consumption_limits.usd,
-                "diem": self.consumption_limits.diem,
-            }
+            limits = self.consumption_limits.model_dump(include={"usd", "diem"})
         return {
             "id": self.id,
             "apiKeyType": self.api_key_type,
@@ -64,7 +69,7 @@ class NewKey:
                 if self.sink is not None
                 else None
             ),
-            "expiresAt": self.expires_at,
+            "expiresAt": None if self.expires_at is None else format_datetime(self.expires_at),
             "consumptionLimits": limits,
             "limitPeriod": self.limit_period,
             "modelPrivacy": self.model_privacy,

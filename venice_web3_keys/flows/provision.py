@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -38,6 +37,7 @@ from venice_web3_keys.errors import (
     VeniceKeysError,
 )
 from venice_web3_keys.flows.create import SETTLE_DELAYS, abort_quietly, create_key
+from venice_web3_keys.secret import get_logger
 
 if TYPE_CHECKING:
     from venice_web3_keys.budget import Claims, RateBudget
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from venice_web3_keys.models import ApiKey, KeySpec
     from venice_web3_keys.sinks import SecretSink, SinkReceipt
 
-log = logging.getLogger("venice_web3_keys.flows.provision")
+log = get_logger("venice_web3_keys.flows.provision")
 
 #: Venice's cap on an account's active (unexpired) keys.
 MAX_ACTIVE_KEYS = 500

@@ -28,7 +28,12 @@ from venice_web3_keys.flows._result import RotationProgress, RotationResult
 from venice_web3_keys.flows._spec import build_spec
 from venice_web3_keys.flows.create import SETTLE_DELAYS, abort_quietly, create_key
 from venice_web3_keys.secret import get_logger
-from venice_web3_keys.validation import validate_key_id
+from venice_web3_keys.validation import (
+    validate_api_key_type,
+    validate_key_id,
+    validate_limit_period,
+    validate_model_privacy,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -43,14 +48,15 @@ log = get_logger("venice_web3_keys.flows.rotate")
 def successor_spec(old: ApiKey, *, description: str | None = None) -> KeySpec:
     """The KeySpec that recreates `old` (validated like any caller input)."""
     limits = old.consumption_limits
+    # Venice's answer holds plain strings (see ApiKey); a value we cannot send is refused here.
     return build_spec(
-        api_key_type=str(old.api_key_type),
+        api_key_type=validate_api_key_type(old.api_key_type),
         description=description if description is not None else str(old.description or ""),
-        expires_at=old.expires_at or None,
+        expires_at=old.expires_at,
         usd_limit=limits.usd if limits is not None else None,
         diem_limit=limits.diem if limits is not None else None,
-        limit_period=old.limit_period,
-        model_privacy=old.model_privacy,
+        limit_period=validate_limit_period(old.limit_period) if old.limit_period else None,
+        model_privacy=validate_model_privacy(old.model_privacy) if old.model_privacy else None,
     )
 
 

@@ -22,7 +22,6 @@ and it reuses that allowance.
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -53,6 +52,7 @@ from venice_web3_keys.errors import (
     WalletError,
 )
 from venice_web3_keys.flows._result import StakeProgress, StakeResult, Step
+from venice_web3_keys.secret import get_logger
 from venice_web3_keys.settings import Settings
 from venice_web3_keys.signer import Signer, TransactionSigner
 from venice_web3_keys.transactions import (
@@ -68,7 +68,7 @@ from venice_web3_keys.transactions import (
     wallet_lock,
 )
 
-log = logging.getLogger("venice_web3_keys.flows.stake")
+log = get_logger("venice_web3_keys.flows.stake")
 
 DEFAULT_RECEIPT_TIMEOUT = 120.0  # Base makes a block every 2 s: 60 blocks of patience
 

@@ -13,7 +13,7 @@ from venice_web3_keys.mcp.policy import (
     Policy,
     mark_description,
 )
-from venice_web3_keys.timeparse import parse_expires
+from venice_web3_keys.timeparse import format_datetime, parse_expires
 from venice_web3_keys.validation import update_changes
 
 if TYPE_CHECKING:
@@ -39,11 +39,12 @@ class KeySettings:
     @classmethod
     def of(cls, key: ApiKey) -> KeySettings:
         limits = key.consumption_limits
+        usd, diem = (limits.usd, limits.diem) if limits is not None else (None, None)
         return cls(
             api_key_type=str(key.api_key_type),
-            usd_limit=limits.usd if limits is not None else None,
-            diem_limit=limits.diem if limits is not None else None,
-            expires_at=key.expires_at or None,
+            usd_limit=None if usd is None else float(usd),
+            diem_limit=None if diem is None else float(diem),
+            expires_at=None if key.expires_at is None else format_datetime(key.expires_at),
             limit_period=key.limit_period or VENICE_DEFAULT_PERIOD,
         )
 

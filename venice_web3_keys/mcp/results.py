@@ -216,7 +216,10 @@ class LogResult(BaseModel):
 # --- conversions --------------------------------------------------------------------------------
 def snake_case_view(value: Any) -> Any:
     """A library response model with every field name in snake_case, the names of fields Venice
-    added later included; values (and the keys of dict-valued fields, e.g. currencies) as sent."""
+    added later included; values (and the keys of dict-valued fields, e.g. currencies) as sent,
+    timestamps as Venice writes them."""
+    if isinstance(value, datetime):
+        return optional_text(value)
     if isinstance(value, BaseModel):
         out = {name: snake_case_view(getattr(value, name)) for name in type(value).model_fields}
         for name, extra in (value.model_extra or {}).items():
@@ -238,9 +241,10 @@ def limits_of(obj: Any) -> Limits | None:
 
 
 def optional_text(value: Any) -> str | None:
+    """A value as text; a timestamp in Venice's form, as every face writes it (to_jsonable)."""
     if value is None:
         return None
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+    return str(to_jsonable(value)) if isinstance(value, datetime) else str(value)
 
 
 def wallet_status_result(status: WalletStatus) -> WalletStatusResult:

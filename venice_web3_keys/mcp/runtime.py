@@ -11,7 +11,6 @@ lock, so a decision is never made on a stale read; key-making calls also hold th
 
 from __future__ import annotations
 
-import logging
 import os
 import stat
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -43,6 +42,7 @@ from venice_web3_keys.mcp.key_rules import (
 from venice_web3_keys.mcp.outcomes import keys_a_failure_made, next_step_text
 from venice_web3_keys.mcp.policy import refusal, refusal_for
 from venice_web3_keys.mcp.results import KeyInfo, NewKeyResult, key_info, new_key_result
+from venice_web3_keys.secret import get_logger
 from venice_web3_keys.validation import validate_key_id
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from venice_web3_keys.models import ApiKey
     from venice_web3_keys.sinks import KeyDirectorySink
 
-log = logging.getLogger("venice_web3_keys.mcp.runtime")
+log = get_logger("venice_web3_keys.mcp.runtime")
 T = TypeVar("T")
 
 

@@ -20,6 +20,7 @@ from venice_web3_keys.mcp.policy import refusal
 from venice_web3_keys.mcp.registry import offered_tools
 from venice_web3_keys.mcp.runtime import ToolRuntime
 from venice_web3_keys.mcp.tools import register_tools
+from venice_web3_keys.secret import get_logger
 
 if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     from venice_web3_keys.api import AsyncVeniceKeys
 
-log = logging.getLogger("venice_web3_keys.mcp.server")
+log = get_logger("venice_web3_keys.mcp.server")
 SERVER_NAME = "venice-web3-keys"
 
 

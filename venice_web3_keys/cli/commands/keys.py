@@ -31,7 +31,11 @@ from venice_web3_keys.cli.options import (
 from venice_web3_keys.cli.render import plain, short_id
 from venice_web3_keys.cli.state import PROG, State, pass_state, stdin_is_tty
 from venice_web3_keys.errors import InvalidInputError, KeyNotFoundError
-from venice_web3_keys.validation import update_changes, validate_key_id_prefix
+from venice_web3_keys.validation import (
+    update_changes,
+    validate_api_key_type,
+    validate_key_id_prefix,
+)
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import AsyncVeniceKeys, RotationProgress, RotationResult
@@ -88,14 +92,16 @@ def keys_create(state: State, key_type: str, description: str, expires: str | No
                          diem_limit=diem_limit, limit_period=limit_period,
                          model_privacy=model_privacy)
     choice = choose_sink(out, env_out, keyring, print_, json_mode=state.output.json_mode)
+    api_key_type = validate_api_key_type(key_type)
     new = make_key(state, "Creating key…", choice, lambda vk: vk.create_key(
-        api_key_type=key_type.upper(), sink=choice.sink, **kwargs))
+        api_key_type=api_key_type, sink=choice.sink, **kwargs))
     show_new_key(state, new, choice, verb="Created")
 
 
 @keys.command("update", epilog=ID_HELP)
 @click.argument("key_id", metavar="ID")
-@click.option("--description", metavar="TEXT", help="New description (1-64 characters).")
+@click.option("--description", metavar="TEXT",
+              help="New description (1-64 characters; an emoji counts as 2, as Venice counts).")
 @click.option("--expires", metavar="WHEN", help="New expiry (see `keys create`).")
 @click.option("--no-expiry", is_flag=True, help="Remove the expiry.")
 @click.option("--usd-limit", metavar="N|none", help="New USD cap, or `none` to remove it.")

@@ -8,6 +8,7 @@ from venice_web3_keys.cli.commands.wallet import unlocked_wallet
 from venice_web3_keys.cli.delivery import choose_sink, make_key, show_new_key
 from venice_web3_keys.cli.options import Command, key_create_options, key_options, sink_options
 from venice_web3_keys.cli.state import State, pass_state
+from venice_web3_keys.validation import validate_api_key_type
 
 
 @click.command(cls=Command)
@@ -33,6 +34,7 @@ def mint(state: State, key_type: str, description: str, expires: str | None,
 
     check_signing_host(state.settings())  # a relay is refused before any password prompt
     settings = unlocked_wallet(state.settings(), password_file)
+    api_key_type = validate_api_key_type(key_type)
     new = make_key(state, "Minting with the wallet…", choice, lambda vk: vk.mint_key(
-        api_key_type=key_type.upper(), sink=choice.sink, **kwargs), settings=settings)
+        api_key_type=api_key_type, sink=choice.sink, **kwargs), settings=settings)
     show_new_key(state, new, choice, verb="Minted")

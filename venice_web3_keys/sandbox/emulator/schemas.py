@@ -87,10 +87,12 @@ class Validator:
             self._issue((name,), "invalid_type", f"Expected string, received {_type_name(value)}",
                         expected="string", received=_type_name(value))
             return
-        if len(value) < min_len:
+        # zod compares JavaScript's `.length`: UTF-16 code units, so an emoji counts twice.
+        length = len(value.encode("utf-16-le", "surrogatepass")) // 2
+        if length < min_len:
             self._issue((name,), "too_small",
                         f"String must contain at least {min_len} character(s)", minimum=min_len)
-        if max_len is not None and len(value) > max_len:
+        if max_len is not None and length > max_len:
             self._issue((name,), "too_big",
                         f"String must contain at most {max_len} character(s)", maximum=max_len)
 
