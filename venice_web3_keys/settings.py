@@ -31,7 +31,7 @@ DEFAULT_DIEM_TOKEN = "0xF4d97F2da56e8c3098f3a8D538DB630A2606a024"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 2
 
-#: field name -> environment variable (interface.md names, plus two optional extras)
+#: field name -> environment variable (the documented names, see README's settings table)
 ENV_VARS: dict[str, str] = {
     "api_base_url": "VENICE_API_BASE_URL",
     "admin_key": "VENICE_ADMIN_KEY",

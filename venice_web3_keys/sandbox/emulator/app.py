@@ -1,9 +1,9 @@
 """The Starlette app: Venice's `/api/v1` key routes, plus `/_sandbox/` controls for tests.
 
-Auth, envelopes, status codes and texts follow the reference notes (docs in
-../shared/reference/venice-api-notes.md); where Venice documents nothing the choice is ours and
-marked [I]. A pure-ASGI middleware in front applies injected faults and keeps the request log,
-so faults can act *after* a handler committed (the ambiguous outcomes clients must reconcile).
+Auth, envelopes, status codes and texts follow Venice's documented and observed behaviour;
+where Venice documents nothing the choice is ours and marked [I]. A pure-ASGI middleware in
+front applies injected faults and keeps the request log, so faults can act *after* a handler
+committed (the ambiguous outcomes clients must reconcile).
 """
 
 from __future__ import annotations

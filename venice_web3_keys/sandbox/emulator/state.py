@@ -38,7 +38,7 @@ _SECRET_ALPHABET = string.ascii_letters + string.digits
 
 MintVariant = Literal["jwt", "siwe"]
 
-# Texts Venice documents (notes §2) or, where it documents none, our own (marked [I]).
+# Texts Venice documents or, where it documents none, our own (marked [I]).
 KEY_NOT_FOUND = "API key not found"
 KEY_NOT_FOUND_OR_EXPIRED = "API key not found or expired"
 KEY_COULD_NOT_BE_FOUND = "API key could not be found"
@@ -73,7 +73,7 @@ def _num(value: Decimal | None) -> float | None:
 
 
 def _positive(value: Decimal | None) -> float | None:
-    """Live billing reports bundled/earned credits as null unless positive (notes §5)."""
+    """Live billing reports bundled/earned credits as null unless positive, as Venice does."""
     return float(value) if value is not None and value > 0 else None
 
 

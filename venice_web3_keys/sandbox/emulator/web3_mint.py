@@ -180,7 +180,7 @@ async def mint(state: EmulatorState, body: dict[str, Any]) -> tuple[StoredKey, A
 
 
 def mint_echo(key: StoredKey, body: dict[str, Any]) -> dict[str, Any]:
-    """The web3 create echo, with Venice's documented quirk (notes §3a.7).
+    """The web3 create echo, with Venice's documented quirk.
 
     `diem` is derived from `vcu` (so it reads null when only `diem` was sent) and a `usd` of 0
     echoes as null; the stored key is correct, as `GET /api_keys/{id}` shows.
