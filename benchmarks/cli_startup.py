@@ -99,11 +99,14 @@ def _run(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
     return wall, cpu
 
 
-def measure(runs: int) -> list[Row]:
-    """Start a sandbox, time every command and its baseline `runs` times, interleaved."""
+def measure(runs: int, cli: str | None = None) -> list[Row]:
+    """Start a sandbox, time every command and its baseline `runs` times, interleaved.
+
+    `cli`: another `venice-keys` to time (e.g. an older checkout's, for a before/after table);
+    by default this environment's."""
     from venice_web3_keys.sandbox.runner import Sandbox
 
-    cli = str(Path(sys.executable).parent / "venice-keys")
+    cli = cli or str(Path(sys.executable).parent / "venice-keys")
     py = sys.executable
     with Sandbox.start() as sandbox, tempfile.TemporaryDirectory() as cwd:
         address = sandbox.new_wallet()[0]
@@ -172,8 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("-n", type=int, default=11, help="runs per command (default 11)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--cli", help="the venice-keys to time (default: this environment's), "
+                        "e.g. another checkout's .venv/bin/venice-keys for a before/after table")
     args = parser.parse_args(argv)
-    rows = measure(args.n)
+    rows = measure(args.n, args.cli)
     if args.json:
         print(json.dumps({"runs": args.n, "results": [asdict(r) | {"ok": r.ok} for r in rows]},
                          indent=2))
