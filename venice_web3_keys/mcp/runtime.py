@@ -11,10 +11,12 @@ lock, so a decision is never made on a stale read; key-making calls also hold th
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -128,10 +130,14 @@ class ToolRuntime:
                 if cap is None:
                     await stack.enter_async_context(self.audit.exclusive())
                 elif not await cap.try_acquire():
+                    wait = await cap.wait_time()
+                    next_at = datetime.now(UTC) + timedelta(seconds=wait)
                     raise refusal(
                         "keys_per_hour",
                         f"At most {cap.limit} keys may be made per hour by the MCP servers "
-                        f"sharing {cap.storage.location}. Try again later.",
+                        f"sharing {cap.storage.location}. The next key is allowed at "
+                        f"{next_at:%Y-%m-%dT%H:%M:%SZ} (in about {max(1, math.ceil(wait / 60))} "
+                        "min); try again then.",
                     )
             yield
 
