@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -58,3 +59,16 @@ def to_jsonable(obj: Any, *, by_alias: bool = True) -> Any:
         return {f.name: to_jsonable(getattr(obj, f.name), by_alias=by_alias)
                 for f in dataclasses.fields(obj) if f.repr}
     raise TypeError(f"{type(obj).__name__} has no JSON form")
+
+
+#: line breaks and tabs of every kind: shown as one space
+_BREAKS = {ord(c): " " for c in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+#: C0 controls (ESC starts terminal sequences), DEL, C1 (0x9B is a one-byte CSI), and the
+#: bidi marks, embeddings, overrides and isolates that reorder text on screen
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(value: object) -> str:
+    """`value` as display text without control or bidi characters (line breaks become spaces):
+    how every face shows a string that came from a server or an agent (terminal, MCP question)."""
+    return _UNSAFE.sub("", str(value).translate(_BREAKS))

@@ -22,9 +22,10 @@ from venice_web3_keys.cli.commands.mint import mint
 from venice_web3_keys.cli.commands.sandbox import demo, sandbox
 from venice_web3_keys.cli.commands.wallet import wallet
 from venice_web3_keys.cli.options import Group
-from venice_web3_keys.cli.render import Output, plain
+from venice_web3_keys.cli.render import Output
 from venice_web3_keys.cli.state import PROG, STATES, State
 from venice_web3_keys.errors import VeniceKeysError
+from venice_web3_keys.serialize import plain
 
 __all__ = ["cli", "main", "stderr_log_handler"]
 

@@ -12,7 +12,6 @@ C1 and bidi characters first, so server text can neither restyle the output nor 
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,24 +20,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from venice_web3_keys.amounts import decimal_str
-from venice_web3_keys.serialize import to_jsonable
+from venice_web3_keys.serialize import plain, to_jsonable
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
-
-#: line breaks and tabs of every kind: shown as one space
-_BREAKS = {ord(c): " " for c in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
-#: C0 controls (ESC starts terminal sequences), DEL, C1 (0x9B is a one-byte CSI), and the
-#: bidi marks, embeddings, overrides and isolates that reorder text on screen
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def plain(value: object) -> str:
-    """`value` as display text without control or bidi characters (line breaks become spaces)."""
-    return _UNSAFE.sub("", str(value).translate(_BREAKS))
-
 
 def safe(value: object) -> str:
     """`value` for use inside a markup string: plain(), with rich markup escaped."""

@@ -28,9 +28,10 @@ from venice_web3_keys.cli.options import (
     key_options,
     sink_options,
 )
-from venice_web3_keys.cli.render import plain, short_id
+from venice_web3_keys.cli.render import short_id
 from venice_web3_keys.cli.state import PROG, State, pass_state, stdin_is_tty
 from venice_web3_keys.errors import InvalidInputError, KeyNotFoundError
+from venice_web3_keys.serialize import plain
 from venice_web3_keys.validation import (
     update_changes,
     validate_api_key_type,

@@ -29,12 +29,21 @@ from venice_web3_keys.mcp.registry import ToolRegistry
 from venice_web3_keys.mcp.results import KeyInfo, RevokeResult, RotateResult
 from venice_web3_keys.mcp.runtime import Confirmation, NotAsked, ToolRuntime, runtime_of
 from venice_web3_keys.models import ApiKey, LimitPeriod
+from venice_web3_keys.serialize import plain
 
 Runtime = Annotated[ToolRuntime, Resolve(runtime_of)]
 Update = Annotated[UpdateRequest, Resolve(UpdateRequest)]
 
 
 # --- update ---------------------------------------------------------------------------------------
+
+def _named(key: ApiKey) -> str:
+    """A key as a question to the human names it: description (quoted) and last characters, as
+    inert text. Both come from the server, and a description may be anyone's: a line break or a
+    quote in it must not start a question of its own."""
+    description = json.dumps(plain(key.description or ""), ensure_ascii=False)
+    return f"{description} (…{plain(key.last6_chars or '')})"
+
 async def key_to_update(request: Update, runtime: Runtime) -> ApiKey:
     return await runtime.owned_key(UPDATE_KEY, request.key_id, request.audit())
 
@@ -50,7 +59,7 @@ async def confirm_update(
         return runtime.confirmation(
             UPDATE_KEY,
             ctx,
-            f"Allow the agent to change key '{key.description}' (…{key.last6_chars}): "
+            f"Allow the agent to change key {_named(key)}: "
             f"{json.dumps(request.changes())}?",
         )
 
@@ -102,7 +111,7 @@ async def confirm_revoke(
         return runtime.confirmation(
             REVOKE_KEY,
             ctx,
-            f"Allow the agent to REVOKE key '{key.description}' (…{key.last6_chars})? Anything "
+            f"Allow the agent to REVOKE key {_named(key)}? Anything "
             "using it stops working at once; this cannot be undone.",
         )
 
@@ -143,7 +152,7 @@ async def confirm_rotate(
         return runtime.confirmation(
             ROTATE_KEY,
             ctx,
-            f"Allow the agent to ROTATE key '{key.description}' (…{key.last6_chars})? A "
+            f"Allow the agent to ROTATE key {_named(key)}? A "
             "successor with the same settings is made and the old key is revoked.",
         )
 
