@@ -34,8 +34,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from venice_web3_keys.errors import BudgetError, ConfigError
-from venice_web3_keys.secret import get_logger
-from venice_web3_keys.settings import DEFAULT_BUDGET_URL, redact_url
+from venice_web3_keys.secret import get_logger, redact_url
+from venice_web3_keys.settings import DEFAULT_BUDGET_URL
 
 if TYPE_CHECKING:
     from limits import RateLimitItem

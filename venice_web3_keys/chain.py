@@ -22,8 +22,8 @@ from .amounts import from_base_units
 from .bounded_http import MAX_BODY_TEXT, request_bounded
 from .errors import ChainError, ChainUnreachableError, MissingContractError, WrongChainError
 from .models import WalletStatus
-from .secret import get_logger
-from .settings import DEFAULT_TIMEOUT, redact_url
+from .secret import get_logger, redact_url
+from .settings import DEFAULT_TIMEOUT
 
 log = get_logger("venice_web3_keys.chain")
 

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 
 class SecretValue:
@@ -150,6 +151,23 @@ def redact_text(text: str, *, long_tokens: bool = False, public: Iterable[str] =
 
     redacted = _SECRET_TEXT.sub(masked, text)
     return _LONG_TOKEN.sub(lambda m: mask(m.group(0)), redacted) if long_tokens else redacted
+
+
+def redact_url(url: str) -> str:
+    """`scheme://host[:port]` plus `/***` when there was more: RPC providers put API keys in paths,
+    queries and userinfo, so only the host is ever shown."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<invalid url>"
+    if not parts.scheme or not host:
+        return "<invalid url>"
+    shown = f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username or parts.password:
+        shown += "/***"
+    return shown
 
 
 def redact(value: Any, *, long_tokens: bool = False, max_text: int | None = None) -> Any:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from .addresses import checksum_address
 from .errors import ConfigError, InvalidInputError
-from .secret import SecretValue, redact_text
+from .secret import SecretValue, redact_text, redact_url
 
 DEFAULT_API_BASE_URL = "https://api.venice.ai/api/v1"
 DEFAULT_RPC_URL = "https://mainnet.base.org"
@@ -68,23 +68,6 @@ _BUDGET_SCHEMES = ("memory", "redis", "rediss")
 _RATE = re.compile(r"\s*(\d{1,6})\s*(?:/|per)\s*(\d{1,6})?\s*"
                    r"(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?)\s*", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
-
-
-def redact_url(url: str) -> str:
-    """`scheme://host[:port]` plus `/***` when there was more: RPC providers put API keys in paths,
-    queries and userinfo, so only the host is ever shown."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "<invalid url>"
-    if not parts.scheme or not host:
-        return "<invalid url>"
-    shown = f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
-    if parts.path.strip("/") or parts.query or parts.fragment or parts.username or parts.password:
-        shown += "/***"
-    return shown
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,7 @@ from venice_web3_keys.errors import (
     TransactionRevertedError,
     TransactionTimeoutError,
 )
-from venice_web3_keys.secret import get_logger
-from venice_web3_keys.settings import redact_url
+from venice_web3_keys.secret import get_logger, redact_url
 from venice_web3_keys.signer import TransactionSigner
 
 log = get_logger("venice_web3_keys.transactions")

@@ -8,8 +8,8 @@ import pytest
 
 from tests.fakes import fake_key
 from venice_web3_keys.errors import ConfigError
-from venice_web3_keys.secret import SecretValue
-from venice_web3_keys.settings import Settings, load_settings, redact_url
+from venice_web3_keys.secret import SecretValue, redact_url
+from venice_web3_keys.settings import Settings, load_settings
 
 PK = "0x" + "11" * 32
 STAKING = "0x321b7ff75154472B18EDb199033fF4D116F340Ff"

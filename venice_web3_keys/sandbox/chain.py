@@ -36,12 +36,11 @@ from venice_web3_keys.addresses import HEX_ADDRESS
 from venice_web3_keys.amounts import to_base_units
 from venice_web3_keys.errors import ChainError, ConfigError, InvalidInputError
 from venice_web3_keys.sandbox._process import die_with_parent, terminate
-from venice_web3_keys.secret import SecretValue, get_logger
+from venice_web3_keys.secret import SecretValue, get_logger, redact_url
 from venice_web3_keys.settings import (
     DEFAULT_DIEM_TOKEN,
     DEFAULT_STAKING_CONTRACT,
     DEFAULT_VVV_TOKEN,
-    redact_url,
 )
 
 log = get_logger("venice_web3_keys.sandbox.chain")
