@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -98,6 +99,16 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def _flat(text: str) -> str:
     return " ".join(text.split())
+
+
+def start_cli(*argv: str, env: Mapping[str, str] | None, cwd: Path) -> subprocess.Popen[str]:
+    """The console script as a live process, to interrupt: SIGINT at its default disposition,
+    as in a user's terminal (a shell starts background jobs with SIGINT ignored, and a child
+    inherits that), and faulthandler on, so a hang can be shown with SIGABRT."""
+    return subprocess.Popen([str(CLI_SCRIPT), *argv],
+                            env=clean_env({**(env or {}), "PYTHONFAULTHANDLER": "1"}), cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pytest
 
 from tests.cli.conftest import create_key
 from tests.fakes import fake_key
-from tests.harness import CLI_SCRIPT, CliRunner, clean_env
+from tests.harness import CliRunner, start_cli
 
 
 @pytest.fixture
@@ -52,12 +52,7 @@ def _interrupt_mid_request(sock: socket.socket, args: list[str], cwd: Path) -> t
 def _ctrl_c(args: list[str], env: dict[str, str], cwd: Path,
             wait_until_busy: Callable[[], None]) -> tuple[int, str, str]:
     """Run the console script, SIGINT it once `wait_until_busy` returns; (code, stdout, stderr)."""
-    # A shell starts background jobs with SIGINT ignored, and a child inherits that; a user's
-    # terminal does not, so the CLI starts with the default disposition whoever runs the suite.
-    proc = subprocess.Popen([str(CLI_SCRIPT), *args],
-                            env=clean_env({**env, "PYTHONFAULTHANDLER": "1"}), cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = start_cli(*args, env=env, cwd=cwd)
     try:
         wait_until_busy()
         proc.send_signal(signal.SIGINT)

@@ -16,7 +16,7 @@ import pytest
 
 from tests.cli.conftest import request_log
 from tests.fakes import fake_key
-from tests.harness import CLI_SCRIPT, CliRunner, clean_env
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env, start_cli
 from venice_web3_keys.sandbox.emulator.faults import Fault
 
 PROVISION = ["keys", "provision", "--customers", "customers.txt", "--usd-limit", "2"]
@@ -153,9 +153,7 @@ def test_ctrl_c_finishes_the_create_in_flight_prints_it_and_exits_130(
     venice_sandbox.emulator.faults.add("POST /api_keys", Fault.slow(0))
     venice_sandbox.emulator.faults.add("POST /api_keys", Fault.slow(2.0))  # c2's create
     before = request_log(venice_sandbox)
-    proc = subprocess.Popen([str(CLI_SCRIPT), "--json", *PROVISION, "--out-dir", "out"],
-                            env=clean_env(admin_env), cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = start_cli("--json", *PROVISION, "--out-dir", "out", env=admin_env, cwd=tmp_path)
     try:
         assert proc.stderr is not None
         lines = [proc.stderr.readline(), proc.stderr.readline()]  # the plan, then [1/3]

@@ -20,7 +20,7 @@ import pytest
 
 from tests.cli.test_prompts import run_on_tty
 from tests.foundry import cast_nonce, cast_uint
-from tests.harness import CLI_SCRIPT, CliRunner, clean_env
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env, start_cli
 from venice_web3_keys.sandbox.chain import (
     DIEM_TOKEN,
     SLOT_STAKED_TOKEN,
@@ -162,10 +162,7 @@ def test_ctrl_c_after_the_approve_says_so_and_a_rerun_finishes(
         venice_sandbox: Any, manual_mining: Any, tmp_path: Path) -> None:
     chain = manual_mining
     address, env = _wallet(venice_sandbox)
-    proc = subprocess.Popen([str(CLI_SCRIPT), "--json", "wallet", "stake", "5", "--yes"],
-                            env=clean_env(env), cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,  # Ctrl-C as in a terminal:
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = start_cli("--json", "wallet", "stake", "5", "--yes", env=env, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 90  # a guard, not a measure: CI machines can be busy
         while int(chain.rpc("eth_getTransactionCount", [address, "pending"]), 16) == 0:
