@@ -190,11 +190,12 @@ class collecting(Generic[_P, _T]):
 
     The method itself runs in the caller's thread (so its argument checks raise there, before
     any request); the iteration runs on the private loop. On Ctrl-C the iteration is cancelled
-    and given `grace` seconds to finish what it has in flight.
+    and given `grace` seconds to finish what it has in flight. `item_type` names what it yields,
+    for the `list[...]` its signature shows.
     """
 
     def __init__(self, method: Callable[Concatenate[Any, _P], AsyncIterator[_T]], *,
-                 grace: float = _CANCEL_GRACE, item_type: str | None = None) -> None:
+                 item_type: str, grace: float = _CANCEL_GRACE) -> None:
         name = method.__name__
 
         def twin(self: SyncFacade, *args: _P.args, **kwargs: _P.kwargs) -> list[_T]:
@@ -208,7 +209,7 @@ class collecting(Generic[_P, _T]):
         self._twin = _signed_like(twin, method)
         signature = inspect.signature(method)
         self._twin.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            return_annotation=f"list[{item_type or _item_type(signature.return_annotation)}]")
+            return_annotation=f"list[{item_type}]")
         self.__doc__ = method.__doc__
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
@@ -228,9 +229,3 @@ class collecting(Generic[_P, _T]):
         bound: Callable[_P, list[_T]] = self._twin.__get__(obj, owner)
         return bound
 
-
-def _item_type(annotation: Any) -> str:
-    """`AsyncIterator[X]` -> `X` (annotations are strings here: `from __future__`)."""
-    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "Any")
-    head, _, rest = text.partition("[")
-    return rest[:-1] if rest.endswith("]") and head.endswith("Iterator") else "Any"
