@@ -13,6 +13,11 @@ import pytest
 from hypothesis import settings
 
 from tests.harness import CliRunner, SandboxAccount
+from venice_web3_keys import lean_imports
+
+# As the CLI, MCP server and sandbox do: py_ecc's BLS tables (0.8 s per worker) stay unbuilt;
+# tests/core/test_lean_imports.py checks that in fresh interpreters, with and without it.
+lean_imports.defer_bls12_381()
 
 if TYPE_CHECKING:
     from venice_web3_keys.sandbox.chain import LocalChain

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 LAYERS: list[tuple[str, set[str]]] = [
     ("settings and its helpers", {"_version", "errors", "secret", "addresses", "amounts",
                                   "timeparse", "validation", "models", "settings", "sinks",
-                                  "serialize", "bounded_http", "file_lock", "_sync", "hints"}),
+                                  "serialize", "bounded_http", "file_lock", "_sync", "hints",
+                                  "lean_imports"}),
     ("signer / chain / Venice client / budget", {"signer", "chain", "transactions",
                                                  "challenge", "client", "budget"}),
     ("flows", {"flows"}),

@@ -19,7 +19,7 @@ import httpx
 
 from .addresses import checksum_address
 from .amounts import from_base_units
-from .bounded_http import MAX_BODY_TEXT, request_bounded
+from .bounded_http import MAX_BODY_TEXT, request_bounded, tls_context
 from .errors import ChainError, ChainUnreachableError, MissingContractError, WrongChainError
 from .models import WalletStatus
 from .secret import get_logger, redact_url
@@ -82,7 +82,8 @@ class ChainReader:
         }
         self._timeout = timeout
         self._own_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(timeout=httpx.Timeout(timeout))
+        self._client = http_client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout), follow_redirects=False, verify=tls_context(urls))
         self._next_id = 0
 
     def __repr__(self) -> str:

@@ -14,6 +14,7 @@ from typing import TextIO
 
 import click
 
+from venice_web3_keys import lean_imports
 from venice_web3_keys.cli import failures
 from venice_web3_keys.cli.commands.account import billing, limits
 from venice_web3_keys.cli.commands.completion import COMPLETE_VAR, completion
@@ -121,30 +122,15 @@ def _log_to_stderr() -> None:
     logger.setLevel(logging.WARNING)
 
 
-def _skip_unused_imports() -> None:
-    """Keep two imports no command uses off every run (together they cost about as much as
-    the rest of a `keys list`).
-
-    - httpx imports its own command line (`httpx._main`: rich, pygments) whenever click and rich
-      are installed, as they are here. A `None` entry in `sys.modules` makes that one import
-      fail, and httpx falls back to a stub `httpx.main`; this process never runs httpx's CLI.
-    - pydantic looks up plugins through `importlib.metadata` entry points on its first
-      validation; the CLI uses none (an explicit PYDANTIC_DISABLE_PLUGINS setting wins).
-    """
-    import os
-
-    if "httpx" not in sys.modules:
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run the CLI and exit with the interface's exit codes."""
     import os
 
     args = list(sys.argv[1:] if argv is None else argv)
     STATES.clear()  # a second main() in one process must not render with the first one's state
-    _skip_unused_imports()
+    lean_imports.skip_httpx_cli()
+    lean_imports.skip_pydantic_plugins()
+    lean_imports.defer_bls12_381()
     _log_to_stderr()
     state = None
     try:

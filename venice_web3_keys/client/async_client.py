@@ -19,7 +19,12 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from venice_web3_keys._version import __version__
-from venice_web3_keys.bounded_http import MAX_BODY_TEXT, BoundedResponse, request_bounded
+from venice_web3_keys.bounded_http import (
+    MAX_BODY_TEXT,
+    BoundedResponse,
+    request_bounded,
+    tls_context,
+)
 from venice_web3_keys.errors import (
     APIConnectionError,
     APIError,
@@ -118,8 +123,8 @@ class AsyncVeniceClient:
         self._retry = RetryPolicy(max_retries=max_retries, max_retry_wait=max_retry_wait,
                                   **policy)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=self._timeout,
-                                                      follow_redirects=False)
+        self._http = http_client or httpx.AsyncClient(
+            timeout=self._timeout, follow_redirects=False, verify=tls_context([self.base_url]))
 
     def __repr__(self) -> str:
         admin = "set" if self._admin_key else None

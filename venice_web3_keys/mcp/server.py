@@ -13,6 +13,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 
+from venice_web3_keys import lean_imports
 from venice_web3_keys.errors import ConfigError
 from venice_web3_keys.mcp.catalog import BY_NAME
 from venice_web3_keys.mcp.config import OperatorConfig, load_config
@@ -199,6 +200,7 @@ def serve_http(server: VeniceKeysMCPServer, config: OperatorConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `venice-keys-mcp` and `python mcp_server.py`."""
+    lean_imports.defer_bls12_381()
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,

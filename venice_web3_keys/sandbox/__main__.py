@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import FrameType
 
+from venice_web3_keys import lean_imports
 from venice_web3_keys.errors import VeniceKeysError
 from venice_web3_keys.sandbox import DEFAULT_STARTING_USD, MINT_VARIANTS
 from venice_web3_keys.sandbox.runner import Sandbox
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    lean_imports.defer_bls12_381()
     args = build_parser().parse_args(argv)
     return serve(variant=args.variant, persist=args.persist, port=args.port,
                  starting_usd=args.starting_usd, diem=args.diem, vvv=args.vvv)

@@ -34,6 +34,7 @@ from eth_hash.auto import keccak
 
 from venice_web3_keys.addresses import HEX_ADDRESS
 from venice_web3_keys.amounts import to_base_units
+from venice_web3_keys.bounded_http import tls_context
 from venice_web3_keys.errors import ChainError, ConfigError, InvalidInputError
 from venice_web3_keys.sandbox._process import die_with_parent, terminate
 from venice_web3_keys.secret import SecretValue, get_logger, redact_url
@@ -154,7 +155,7 @@ class ChainRPC:
     def __init__(self, rpc_url: str, chain_id: int) -> None:
         self.rpc_url = rpc_url
         self.chain_id = chain_id
-        self._http = httpx.Client(timeout=30.0)
+        self._http = httpx.Client(timeout=30.0, verify=tls_context([rpc_url]))
         self._ids = 0
         self._lock = threading.Lock()
         self._stopped = False

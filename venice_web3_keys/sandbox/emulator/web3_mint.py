@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from venice_web3_keys.addresses import HEX_ADDRESS, checksum_address
+from venice_web3_keys.bounded_http import tls_context
 from venice_web3_keys.errors import InvalidInputError
 from venice_web3_keys.sandbox.emulator import jwt, siwe
 from venice_web3_keys.sandbox.emulator.clock import iso_ms, parse_iso
@@ -68,7 +69,8 @@ async def wallet_balances(state: EmulatorState, address: str) -> tuple[int, int]
           for i, to in ((2, state.staking_contract), (3, state.diem_token))),
     ]
     try:
-        async with httpx.AsyncClient(timeout=state.rpc_timeout) as client:
+        async with httpx.AsyncClient(timeout=state.rpc_timeout,
+                                     verify=tls_context([state.rpc_url])) as client:
             response = await client.post(state.rpc_url, json=batch)
         response.raise_for_status()
         replies = {r["id"]: r for r in response.json()}

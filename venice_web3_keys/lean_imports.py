@@ -1,0 +1,110 @@
+"""Imports that third-party libraries make and this package never uses, kept off its processes.
+
+Each one is a measured cost on a path where someone waits (`benchmarks/cli_startup.py`,
+`benchmarks/mint_latency.py`), and each is undone transparently the moment anything really uses
+what was skipped. tests/core/test_lean_imports.py checks both halves.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import types
+from collections.abc import Iterable
+from typing import Any
+
+#: BLS12-381's group order r, which eth_keyfile reads at import (`py_ecc.bls12_381.curve_order`;
+#: tests/core/test_lean_imports.py compares it with py_ecc's own value)
+BLS12_381_CURVE_ORDER = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
+
+
+def skip_httpx_cli() -> None:
+    """httpx imports its own command line (`httpx._main`: rich, pygments) whenever click and
+    rich are installed. A `None` entry in `sys.modules` makes that one import fail and httpx
+    falls back to a stub `httpx.main`; a process of ours never runs httpx's CLI."""
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
+def skip_pydantic_plugins() -> None:
+    """pydantic looks up plugins through `importlib.metadata` entry points on its first
+    validation; the CLI uses none (an explicit PYDANTIC_DISABLE_PLUGINS setting wins)."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
+def defer_bls12_381() -> None:
+    """Keep py_ecc's BLS12-381 code unloaded until something uses it.
+
+    eth_account imports eth_keyfile, which imports `py_ecc.bls` and `py_ecc.bls12_381` for
+    EIP-2335 (version 4, BLS) keystores; this package only reads and writes version 3
+    (secp256k1) keystores. py_ecc builds its pairing tables at import: about 0.8 s of CPU in
+    every process that signs, more than half of importing eth_account. Until then the two
+    modules are stand-ins holding the two names eth_keyfile takes; any other use (a name, a
+    submodule, eth_keyfile's `bls.SkToPk`) imports the real module in its place. A process
+    that has already imported either module is left as it is.
+
+    Called by this package's own entry points (CLI, MCP server, sandbox) and its test suite,
+    never on import of the library: in a user's process that does BLS itself, a `from py_ecc.bls
+    import G2ProofOfPossession` while the stand-in is there gets a proxy, not the class.
+    """
+    if "py_ecc.bls" in sys.modules or "py_ecc.bls12_381" in sys.modules:
+        return
+    py_ecc = importlib.util.find_spec("py_ecc")  # finds, does not import
+    if py_ecc is None or not py_ecc.submodule_search_locations:
+        return
+    where = py_ecc.submodule_search_locations
+    bls = _StandIn("py_ecc.bls", where,
+                   G2ProofOfPossession=_DeferredName("py_ecc.bls", "G2ProofOfPossession"))
+    curve = _StandIn("py_ecc.bls12_381", where, curve_order=BLS12_381_CURVE_ORDER)
+    sys.modules.setdefault("py_ecc.bls", bls)
+    sys.modules.setdefault("py_ecc.bls12_381", curve)
+
+
+class _StandIn(types.ModuleType):
+    """A module not imported yet: reading any name it does not hold imports the real one.
+
+    `__path__` is the real package's, so `from X import name` does not import X and a
+    submodule imports as usual; other dunder names (`__file__`, `__wrapped__`, ...) are absent,
+    as on a built-in module: tools that walk `sys.modules` probing them must not pay for the
+    import.
+    """
+
+    def __init__(self, name: str, parent_path: Iterable[str], **names: object) -> None:
+        super().__init__(name)
+        leaf = name.rpartition(".")[2]
+        self.__path__ = [os.path.join(folder, leaf) for folder in parent_path]
+        self.__dict__.update(names)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name != "__all__":
+            raise AttributeError(name)
+        return getattr(_real_module(self.__name__), name)
+
+
+class _DeferredName:
+    """A name of a module not imported yet; using it imports the module."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self._where = (module, name)
+
+    def __getattr__(self, attr: str) -> Any:
+        module, name = self._where
+        return getattr(getattr(_real_module(module), name), attr)
+
+    def __repr__(self) -> str:
+        return "<deferred {}.{}>".format(*self._where)
+
+
+def _real_module(name: str) -> types.ModuleType:
+    """Replace the stand-in for `name` with the real module (imported now) and return it."""
+    current = sys.modules.get(name)
+    if not isinstance(current, _StandIn):
+        return current or importlib.import_module(name)
+    del sys.modules[name]
+    try:
+        return importlib.import_module(name)
+    except BaseException:
+        sys.modules.setdefault(name, current)
+        raise
