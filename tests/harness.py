@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
+from venice_web3_keys.bounded_http import tls_context
 from venice_web3_keys.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -196,3 +197,8 @@ class CliRunner:
                               capture_output=True, text=True, cwd=cwd or self.cwd,
                               timeout=timeout, check=False)
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+#: the TLS context for the tests' own loopback-http clients: httpx loads the CA bundle for every
+#: client it builds otherwise (bounded_http.tls_context; no TLS is ever spoken to the sandbox)
+PLAIN_HTTP = tls_context(["http://127.0.0.1"])

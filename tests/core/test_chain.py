@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.harness import PLAIN_HTTP
 from venice_web3_keys.chain import ChainReader
 from venice_web3_keys.errors import (
     ChainError,
@@ -218,7 +219,7 @@ def proxy(chain: LocalChain) -> Iterator[Any]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             calls = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
-            answers = httpx.post(chain.rpc_url, json=calls, timeout=10).json()
+            answers = httpx.post(chain.rpc_url, verify=PLAIN_HTTP, json=calls, timeout=10).json()
             out = Proxy.mutate(calls, answers)
             body = out if isinstance(out, bytes) else json.dumps(out).encode()
             self.send_response(200)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.harness import PLAIN_HTTP
 from tests.sandbox.emulator_support import Emu, ServerThread, SwappableApp
 from venice_web3_keys.sandbox.chain import LocalChain
 from venice_web3_keys.sandbox.emulator import EmulatorState, FakeClock, create_app
@@ -38,7 +39,7 @@ def emu(venice_isolated_chain: LocalChain, emu_server: tuple[SwappableApp, int])
     state = EmulatorState(rpc_url=venice_isolated_chain.rpc_url, clock=clock)
     swappable.app = create_app(state)
     origin = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=f"{origin}/api/v1", timeout=10) as http:
+    with httpx.Client(verify=PLAIN_HTTP, base_url=f"{origin}/api/v1", timeout=10) as http:
         try:
             yield Emu(state, clock, f"{origin}/api/v1", origin, http, venice_isolated_chain)
         finally:

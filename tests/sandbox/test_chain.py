@@ -12,6 +12,7 @@ import pytest
 from eth_account import Account
 from eth_hash.auto import keccak
 
+from tests.harness import PLAIN_HTTP
 from venice_web3_keys.errors import ChainError, ConfigError, InvalidInputError
 from venice_web3_keys.sandbox.chain import (
     DIEM_TOKEN,
@@ -30,7 +31,7 @@ WEI = 10**18
 def raw_rpc(url: str, method: str, params: list[object] | None = None) -> object:
     """An independent JSON-RPC call, so assertions do not rely on LocalChain's own client."""
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
-    reply = httpx.post(url, json=body, timeout=10).json()
+    reply = httpx.post(url, verify=PLAIN_HTTP, json=body, timeout=10).json()
     assert "error" not in reply, reply
     return reply["result"]
 

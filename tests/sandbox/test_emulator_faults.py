@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.harness import PLAIN_HTTP
 from tests.sandbox.emulator_support import Emu, bearer, mint, start_emulator
 from venice_web3_keys.sandbox.emulator import EmulatorState, FakeClock, Fault
 
@@ -133,7 +134,7 @@ def test_fault_api_rejects_nonsense() -> None:
 
 
 def test_control_routes(emu: Emu) -> None:
-    control = httpx.Client(base_url=emu.origin + "/_sandbox", timeout=10)
+    control = httpx.Client(verify=PLAIN_HTTP, base_url=emu.origin + "/_sandbox", timeout=10)
     created = control.post("/accounts", json={"address": "0x" + "12" * 20}).json()
     admin = bearer(created["apiKey"])
     assert control.post("/faults", json={"route": "GET /api_keys",
@@ -228,7 +229,8 @@ def test_last_used_at_is_persisted_without_another_change(emu: Emu, tmp_path: Pa
     server, port = start_emulator(first)
     try:
         clock.advance(90)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10,
+                          verify=PLAIN_HTTP) as client:
             listed = client.get("/api_keys", headers=bearer(secret.reveal())).json()["data"]
     finally:
         server.stop()
@@ -254,7 +256,8 @@ def test_persistence_round_trip(emu: Emu, tmp_path: Path) -> None:
                           mint_variant="siwe")
     server, port = start_emulator(first)
     try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10,
+                              verify=PLAIN_HTTP)
         view = Emu(first, clock, "", "", client, emu.chain)
         admin, key_id = _mint_and_create(view)
         first.set_balances(first.keys[key_id].account, usd=7, diem=2)
@@ -269,7 +272,8 @@ def test_persistence_round_trip(emu: Emu, tmp_path: Path) -> None:
     assert second.mint_variant == "siwe"
     server, port = start_emulator(second)
     try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10,
+                              verify=PLAIN_HTTP)
         after = client.get("/api_keys", headers=bearer(admin)).json()
         assert [k["id"] for k in after["data"]] == [k["id"] for k in before["data"]]
         balances = client.get("/billing/balance", headers=bearer(admin)).json()["balances"]
@@ -286,7 +290,7 @@ def test_persistence_round_trip(emu: Emu, tmp_path: Path) -> None:
 # Every fault kind once more, this time through the sandbox-only control route, as a test
 # written in another language (or a manual curl) would inject it.
 def _control_add(emu: Emu, route: str, fault: dict[str, Any], times: int = 1) -> None:
-    reply = httpx.post(emu.origin + "/_sandbox/faults",
+    reply = httpx.post(emu.origin + "/_sandbox/faults", verify=PLAIN_HTTP,
                        json={"route": route, "fault": fault, "times": times}, timeout=10)
     assert reply.status_code == 200, reply.text
 
@@ -339,11 +343,13 @@ def test_control_route_malformed_and_latency(emu: Emu) -> None:
     started = time.monotonic()
     assert emu.http.get("/billing/balance", headers=admin).status_code == 200
     assert time.monotonic() - started >= 0.3
-    assert httpx.post(emu.origin + "/_sandbox/latency", json={"seconds": 0.2}).status_code == 200
+    assert httpx.post(emu.origin + "/_sandbox/latency", verify=PLAIN_HTTP,
+                      json={"seconds": 0.2}).status_code == 200
     started = time.monotonic()
     emu.http.get("/billing/balance", headers=admin)
     assert time.monotonic() - started >= 0.2
-    assert httpx.delete(emu.origin + "/_sandbox/faults").status_code == 200  # latency off too
+    # latency off too
+    assert httpx.delete(emu.origin + "/_sandbox/faults", verify=PLAIN_HTTP).status_code == 200
     assert emu.state.faults.latency == 0
 
 
@@ -356,10 +362,11 @@ def test_control_route_malformed_and_latency(emu: Emu) -> None:
     {"fault": {"status": 500}},
 ])
 def test_control_route_rejects_bad_faults_with_400(emu: Emu, payload: dict[str, Any]) -> None:
-    reply = httpx.post(emu.origin + "/_sandbox/faults", json=payload, timeout=10)
+    reply = httpx.post(emu.origin + "/_sandbox/faults", verify=PLAIN_HTTP, json=payload, timeout=10)
     assert reply.status_code == 400 and reply.json()["error"]
     assert emu.state.faults.pending() == {}
-    bad_latency = httpx.post(emu.origin + "/_sandbox/latency", json={"seconds": None})
+    bad_latency = httpx.post(emu.origin + "/_sandbox/latency", verify=PLAIN_HTTP,
+                             json={"seconds": None})
     assert bad_latency.status_code == 400
 
 
