@@ -98,6 +98,12 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def untraced(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` without the coverage tracer's settings: a subprocess run as a user runs it, where
+    tracing would only double its CPU (what it runs of ours is measured in-process too)."""
+    return {k: v for k, v in env.items() if not k.startswith("COVERAGE_PROCESS_")}
+
+
 def _flat(text: str) -> str:
     return " ".join(text.split())
 

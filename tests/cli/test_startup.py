@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import create_key
-from tests.harness import CLI_SCRIPT, CliRunner, clean_env
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env, untraced
 
 UUID = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"
 
@@ -43,11 +43,9 @@ def _imported(args: list[str], env: dict[str, str], cwd: Path, *,
               expect_ok: bool = True) -> set[str]:
     """Every module loaded by a real run of the console script (dotted names)."""
     listing = cwd / "modules.txt"
-    # measured as a user runs it: without the coverage tracer (its own modules, twice the CPU;
-    # the in-process runs of the same commands measure their lines)
-    plain = {k: v for k, v in clean_env(env).items() if not k.startswith("COVERAGE_PROCESS_")}
+    # untraced: the coverage tracer would add its own modules to the list
     proc = subprocess.run([sys.executable, "-c", PROBE, str(listing), str(CLI_SCRIPT), *args],
-                          env=plain, cwd=cwd, capture_output=True, text=True,
+                          env=untraced(clean_env(env)), cwd=cwd, capture_output=True, text=True,
                           check=False, timeout=60)
     assert (proc.returncode == 0) == expect_ok, proc.stderr[-2000:]
     names = set(listing.read_text().splitlines())

@@ -5,11 +5,13 @@ workers defer BLS too, see tests/conftest.py): one with the deferral, one withou
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
 from typing import Any
 
+from tests.harness import untraced
 from venice_web3_keys.lean_imports import BLS12_381_CURVE_ORDER
 
 PAIRING = "py_ecc.optimized_bls12_381.optimized_pairing"
@@ -69,17 +71,18 @@ PLAIN = """
 """
 
 
-def run(code: str) -> Any:
+def run(code: str, env: dict[str, str] | None = None) -> Any:
     """Run `code` in a fresh interpreter; it prints one JSON object as its last line."""
     source = textwrap.dedent(code.replace("{pairing}", PAIRING))
     out = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
-                         timeout=120, check=False)
+                         timeout=120, check=False, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def test_signing_never_builds_the_bls_tables_and_real_bls_use_is_unchanged() -> None:
-    deferred, plain = run(DEFERRED), run(PLAIN)
+    # untraced: of ours, the plain run reaches only the early return, measured in-process too
+    deferred, plain = run(DEFERRED), run(PLAIN, env=untraced(os.environ))
     # signing, v3 keystores, importing web3 and probing sys.modules build nothing...
     assert deferred["tables_built_by_signing"] is False
     # ...where eth_account alone builds them (so the check above can fail)

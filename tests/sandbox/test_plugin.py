@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests.harness import untraced
+
 USER_TESTS = '''
 from datetime import UTC, datetime
 
@@ -92,13 +94,11 @@ def run_user_suite(tmp_path: Path, variant: str, *args: str) -> subprocess.Compl
     other = "siwe" if variant == "jwt" else "jwt"
     source = USER_TESTS.replace("{variant}", variant).replace("{other}", other)
     (tmp_path / "test_user.py").write_text(source)
-    # without the coverage tracer, as a user runs it (it doubles the CPU of the whole run); the
-    # plugin's own lines are measured by this suite, which uses the same plugin in-process
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}
+    # untraced: the plugin's own lines are measured by this suite, which uses it in-process
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "test_user.py", *args],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=untraced(os.environ))
 
 
 def test_fixtures_work_in_a_user_project(tmp_path: Path) -> None:

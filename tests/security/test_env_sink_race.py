@@ -17,7 +17,7 @@ import pytest
 
 from tests.cli.conftest import request_log
 from tests.fakes import fake_key
-from tests.harness import CLI_SCRIPT, CliRunner, clean_env
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env, untraced
 from venice_web3_keys.api import AsyncVeniceKeys
 from venice_web3_keys.errors import DeliveryFailedError, InvalidInputError
 from venice_web3_keys.secret import ApiKeySecret
@@ -28,7 +28,7 @@ from venice_web3_keys.sinks import EnvFileSink, parse_sink_spec
 def _create_in_parallel(env: dict[str, str], cwd: Path, count: int) -> list[tuple[int, str]]:
     procs = [subprocess.Popen(
         [str(CLI_SCRIPT), "keys", "create", "--type", "INFERENCE", "--description", f"race {i}",
-         "--env-out", f"race.env:V{i}"], env=clean_env(env), cwd=cwd,
+         "--env-out", f"race.env:V{i}"], env=untraced(clean_env(env)), cwd=cwd,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(count)]
     results = []
     for proc in procs:
