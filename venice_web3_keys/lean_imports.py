@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import threading
 import types
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 #: BLS12-381's group order r, which eth_keyfile reads at import (`py_ecc.bls12_381.curve_order`;
 #: tests/core/test_lean_imports.py compares it with py_ecc's own value)
 BLS12_381_CURVE_ORDER = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
+
+_SWAP = threading.Lock()  # one thread at a time takes a stand-in out of sys.modules
 
 
 def skip_httpx_cli() -> None:
@@ -98,13 +101,19 @@ class _DeferredName:
 
 
 def _real_module(name: str) -> types.ModuleType:
-    """Replace the stand-in for `name` with the real module (imported now) and return it."""
+    """Replace the stand-in for `name` with the real module (imported now) and return it.
+
+    Threads that get here while the first one is still importing wait for its import to finish
+    (importlib's module lock), rather than reading a half-initialized module.
+    """
     current = sys.modules.get(name)
-    if not isinstance(current, _StandIn):
-        return current or importlib.import_module(name)
-    del sys.modules[name]
-    try:
-        return importlib.import_module(name)
-    except BaseException:
-        sys.modules.setdefault(name, current)
-        raise
+    if isinstance(current, _StandIn):
+        with _SWAP:
+            if sys.modules.get(name) is current:
+                del sys.modules[name]
+        try:
+            return importlib.import_module(name)
+        except BaseException:
+            sys.modules.setdefault(name, current)
+            raise
+    return importlib.import_module(name)

@@ -53,6 +53,23 @@ DEFERRED = """
         getattr(module, "__file__", None), getattr(module, "__wrapped__", None)
     inspect.getmodule(json.dumps)
     report["tables_built_by_signing"] = "{pairing}" in sys.modules
+    # the first real use, from four threads at once (eth_keyfile's deferred `bls`)
+    import threading, time
+    import eth_keyfile.keyfile
+    barrier, keys, errors = threading.Barrier(4), [], []
+    def use(delay):
+        barrier.wait()
+        time.sleep(delay)  # the others arrive while the first is importing
+        try:
+            keys.append(eth_keyfile.keyfile.bls.SkToPk(5).hex())
+        except Exception as exc:
+            errors.append(repr(exc))
+    threads = [threading.Thread(target=use, args=(0.001 * i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    report["racing_first_use"] = {"errors": errors, "keys": sorted(set(keys)), "n": len(keys)}
 """ + REAL_BLS_USE + """
     print(json.dumps(report))
 """
@@ -89,7 +106,10 @@ def test_signing_never_builds_the_bls_tables_and_real_bls_use_is_unchanged() -> 
     assert plain["tables_built_by_signing"] is True
     # a process that already has BLS is left as it is
     assert plain["left_alone"] is True
-    # real BLS use gets the real modules and the same results
+    # real BLS use gets the real modules and the same results, even when it starts in several
+    # threads at once
+    assert deferred["racing_first_use"] == {"errors": [], "keys": [plain["bls"]["pk_of_5"]],
+                                            "n": 4}
     assert deferred["bls"] == plain["bls"]
     assert deferred["bls"]["modules"] == ["module", "module"] and deferred["bls"]["hash"]
     assert plain["bls"]["curve_order"] == BLS12_381_CURVE_ORDER
