@@ -83,16 +83,28 @@ class _StandIn(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name != "__all__":
             raise AttributeError(name)
-        return getattr(_real_module(self.__name__), name)
+        real = _real_module(self.__name__)
+        # `from X import *` asks for `__all__` (py_ecc's modules have none), then takes the
+        # public names of this object's own namespace: they must be the real module's.
+        self.__dict__.update((key, value) for key, value in vars(real).items()
+                             if not key.startswith("__"))
+        return getattr(real, name)
 
 
 class _DeferredName:
-    """A name of a module not imported yet; using it imports the module."""
+    """A name of a module not imported yet; using it imports the module.
+
+    Dunder names and `_where` are its own: copy and pickle probe `__deepcopy__` and
+    `__setstate__` on an instance whose `_where` is not set yet, which would otherwise recurse
+    through `__getattr__` past py_ecc's recursion limit (100000) into a segfault.
+    """
 
     def __init__(self, module: str, name: str) -> None:
         self._where = (module, name)
 
     def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") or attr == "_where":
+            raise AttributeError(attr)
         module, name = self._where
         return getattr(getattr(_real_module(module), name), attr)
 
