@@ -118,30 +118,29 @@ def test_signing_never_builds_the_bls_tables_and_real_bls_use_is_unchanged() -> 
 #: what tools do with the names a stand-in holds: copy or pickle them, `import *` from it
 TOOLS = """
     import copy, json, pickle, sys
-    if {deferred}:
-        from venice_web3_keys.lean_imports import defer_bls12_381
-        defer_bls12_381()
+    {deferral}
     import eth_keyfile.keyfile
-    report = {{}}
+    report = {}
     clones = [copy.copy(eth_keyfile.keyfile.bls), copy.deepcopy(eth_keyfile.keyfile.bls),
               pickle.loads(pickle.dumps(eth_keyfile.keyfile.bls))]
     report["tables_built_by_copying"] = "{pairing}" in sys.modules
     for module in ("py_ecc.bls", "py_ecc.bls12_381"):  # each the stand-in's first real use
-        names = {{}}
-        exec(f"from {{module}} import *", names)
-        report[module] = sorted(f"{{name}}: {{type(value).__name__}}"
+        names = {}
+        exec(f"from {module} import *", names)
+        report[module] = sorted(f"{name}: {type(value).__name__}"
                                 for name, value in names.items() if name != "__builtins__")
     report["clones"] = [clone.SkToPk(5).hex() for clone in clones]
     print(json.dumps(report))
 """
+DEFERRAL = "from venice_web3_keys.lean_imports import defer_bls12_381; defer_bls12_381()"
 
 
 def test_copying_pickling_and_star_imports_see_what_they_would_without_the_deferral() -> None:
     """A stand-in's proxy copied or unpickled once recursed in `__getattr__` until the C stack
     overflowed (py_ecc raises the recursion limit to 100000: a segfault, not RecursionError),
     and `from py_ecc.bls import *` got the proxy alone, without G2Basic and the rest."""
-    deferred = run(TOOLS.format(deferred=True, pairing=PAIRING))
-    plain = run(TOOLS.format(deferred=False, pairing=PAIRING), env=untraced(os.environ))
+    deferred = run(TOOLS.replace("{deferral}", DEFERRAL))
+    plain = run(TOOLS.replace("{deferral}", ""), env=untraced(os.environ))
     assert deferred["tables_built_by_copying"] is False
     assert deferred["clones"] == plain["clones"]
     assert deferred["py_ecc.bls"] == plain["py_ecc.bls"]

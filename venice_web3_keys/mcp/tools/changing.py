@@ -35,15 +35,15 @@ Runtime = Annotated[ToolRuntime, Resolve(runtime_of)]
 Update = Annotated[UpdateRequest, Resolve(UpdateRequest)]
 
 
-# --- update ---------------------------------------------------------------------------------------
-
 def _named(key: ApiKey) -> str:
-    """A key as a question to the human names it: description (quoted) and last characters, as
-    inert text. Both come from the server, and a description may be anyone's: a line break or a
-    quote in it must not start a question of its own."""
+    """A key as a question to the human names it (update, revoke, rotate): description (quoted)
+    and last characters, as inert text. Both come from the server, and a description may be
+    anyone's: a line break or a quote in it must not start a question of its own."""
     description = json.dumps(plain(key.description or ""), ensure_ascii=False)
     return f"{description} (…{plain(key.last6_chars or '')})"
 
+
+# --- update ---------------------------------------------------------------------------------------
 async def key_to_update(request: Update, runtime: Runtime) -> ApiKey:
     return await runtime.owned_key(UPDATE_KEY, request.key_id, request.audit())
 
