@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from venice_web3_keys.mcp.server import main
+from venice_web3_keys.mcp.entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
+from venice_web3_keys import models
 from venice_web3_keys._sync import SyncFacade, blocking, collecting
 from venice_web3_keys.errors import (
     AmbiguousKeyIdError,
@@ -28,7 +29,7 @@ from venice_web3_keys.flows._result import (
     StakeResult,
 )
 from venice_web3_keys.flows._spec import KeyOptions, Limit, When, build_spec
-from venice_web3_keys.models import UNSET, KeyUpdate, Unset
+from venice_web3_keys.models import UNSET, Unset
 from venice_web3_keys.validation import (
     ApiKeyType,
     LimitPeriod,
@@ -304,7 +305,7 @@ class AsyncVeniceKeys(_FromEnv):
             "usd_limit": usd_limit, "diem_limit": diem_limit, "limit_period": limit_period,
             "model_privacy": model_privacy,
         }
-        update = KeyUpdate(**fields)
+        update = models.KeyUpdate(**fields)
         return await self._need_admin("updating a key").update_key(update)
 
     async def revoke_key(self, key_id: str) -> Revocation:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import pickle
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,6 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.client.helpers import KEY_ID, NEW_SECRET, api_key_json, created_json
+from tests.harness import untraced
+from venice_web3_keys import models
 from venice_web3_keys.errors import InvalidInputError
 from venice_web3_keys.flows._result import NewKey
 from venice_web3_keys.models import (
@@ -323,3 +328,41 @@ def test_update_body_sends_none_as_null_and_omits_the_rest(options: dict[str, ob
         assert (body["consumptionLimit"][name] is None) == (value is None)
     if "expires_at" in options:
         assert (body["expiresAt"] is None) == (options["expires_at"] is None)
+
+
+#: what a fresh interpreter loads of the models package: first the package, then one name
+LAZY_PROBE = """\
+import json, sys
+def loaded():
+    return sorted(m for m in sys.modules if m.startswith(("venice_web3_keys.models", "pydantic")))
+import venice_web3_keys.models as models
+first = loaded()
+from venice_web3_keys.models import ApiKey
+second = loaded()
+print(json.dumps({"first": first, "second": second, "home": ApiKey.__module__}))
+"""
+
+
+def test_a_model_is_built_on_first_use_with_its_own_module_only() -> None:
+    """`keys list` pays for the key models, not the other fifteen (models/__init__.py)."""
+    out = subprocess.run([sys.executable, "-c", LAZY_PROBE], env=untraced(os.environ),
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    seen = json.loads(out)
+    assert not [m for m in seen["first"] if m.startswith("pydantic")], seen["first"]
+    assert "venice_web3_keys.models" in seen["first"]
+    resources = {m.rpartition(".")[2] for m in seen["second"]
+                 if m.startswith("venice_web3_keys.models.") and "._" not in m}
+    assert resources == {"keys"} and seen["home"] == "venice_web3_keys.models.keys"
+
+
+def test_every_exported_model_name_resolves_and_an_unknown_one_does_not() -> None:
+    assert sorted(dir(models)) == sorted(models.__all__)
+    for name in models.__all__:
+        value = getattr(models, name)
+        assert value is not None, name
+        if isinstance(value, type) and name != "UNSET":
+            assert value.__module__.startswith("venice_web3_keys."), name
+    with pytest.raises(AttributeError, match="no attribute 'ApiKeys'"):
+        models.ApiKeys  # noqa: B018
+    with pytest.raises(ImportError):
+        exec("from venice_web3_keys.models import KeyCreate")

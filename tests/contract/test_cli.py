@@ -51,7 +51,7 @@ def test_distribution_and_console_scripts() -> None:
     assert dist.metadata["Requires-Python"] == ">=3.11"
     scripts = {ep.name: ep.value for ep in dist.entry_points if ep.group == "console_scripts"}
     assert scripts["venice-keys"] == "venice_web3_keys.cli.app:main"
-    assert scripts["venice-keys-mcp"] == "venice_web3_keys.mcp.server:main"
+    assert scripts["venice-keys-mcp"] == "venice_web3_keys.mcp.entry:main"
     import venice_web3_keys
 
     assert venice_web3_keys.__name__ == "venice_web3_keys"

@@ -12,12 +12,13 @@ import asyncio
 import json as jsonlib
 from collections.abc import Generator, Mapping
 from types import TracebackType
-from typing import Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import httpx
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from venice_web3_keys import models
 from venice_web3_keys._version import __version__
 from venice_web3_keys.bounded_http import (
     MAX_BODY_TEXT,
@@ -34,22 +35,24 @@ from venice_web3_keys.errors import (
     MalformedSecretError,
     MissingCredentialsError,
 )
-from venice_web3_keys.models import (
-    ApiKey,
-    BillingBalance,
-    CreatedKey,
-    KeySpec,
-    KeyUpdate,
-    RateLimitLogEntry,
-    RateLimits,
-    Web3Challenge,
-)
 from venice_web3_keys.secret import SecretValue, get_logger, looks_like_venice_key, redact_text
 from venice_web3_keys.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from venice_web3_keys.validation import validate_key_id
 
 from .errors_map import error_from_response
 from .retry import RETRYABLE_STATUS, RetryPolicy, Sleep, parse_retry_after
+
+if TYPE_CHECKING:  # at run time each route names its model through `models`, loaded on first use
+    from venice_web3_keys.models import (
+        ApiKey,
+        BillingBalance,
+        CreatedKey,
+        KeySpec,
+        KeyUpdate,
+        RateLimitLogEntry,
+        RateLimits,
+        Web3Challenge,
+    )
 
 __all__ = ["USER_AGENT", "AsyncVeniceClient", "ClientOptions"]
 
@@ -148,13 +151,13 @@ class AsyncVeniceClient:
 
     async def list_keys(self) -> list[ApiKey]:
         payload = await self._send("GET", "/api_keys", auth=self._admin())
-        return self._parse_list(ApiKey, payload, "GET", "/api_keys")
+        return self._parse_list(models.ApiKey, payload, "GET", "/api_keys")
 
     async def get_key(self, key_id: str) -> ApiKey:
         key_id = validate_key_id(key_id)
         path = f"/api_keys/{key_id}"
         payload = await self._send("GET", path, auth=self._admin())
-        return self._parse(ApiKey, _data(payload, "GET", path), "GET", path)
+        return self._parse(models.ApiKey, _data(payload, "GET", path), "GET", path)
 
     async def create_key(self, spec: KeySpec) -> CreatedKey:
         """POST /api_keys, sent once: a timeout or 5xx leaves the outcome to the caller."""
@@ -164,7 +167,8 @@ class AsyncVeniceClient:
     async def update_key(self, update: KeyUpdate) -> ApiKey:
         payload = await self._send("PATCH", "/api_keys", auth=self._admin(),
                                    json=update.to_body())
-        return self._parse(ApiKey, _data(payload, "PATCH", "/api_keys"), "PATCH", "/api_keys")
+        path = "/api_keys"
+        return self._parse(models.ApiKey, _data(payload, "PATCH", path), "PATCH", path)
 
     async def delete_key(self, key_id: str) -> None:
         key_id = validate_key_id(key_id)
@@ -183,22 +187,22 @@ class AsyncVeniceClient:
                 credential="api_key")
         path = "/api_keys/rate_limits"
         payload = await self._send("GET", path, auth=chosen)
-        return self._parse(RateLimits, _data(payload, "GET", path), "GET", path)
+        return self._parse(models.RateLimits, _data(payload, "GET", path), "GET", path)
 
     async def rate_limit_log(self) -> list[RateLimitLogEntry]:
         path = "/api_keys/rate_limits/log"
         payload = await self._send("GET", path, auth=self._admin())
-        return self._parse_list(RateLimitLogEntry, payload, "GET", path)
+        return self._parse_list(models.RateLimitLogEntry, payload, "GET", path)
 
     async def billing_balance(self) -> BillingBalance:
         payload = await self._send("GET", "/billing/balance", auth=self._admin())
-        return self._parse(BillingBalance, payload, "GET", "/billing/balance")
+        return self._parse(models.BillingBalance, payload, "GET", "/billing/balance")
 
     async def get_web3_challenge(self, address: str) -> Web3Challenge:
         """GET generate_web3_key?address=; the body decides: token → jwt, message → siwe."""
         path = "/api_keys/generate_web3_key"
         payload = await self._send("GET", path, auth=None, params={"address": address})
-        return self._parse(Web3Challenge, _data(payload, "GET", path), "GET", path)
+        return self._parse(models.Web3Challenge, _data(payload, "GET", path), "GET", path)
 
     async def mint_web3_key(self, *, address: str, signature: str, challenge: Web3Challenge,
                             spec: KeySpec) -> CreatedKey:
@@ -322,7 +326,7 @@ class AsyncVeniceClient:
         data = _data(payload, method, path)
         if not isinstance(data, Mapping) or not isinstance(data.get("apiKey"), str):
             raise _malformed(method, path, "no apiKey in the response; a key may exist")
-        created = self._parse(CreatedKey, data, method, path)
+        created = self._parse(models.CreatedKey, data, method, path)
         try:
             key_id = validate_key_id(created.id)
         except ValueError:

@@ -25,8 +25,7 @@ from venice_web3_keys.mcp.policy import (
     PERIOD_WHEN_OMITTED,
     Policy,
 )
-from venice_web3_keys.models import ApiKeyType, ModelPrivacy
-from venice_web3_keys.validation import MAX_LIMIT
+from venice_web3_keys.validation import MAX_LIMIT, ApiKeyType, ModelPrivacy
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 

@@ -107,12 +107,11 @@ def build_server(
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    # the package's own version (tests/cli/test_startup.py pins it to the installed one): reading
+    # the installed metadata scans every distribution on the path at each start
+    from venice_web3_keys._version import __version__
 
-    try:
-        return version("venice-web3-keys")
-    except PackageNotFoundError:  # running from a checkout without install
-        return "0"
+    return __version__
 
 
 def host_names(bind: str) -> list[str]:
@@ -198,8 +197,8 @@ def serve_http(server: VeniceKeysMCPServer, config: OperatorConfig) -> None:
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `venice-keys-mcp` and `python mcp_server.py`."""
+def start(argv: Sequence[str] | None = None) -> tuple[VeniceKeysMCPServer, OperatorConfig] | int:
+    """Operator settings and the server built from them, or exit code 2 (the reason on stderr)."""
     lean_imports.defer_bls12_381()
     logging.basicConfig(
         stream=sys.stderr,
@@ -216,7 +215,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"venice-keys-mcp: {exc}", file=sys.stderr)
         return 2
-    server = build_server(config)
+    return build_server(config), config
+
+
+def serve(server: VeniceKeysMCPServer, config: OperatorConfig) -> int:
+    """Serve on the configured transport until the client leaves (stdio) or Ctrl-C."""
     warning = confirmation_warning(config)
     if warning:
         log.warning("%s", warning)
@@ -228,6 +231,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start and serve (`venice-keys-mcp` itself goes through `mcp/entry.py`)."""
+    started = start(argv)
+    if isinstance(started, int):
+        return started
+    return serve(*started)
 
 
 if __name__ == "__main__":  # pragma: no cover

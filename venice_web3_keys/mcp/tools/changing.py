@@ -28,8 +28,9 @@ from venice_web3_keys.mcp.policy import mark_description
 from venice_web3_keys.mcp.registry import ToolRegistry
 from venice_web3_keys.mcp.results import KeyInfo, RevokeResult, RotateResult
 from venice_web3_keys.mcp.runtime import Confirmation, NotAsked, ToolRuntime, runtime_of
-from venice_web3_keys.models import ApiKey, LimitPeriod
+from venice_web3_keys.models import ApiKey
 from venice_web3_keys.serialize import plain
+from venice_web3_keys.validation import LimitPeriod
 
 Runtime = Annotated[ToolRuntime, Resolve(runtime_of)]
 Update = Annotated[UpdateRequest, Resolve(UpdateRequest)]

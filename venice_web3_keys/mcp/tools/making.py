@@ -27,7 +27,7 @@ from venice_web3_keys.mcp.policy import mark_description
 from venice_web3_keys.mcp.registry import ToolRegistry
 from venice_web3_keys.mcp.results import NewKeyResult
 from venice_web3_keys.mcp.runtime import Confirmation, ToolRuntime, runtime_of
-from venice_web3_keys.models import ApiKeyType, LimitPeriod
+from venice_web3_keys.validation import ApiKeyType, LimitPeriod
 
 if TYPE_CHECKING:
     from venice_web3_keys.api import AsyncVeniceKeys, NewKey

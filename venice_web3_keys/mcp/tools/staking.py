@@ -16,7 +16,6 @@ from mcp.server.mcpserver import Context, Elicit, ElicitationResult, Resolve
 
 from venice_web3_keys.amounts import VVV_DECIMALS, from_base_units, parse_stake_amount
 from venice_web3_keys.errors import InvalidInputError
-from venice_web3_keys.flows._result import StakeProgress
 from venice_web3_keys.mcp.arguments import VvvAmount
 from venice_web3_keys.mcp.catalog import STAKE_VVV
 from venice_web3_keys.mcp.registry import ToolRegistry
@@ -60,6 +59,8 @@ async def stake_vvv(
 ) -> StakeOutcome:
     args = {"amount": amount}
     runtime.check_confirmed(STAKE_VVV, args, confirmation)
+    from venice_web3_keys.flows._result import StakeProgress  # what the flow reports, on use
+
     progress = StakeProgress()
 
     async def stake() -> StakeOutcome:
