@@ -4,7 +4,9 @@
 
 Time-to-ready = spawn the process -> `initialize` answered -> `tools/list` answered, measured
 with the real `mcp.Client` over stdio. Runs are interleaved round-robin so machine noise hits
-every server alike; prints the median of each and the ratio to the bare baseline:
+every server alike; prints the median of each and its ratio to the bare baseline (the median,
+over the rounds, of its time over the bare server's in the same round: robust to a machine whose
+speed drifts between rounds):
   - bare:       a 1-tool `MCPServer` (the floor: what `import mcp` + a handshake cost)
   - read-only:  `python mcp_server.py` (the catalog's read tools)
   - writes:     `python mcp_server.py --allow-writes` (every tool)
@@ -77,11 +79,11 @@ def measure(runs: int) -> dict[str, dict[str, float]]:
                 times[name].append(anyio.run(_time_to_ready, params, expect))
 
     medians = {name: statistics.median(values) for name, values in times.items()}
-    base = medians["bare"]
     return {
         name: {
             "median_s": round(m, 4),
-            "ratio_to_bare": round(m / base, 3),
+            "ratio_to_bare": round(statistics.median(
+                own / bare for own, bare in zip(times[name], times["bare"], strict=True)), 3),
             "min_s": round(min(times[name]), 4),
             "max_s": round(max(times[name]), 4),
         }
