@@ -363,6 +363,6 @@ def test_every_exported_model_name_resolves_and_an_unknown_one_does_not() -> Non
         if isinstance(value, type) and name != "UNSET":
             assert value.__module__.startswith("venice_web3_keys."), name
     with pytest.raises(AttributeError, match="no attribute 'ApiKeys'"):
-        models.ApiKeys  # noqa: B018
+        models.ApiKeys  # type: ignore[attr-defined]  # noqa: B018
     with pytest.raises(ImportError):
         exec("from venice_web3_keys.models import KeyCreate")

@@ -107,3 +107,31 @@ def test_a_misspelt_enum_value_fails_type_checking(mypy_output: str) -> None:
     assert set(errors) == set(TYPO_LINES), mypy_output
     for line, value in TYPO_LINES.items():
         assert f'"{value}"' in errors[line] or f"'{value}'" in errors[line], errors[line]
+
+
+MISSPELT_MODELS = '''
+import venice_web3_keys.models as models
+from venice_web3_keys.models import ApiKey, ApiKeys  # line 3
+from venice_web3_keys.models.keys import CreatedKey
+
+created: type[CreatedKey] = models.CreatedKey
+spec = models.KeySpecs  # line 7
+print(ApiKey, ApiKeys, created, spec)
+'''
+
+
+def test_a_misspelt_model_name_fails_type_checking(tmp_path: Path) -> None:
+    """`venice_web3_keys.models` builds its models on first use (a module `__getattr__`): the
+    checker must still see its names, not a catch-all that makes any misspelt name `Any`.
+    MYPYPATH is this checkout, so a worktree checks its own package, not the installed one."""
+    mypy = Path(sys.executable).parent / "mypy"
+    (tmp_path / "misspelt.py").write_text(textwrap.dedent(MISSPELT_MODELS))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"MYPYPATH": str(REPO)}
+    result = subprocess.run(
+        [str(mypy), "--strict", "--no-color-output", "--show-error-codes",
+         "--cache-dir", str(REPO / ".mypy_cache" / "user-script"), "misspelt.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
+    errors = {int(found.group(1)): found.group(2) for found in
+              re.finditer(r"misspelt\.py:(\d+):(?:\d+:)? error: (.*)", result.stdout)}
+    assert set(errors) == {3, 7}, result.stdout + result.stderr
+    assert '"ApiKeys"' in errors[3] and '"KeySpecs"' in errors[7], errors

@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if os.environ.get(failures.DEBUG_VAR):
             raise
         code = failures.report_unexpected(args, exc, state)
-    if argv is None:  # this process's own command line: it ends here
+    if argv is None:  # this process's own command line: it normally ends here
         _spare_the_exit_its_cycle_collection()
     sys.exit(code)
 
@@ -166,7 +166,13 @@ def _spare_the_exit_its_cycle_collection() -> None:
     (`benchmarks/cli_startup.py` times whole processes). Exit handlers, the flushing of stdout
     and stderr and everything the command closed are unaffected; what is skipped is finalizers
     of objects still in a reference cycle at exit, which CPython never promises to run.
+
+    The freeze is an exit handler, not done here: a caller that catches the SystemExit (a test,
+    a wrapper reading sys.argv) goes on living, and would keep everything alive now, garbage
+    cycles included, frozen and uncollectable, once per call. Registered last, it runs first.
     """
+    import atexit
     import gc
 
-    gc.freeze()
+    atexit.unregister(gc.freeze)  # one registration however many times main() runs
+    atexit.register(gc.freeze)

@@ -58,15 +58,19 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = f"{__name__}.{home}"
-    __import__(module)  # not importlib.import_module: `python -X importtime` shows this one
-    value = getattr(sys.modules[module], name)
-    globals()[name] = value  # the next lookup is a plain module attribute
-    return value
+# Hidden from type checkers: they see the names imported above, and a module-level
+# `__getattr__` would make every other name `Any` (a misspelt model imported by a user's
+# script, or by this package, would pass `mypy --strict` silently).
+if not TYPE_CHECKING:
+    def __getattr__(name: str) -> Any:
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module = f"{__name__}.{home}"
+        __import__(module)  # not importlib.import_module: `python -X importtime` shows this one
+        value = getattr(sys.modules[module], name)
+        globals()[name] = value  # the next lookup is a plain module attribute
+        return value
 
 
 def __dir__() -> list[str]:
