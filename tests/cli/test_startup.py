@@ -252,10 +252,16 @@ def test_main_without_argv_caught_in_a_process_that_goes_on_freezes_nothing(
     frozen, uncollectable, once per call. The freeze waits for the exit itself (an exit handler)."""
     import atexit
     import gc
+    import logging
+    import os
 
     from venice_web3_keys.cli.app import main
 
     monkeypatch.setattr(sys, "argv", ["venice-keys", "--version"])
+    # main() sets up the package logger and a variable of its own for a CLI run: put them back
+    # for the tests after this one in the worker (as tests/harness.CliRunner does)
+    logger = logging.getLogger("venice_web3_keys")
+    handlers, level, environ = list(logger.handlers), logger.level, dict(os.environ)
     before = gc.get_freeze_count()
     try:
         with pytest.raises(SystemExit) as exited:
@@ -265,3 +271,7 @@ def test_main_without_argv_caught_in_a_process_that_goes_on_freezes_nothing(
     finally:
         gc.unfreeze()  # without the fix: don't leave the rest of the session frozen
         atexit.unregister(gc.freeze)
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        os.environ.clear()
+        os.environ.update(environ)
