@@ -366,3 +366,16 @@ def test_every_exported_model_name_resolves_and_an_unknown_one_does_not() -> Non
         models.ApiKeys  # type: ignore[attr-defined]  # noqa: B018
     with pytest.raises(ImportError):
         exec("from venice_web3_keys.models import KeyCreate")
+
+
+#: `pickle.dumps(UNSET, protocol=2)` as written by the version before models/ became a package
+UNSET_PICKLED_BEFORE_THE_SPLIT = (b"\x80\x02cvenice_web3_keys.models\n_UnsetEnum\nq\x00"
+                                  b"X\x05\x00\x00\x00UNSETq\x01\x85q\x02Rq\x03.")
+
+
+def test_unset_pickled_by_either_version_loads_as_the_one_singleton() -> None:
+    assert pickle.loads(UNSET_PICKLED_BEFORE_THE_SPLIT) is UNSET
+    assert pickle.dumps(UNSET, protocol=2) == UNSET_PICKLED_BEFORE_THE_SPLIT
+    update = KeyUpdate(id=KEY_ID, description="x")
+    again = pickle.loads(pickle.dumps(update))
+    assert again == update and again.usd_limit is UNSET

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from venice_web3_keys.models._unset import UNSET, Unset
+from venice_web3_keys.models._unset import UNSET, Unset, _UnsetEnum  # noqa: F401 (for pickles)
 from venice_web3_keys.validation import ApiKeyType, LimitPeriod, ModelPrivacy
 
 if TYPE_CHECKING:

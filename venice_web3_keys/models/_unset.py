@@ -9,6 +9,10 @@ __all__ = ["UNSET", "Unset"]
 
 
 class _UnsetEnum(enum.Enum):
+    # pickles name the class where it lived before models/ was split (models/__init__.py keeps
+    # it there): UNSET pickled by either version loads in both, as the one singleton
+    __module__ = "venice_web3_keys.models"
+
     UNSET = "UNSET"
 
     def __repr__(self) -> str:
