@@ -32,9 +32,28 @@ def skip_httpx_cli() -> None:
 
 
 def skip_pydantic_plugins() -> None:
-    """pydantic looks up plugins through `importlib.metadata` entry points on its first
-    validation; the CLI uses none (an explicit PYDANTIC_DISABLE_PLUGINS setting wins)."""
+    """pydantic looks up plugins (`importlib.metadata` entry points) on its first validation; a
+    process of ours uses none, so PYDANTIC_DISABLE_PLUGINS turns the lookup off (a value of the
+    user's own wins). pydantic still imports its loader module, and with it importlib.metadata,
+    zipfile and csv (~10 ms of a request command), only to be told there are none: while the
+    setting turns every plugin off, that module is a stand-in whose `get_plugins()` says so;
+    anything else asked of it, or the setting changed later, imports the real one."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if os.environ["PYDANTIC_DISABLE_PLUGINS"] in _NO_PLUGINS:
+        sys.modules.setdefault(_PLUGIN_LOADER, _StandIn(_PLUGIN_LOADER, (),
+                                                        get_plugins=_get_plugins))
+
+
+_PLUGIN_LOADER = "pydantic.plugin._loader"
+#: the PYDANTIC_DISABLE_PLUGINS values that turn every plugin off (pydantic/plugin/_loader.py)
+_NO_PLUGINS = ("__all__", "1", "true")
+
+
+def _get_plugins() -> Iterable[Any]:
+    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") in _NO_PLUGINS:
+        return ()
+    plugins: Iterable[Any] = _real_module(_PLUGIN_LOADER).get_plugins()
+    return plugins
 
 
 def defer_bls12_381() -> None:

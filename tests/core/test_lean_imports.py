@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 from tests.harness import untraced
@@ -145,3 +146,65 @@ def test_copying_pickling_and_star_imports_see_what_they_would_without_the_defer
     assert deferred["clones"] == plain["clones"]
     assert deferred["py_ecc.bls"] == plain["py_ecc.bls"]
     assert deferred["py_ecc.bls12_381"] == plain["py_ecc.bls12_381"]
+
+
+#: a pydantic plugin installed the way plugins are (an entry point in the `pydantic` group): it
+#: records that pydantic asked it for a validator
+FAKE_PLUGIN = {
+    "fake_pydantic_plugin.py": textwrap.dedent("""
+        import os
+        class Plugin:
+            def new_schema_validator(self, *args, **kwargs):
+                open(os.environ["PLUGIN_CALLED"], "w").close()
+                return None, None, None
+        plugin = Plugin()
+    """),
+    "fake_pydantic_plugin-1.0.dist-info/METADATA":
+        "Metadata-Version: 2.1\nName: fake-pydantic-plugin\nVersion: 1.0\n",
+    "fake_pydantic_plugin-1.0.dist-info/entry_points.txt":
+        "[pydantic]\nfake = fake_pydantic_plugin:plugin\n",
+}
+
+PLUGINS = """
+    import json, os, sys
+    from venice_web3_keys.lean_imports import skip_pydantic_plugins
+    skip_pydantic_plugins()
+    if os.environ.get("TURN_PLUGINS_BACK_ON"):  # a user's code, after the skip
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = "some_other_plugin"
+    from pydantic import BaseModel
+    class Item(BaseModel):
+        n: int
+    report = {"validated": Item.model_validate({"n": 3}).n,
+              "metadata": "importlib.metadata" in sys.modules,
+              "loader": type(sys.modules["pydantic.plugin._loader"]).__name__,
+              "plugin_called": os.path.exists(os.environ["PLUGIN_CALLED"])}
+    # anything else asked of the loader is the real module's
+    report["group"] = sys.modules["pydantic.plugin._loader"].PYDANTIC_ENTRY_POINT_GROUP
+    report["loader_after"] = type(sys.modules["pydantic.plugin._loader"]).__name__
+    print(json.dumps(report))
+"""
+
+
+def test_pydantic_plugin_lookup_stays_unloaded_while_plugins_are_off(tmp_path: Path) -> None:
+    """Off (the default a process of ours sets): no loader module, no importlib.metadata, no
+    plugin called, as before the stand-in. A user's own setting, before or after the skip, gets
+    the real loader and the plugins it names."""
+    site = tmp_path / "site"
+    for name, text in FAKE_PLUGIN.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(text)
+    base = {k: v for k, v in untraced(os.environ).items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    base["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), base.get("PYTHONPATH")]))
+
+    def case(name: str, **env: str) -> Any:
+        called = tmp_path / f"{name}.called"
+        return run(PLUGINS, {**base, "PLUGIN_CALLED": str(called), **env})
+
+    off = case("off")
+    assert off["validated"] == 3 and not off["plugin_called"]
+    assert off["loader"] == "_StandIn" and not off["metadata"]
+    assert off["group"] == "pydantic" and off["loader_after"] == "module"
+    for turned_on in (case("after", TURN_PLUGINS_BACK_ON="1"),
+                      case("before", PYDANTIC_DISABLE_PLUGINS="some_other_plugin")):
+        assert turned_on["validated"] == 3 and turned_on["plugin_called"], turned_on
+        assert turned_on["loader"] == "module" and turned_on["metadata"]
