@@ -40,7 +40,8 @@ async def test_the_server_is_built_without_collections_then_collects_again(
     from mcp.client.stdio import stdio_client
 
     record = tmp_path / "gc.json"
-    env = untraced(clean_env({"HOME": str(tmp_path),
+    # the RPC endpoint is a closed loopback port: the tool call fails the same way anywhere
+    env = untraced(clean_env({"HOME": str(tmp_path), "BASE_RPC_URL": "http://127.0.0.1:9",
                               "VENICE_MCP_AUDIT_LOG": str(tmp_path / "audit.jsonl")}))
     params = StdioServerParameters(command=sys.executable,
                                    args=["-c", PROBE, str(record), str(SERVER), "--allow-writes"],
@@ -49,7 +50,8 @@ async def test_the_server_is_built_without_collections_then_collects_again(
         async with Client(stdio_client(params, errlog=errlog)) as client:
             assert len((await client.list_tools()).tools) == 12
             result = await client.call_tool("venice_wallet_status", {"address": "0x" + "ab" * 20})
-            assert result.is_error  # no RPC here: the tool ran and reported it
+            assert result.is_error  # the tool ran and reported the unreachable node
+            assert "127.0.0.1" in " ".join(getattr(b, "text", "") for b in result.content)
     seen = json.loads(record.read_text())
     before_freeze = [n for n in seen["collections"] if n == 0]
     # the console script's first import (the package's light `__init__` and `mcp/entry.py`,
