@@ -21,13 +21,6 @@ from venice_web3_keys.errors import (
     KeyNotFoundError,
     MissingCredentialsError,
 )
-from venice_web3_keys.flows._result import (
-    NewKey,
-    Revocation,
-    RotationProgress,
-    RotationResult,
-    StakeResult,
-)
 from venice_web3_keys.flows._spec import KeyOptions, Limit, When, build_spec
 from venice_web3_keys.models import UNSET, Unset
 from venice_web3_keys.validation import (
@@ -50,7 +43,14 @@ if TYPE_CHECKING:
     from venice_web3_keys.chain import ChainReader
     from venice_web3_keys.challenge import SigningNotice
     from venice_web3_keys.client.async_client import AsyncVeniceClient
-    from venice_web3_keys.flows._result import StakeProgress
+    from venice_web3_keys.flows._result import (
+        NewKey,
+        Revocation,
+        RotationProgress,
+        RotationResult,
+        StakeProgress,
+        StakeResult,
+    )
     from venice_web3_keys.flows.provision import ProvisionRun, SinkFactory
     from venice_web3_keys.models import (
         ApiKey,
@@ -65,6 +65,18 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncVeniceKeys", "KeyOptions", "NewKey", "Revocation", "RotationProgress",
            "RotationResult", "StakeResult", "VeniceKeys"]
+
+#: the flows' result types, re-exported here and loaded with the first that is asked for (or made)
+_RESULTS = frozenset({"NewKey", "Revocation", "RotationProgress", "RotationResult", "StakeResult"})
+
+if not TYPE_CHECKING:  # type checkers see the imports above; a __getattr__ would hide typos
+
+    def __getattr__(name: str) -> Any:
+        if name not in _RESULTS:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from venice_web3_keys.flows import _result
+
+        return getattr(_result, name)
 
 
 class _FromEnv:
@@ -311,6 +323,8 @@ class AsyncVeniceKeys(_FromEnv):
     async def revoke_key(self, key_id: str) -> Revocation:
         """Revoke a key at once. Idempotent: a key already gone is `already_revoked`, not an
         error (Venice answers "not found" alike for a revoked, an expired and an unknown id)."""
+        from venice_web3_keys.flows._result import Revocation
+
         key_id = validate_key_id(key_id)
         try:
             await self._need_admin("revoking a key").delete_key(key_id)

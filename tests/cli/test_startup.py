@@ -22,8 +22,9 @@ UUID = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"
 SIGNING = ("web3", "eth_account", "eth_keyfile", "coincurve")
 SERVERS = ("mcp", "uvicorn", "starlette")
 RICH = ("rich", "pygments", "httpx._main")
-#: a request command needs no .env parser when there is no .env file (the tests' cwd has none)
-REQUEST_BUDGET = (*SIGNING, *SERVERS, *RICH, "dotenv")
+#: a request command needs no .env parser when there is no .env file (the tests' cwd has none),
+#: nor the flows' result types (api.py loads them with the first flow that makes one)
+REQUEST_BUDGET = (*SIGNING, *SERVERS, *RICH, "dotenv", "venice_web3_keys.flows._result")
 #: nor, when it only talks to Venice, the installed packages' metadata (pydantic's plugin lookup
 #: would read it: lean_imports.skip_pydantic_plugins); eth_hash reads it for `wallet status`
 VENICE_ONLY_BUDGET = (*REQUEST_BUDGET, "importlib.metadata")
