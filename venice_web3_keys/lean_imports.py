@@ -8,6 +8,7 @@ what was skipped. tests/core/test_lean_imports.py checks both halves.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -39,14 +40,41 @@ def skip_pydantic_plugins() -> None:
     setting turns every plugin off, that module is a stand-in whose `get_plugins()` says so;
     anything else asked of it, or the setting changed later, imports the real one."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    if os.environ["PYDANTIC_DISABLE_PLUGINS"] in _NO_PLUGINS:
-        sys.modules.setdefault(_PLUGIN_LOADER, _StandIn(_PLUGIN_LOADER, (),
-                                                        get_plugins=_get_plugins))
+    if _PLUGIN_LOADER not in sys.modules and _PluginLoaderFinder not in sys.meta_path:
+        sys.meta_path.insert(0, _PluginLoaderFinder)
 
 
 _PLUGIN_LOADER = "pydantic.plugin._loader"
 #: the PYDANTIC_DISABLE_PLUGINS values that turn every plugin off (pydantic/plugin/_loader.py)
 _NO_PLUGINS = ("__all__", "1", "true")
+
+
+class _PluginLoaderFinder:
+    """The import system's way to the stand-in for pydantic's plugin loader (`sys.meta_path`).
+
+    Imported this way, not placed in `sys.modules` ahead of time, the stand-in is what the real
+    module would be to the import system: imported after its parent packages, an attribute of
+    `pydantic.plugin` (`import pydantic.plugin._loader; pydantic.plugin._loader.x`, pytest's
+    `monkeypatch.setattr("pydantic.plugin._loader.x", ...)`), with a `__spec__`
+    (`importlib.util.find_spec`, `importlib.reload`), not a package. The setting is read when
+    pydantic first imports it; `_real_module` takes this finder out of the way for good.
+    """
+
+    @staticmethod
+    def find_spec(name: str, path: object = None,
+                  target: object = None) -> importlib.machinery.ModuleSpec | None:
+        if name != _PLUGIN_LOADER or os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in _NO_PLUGINS:
+            return None
+        loader: Any = _PluginLoaderFinder  # a Loader in all but name: importlib.abc costs imports
+        return importlib.machinery.ModuleSpec(name, loader)
+
+    @staticmethod
+    def create_module(spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return _StandIn(spec.name, None, get_plugins=_get_plugins)
+
+    @staticmethod
+    def exec_module(module: types.ModuleType) -> None:
+        """Nothing to run: the stand-in holds what it has."""
 
 
 def _get_plugins() -> Iterable[Any]:
@@ -93,11 +121,25 @@ class _StandIn(types.ModuleType):
     import.
     """
 
-    def __init__(self, name: str, parent_path: Iterable[str], **names: object) -> None:
+    def __init__(self, name: str, parent_path: Iterable[str] | None, **names: object) -> None:
         super().__init__(name)
-        leaf = name.rpartition(".")[2]
-        self.__path__ = [os.path.join(folder, leaf) for folder in parent_path]
+        if parent_path is not None:  # a package's stand-in (None: a plain module's)
+            leaf = name.rpartition(".")[2]
+            self.__path__ = [os.path.join(folder, leaf) for folder in parent_path]
         self.__dict__.update(names)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # the import system sets dunder names on the object itself; any other name set (a test's
+        # `monkeypatch.setattr(module, "x", ...)`, a mock) is the real module's, where its own
+        # code reads it, and shows through this object too
+        if not (name.startswith("__") and name != "__all__"):
+            setattr(_real_module(self.__name__), name, value)
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if not (name.startswith("__") and name != "__all__"):
+            delattr(_real_module(self.__name__), name)
+        super().__delattr__(name)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name != "__all__":
@@ -140,6 +182,8 @@ def _real_module(name: str) -> types.ModuleType:
     current = sys.modules.get(name)
     if isinstance(current, _StandIn):
         with _SWAP:
+            if name == _PLUGIN_LOADER and _PluginLoaderFinder in sys.meta_path:
+                sys.meta_path.remove(_PluginLoaderFinder)  # first: no new stand-in after this
             if sys.modules.get(name) is current:
                 del sys.modules[name]
         try:

@@ -208,3 +208,56 @@ def test_pydantic_plugin_lookup_stays_unloaded_while_plugins_are_off(tmp_path: P
                       case("before", PYDANTIC_DISABLE_PLUGINS="some_other_plugin")):
         assert turned_on["validated"] == 3 and turned_on["plugin_called"], turned_on
         assert turned_on["loader"] == "module" and turned_on["metadata"]
+
+
+#: what a user's code (or its tests) does with pydantic's plugin loader in a process that ran
+#: ours first (`cli.app.main([...])` in-process): the import system's usual ways to reach it
+LOADER_TOOLS = """
+    import importlib, importlib.util, json, os, sys
+    from unittest import mock
+    {skip}
+    from pydantic import BaseModel
+    class Item(BaseModel):
+        n: int
+    Item(n=1)  # a command's validation: pydantic imported its loader
+    report = {"metadata_before": "importlib.metadata" in sys.modules}
+    import pydantic.plugin._loader
+    report["attribute"] = pydantic.plugin._loader.PYDANTIC_ENTRY_POINT_GROUP
+    report["spec"] = importlib.util.find_spec("pydantic.plugin._loader").name
+    try:
+        import pydantic.plugin._loader.sub
+    except ImportError as exc:
+        report["submodule"] = type(exc).__name__
+    from _pytest.monkeypatch import MonkeyPatch
+    patch = MonkeyPatch()
+    patch.setattr("pydantic.plugin._loader.PYDANTIC_ENTRY_POINT_GROUP", "patched")
+    report["monkeypatched"] = sys.modules["pydantic.plugin._loader"].PYDANTIC_ENTRY_POINT_GROUP
+    patch.undo()
+    # a test that turns plugins on and installs one the way pydantic's own tests do
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "none_of_these"
+    calls = []
+    class Plugin:
+        def new_schema_validator(self, *args, **kwargs):
+            calls.append(args[2].name)
+            return None, None, None
+    with mock.patch("pydantic.plugin._loader._plugins", {"p": Plugin()}):
+        class Other(BaseModel):
+            n: int
+    report["plugin_calls"] = calls
+    print(json.dumps(report))
+"""
+SKIP = "from venice_web3_keys.lean_imports import skip_pydantic_plugins; skip_pydantic_plugins()"
+
+
+def test_the_plugin_loader_stand_in_is_reached_as_the_real_module_is(tmp_path: Path) -> None:
+    """Once placed in `sys.modules` ahead of pydantic, the stand-in was no attribute of
+    `pydantic.plugin` (AttributeError on `pydantic.plugin._loader.x`, in pytest's string
+    `monkeypatch.setattr`), had no `__spec__` (`find_spec` raised ValueError), and a patched
+    `_plugins` went to the stand-in, never reaching pydantic: the plugin was not called."""
+    env = {k: v for k, v in untraced(os.environ).items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    skipped = run(LOADER_TOOLS.replace("{skip}", SKIP), env)
+    plain = run(LOADER_TOOLS.replace("{skip}", ""), env)
+    assert skipped.pop("metadata_before") is False  # the stand-in was there, and used
+    assert plain.pop("metadata_before") is True
+    assert skipped == plain
+    assert plain["plugin_calls"] == ["Other"] and plain["monkeypatched"] == "patched"
