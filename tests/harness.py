@@ -98,6 +98,22 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def console_script_probe(at_exit: str, setup: str = "") -> str:
+    """Source for `python -c SOURCE OUT SCRIPT ARGS...`: run the console script SCRIPT as its
+    shebang would (after `setup`), and at exit write the value of the expression `at_exit` (a
+    str) to the file OUT. The exit handler is registered before the script starts, so it runs
+    after the script's own: it sees the process as it leaves."""
+    return ("import atexit, runpy, sys\n"
+            "out, script = sys.argv[1], sys.argv[2]\n"
+            f"{setup}\n"
+            "def _record():\n"
+            "    with open(out, 'w') as f:\n"
+            f"        f.write({at_exit})\n"
+            "atexit.register(_record)\n"
+            "sys.argv = sys.argv[2:]\n"
+            "runpy.run_path(script, run_name='__main__')\n")
+
+
 def untraced(env: Mapping[str, str]) -> dict[str, str]:
     """`env` without the coverage tracer's settings: a subprocess run as a user runs it, where
     tracing would only double its CPU (what it runs of ours is measured in-process too)."""

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import create_key
-from tests.harness import CLI_SCRIPT, CliRunner, clean_env, untraced
+from tests.harness import CLI_SCRIPT, CliRunner, clean_env, console_script_probe, untraced
 
 UUID = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"
 
@@ -31,19 +31,10 @@ VENICE_ONLY_BUDGET = (*REQUEST_BUDGET, "importlib.metadata")
 HELP_BUDGET = (*SIGNING, *SERVERS, *RICH, "dotenv", "pydantic", "httpx", "asyncio")
 
 
-#: runs a console script as its shebang would, then lists the modules it loaded (at exit; not
-#: lean_imports' stand-ins, which hold a module's place without loading it)
-PROBE = """\
-import atexit, runpy, sys
-out, script = sys.argv[1], sys.argv[2]
-def dump():
-    with open(out, "w") as f:
-        f.write("\\n".join(k for k, v in sys.modules.items()
-                           if v is not None and type(v).__name__ != "_StandIn"))
-atexit.register(dump)
-sys.argv = sys.argv[2:]
-runpy.run_path(script, run_name="__main__")
-"""
+#: lists the modules a real run of the console script loaded (at exit; not lean_imports'
+#: stand-ins, which hold a module's place without loading it)
+PROBE = console_script_probe('"\\n".join(k for k, v in sys.modules.items() '
+                             'if v is not None and type(v).__name__ != "_StandIn")')
 
 
 def _imported(args: list[str], env: dict[str, str], cwd: Path, *,
@@ -206,18 +197,9 @@ def test_sandbox_refuses_json_with_a_json_usage_error(cli: CliRunner,
     assert "VENICE_API_BASE_URL" not in res.stdout
 
 
-#: runs a console script as its shebang would and records, from an exit handler registered
-#: before the script starts (so it runs after the script's own), what the collector still sees
-EXIT_PROBE = """\
-import atexit, gc, runpy, sys
-out, script = sys.argv[1], sys.argv[2]
-def record():
-    with open(out, "w") as f:
-        f.write(f"{gc.get_freeze_count()} {len(gc.get_objects())}")
-atexit.register(record)
-sys.argv = sys.argv[2:]
-runpy.run_path(script, run_name="__main__")
-"""
+#: what the cycle collector still sees as a real run of the console script leaves
+EXIT_PROBE = console_script_probe(
+    'f"{gc.get_freeze_count()} {len(gc.get_objects())}"', setup="import gc")
 
 
 @pytest.mark.parametrize("args", [["--json", "keys", "list"], ["--json", "keys", "get", UUID],

@@ -6,29 +6,19 @@ import json
 import sys
 from pathlib import Path
 
-from tests.harness import clean_env, untraced
+from tests.harness import clean_env, console_script_probe, untraced
 
 SERVER = Path(sys.executable).parent / "venice-keys-mcp"
 
-#: runs the console script as its shebang would, recording every collection the collector makes
-#: from the moment the script starts (with the freeze count at that time) and its state at exit
-PROBE = """\
-import atexit, gc, json, runpy, sys
-out, script = sys.argv[1], sys.argv[2]
-collections, started = [], []
-def seen(phase, info):
-    if phase == "stop" and started:
-        collections.append(gc.get_freeze_count())
-gc.callbacks.append(seen)
-def record():
-    with open(out, "w") as f:
-        json.dump({"collections": collections, "frozen": gc.get_freeze_count(),
-                   "enabled": gc.isenabled()}, f)
-atexit.register(record)
-sys.argv = sys.argv[2:]
-started.append(True)
-runpy.run_path(script, run_name="__main__")
-"""
+#: every collection the collector makes from the moment the console script starts (with the
+#: freeze count at that time), and its state as the process leaves
+PROBE = console_script_probe(
+    'json.dumps({"collections": collections, "frozen": gc.get_freeze_count(), '
+    '"enabled": gc.isenabled()})',
+    setup="""import gc, json
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "stop" and collections.append(
+    gc.get_freeze_count()))""")
 
 
 async def test_the_server_is_built_without_collections_then_collects_again(

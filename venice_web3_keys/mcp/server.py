@@ -14,6 +14,7 @@ from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 
 from venice_web3_keys import lean_imports
+from venice_web3_keys._version import __version__
 from venice_web3_keys.errors import ConfigError
 from venice_web3_keys.mcp.catalog import BY_NAME
 from venice_web3_keys.mcp.config import OperatorConfig, load_config
@@ -97,21 +98,15 @@ def build_server(
         runtime,
         offered,
         instructions=_instructions(config, offered),
-        version=_version(),
+        # the package's own version (tests/cli/test_startup.py pins it to the installed one),
+        # not the installed metadata: reading that scans every distribution at each start
+        version=__version__,
         log_level="WARNING",
     )
     registered = register_tools(server, runtime)
     if registered != offered:  # a catalog tool without a body, or a body outside the catalog
         raise RuntimeError(f"registered {registered}, expected {offered}")
     return server
-
-
-def _version() -> str:
-    # the package's own version (tests/cli/test_startup.py pins it to the installed one): reading
-    # the installed metadata scans every distribution on the path at each start
-    from venice_web3_keys._version import __version__
-
-    return __version__
 
 
 def host_names(bind: str) -> list[str]:
