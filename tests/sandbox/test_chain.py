@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -153,7 +154,13 @@ def _send(chain: LocalChain, key: str, to: str, data: str) -> dict[str, object]:
     signed = sender.sign_transaction(tx)
     tx_hash = raw_rpc(chain.rpc_url, "eth_sendRawTransaction",
                       ["0x" + bytes(signed.raw_transaction).hex()])
+    # anvil mines on arrival, but under load it may answer the receipt query before the block is
+    # in (a fresh-clone run got null once): poll briefly, as transactions.py does for users
+    deadline = time.monotonic() + 10
     receipt = raw_rpc(chain.rpc_url, "eth_getTransactionReceipt", [tx_hash])
+    while receipt is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        receipt = raw_rpc(chain.rpc_url, "eth_getTransactionReceipt", [tx_hash])
     assert isinstance(receipt, dict)
     return receipt
 
